@@ -1,0 +1,377 @@
+//! [`Pusher`]: an async client of the Pusher Channels HTTP API.
+
+mod queries;
+mod transport;
+mod trigger;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use queries::{CachedEvent, ChannelInfo, ChannelList, ChannelQuery, ChannelsQuery, User};
+pub use transport::{RecordedEvent, RecordedRequest, Recorder};
+pub use trigger::{
+    BatchEvent, BatchResponse, ChannelAttributes, IntoChannels, MAX_TRIGGER_CHANNELS, Trigger,
+    TriggerResponse,
+};
+
+use crate::config::{PusherConfig, TransportKind};
+use crate::error::{ConfigError, Error, ValidationError};
+use crate::protocol::{
+    self, ChannelAuth, Credentials, MasterKey, PresenceMember, Secret, Token, UserAuth, UserData,
+    UserId, Webhook, WebhookError,
+};
+use transport::{Outgoing, Transport, decode};
+
+/// A future returned by the request builders.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// An async client of the Pusher Channels HTTP API, with the app's credentials.
+///
+/// Cheap to clone: clones share one connection pool. Under Rocket, attach
+/// [`PusherFairing`](crate::PusherFairing) and take `&State<Pusher>`; elsewhere build one
+/// with [`Pusher::builder`] or [`Pusher::from_config`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use rocket_pusher::Pusher;
+///
+/// let pusher = Pusher::builder("1234", "278d425bdf160c739803", "7ad3773142a6692b25b8")
+///     .cluster("eu")
+///     .build()?;
+/// pusher.trigger("orders", "created", &serde_json::json!({"id": 7})).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Pusher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    app_id: String,
+    /// The signing token first, then extra tokens accepted on webhooks.
+    tokens: Vec<Token>,
+    endpoint: String,
+    timeout: Duration,
+    master_key: Option<MasterKey>,
+    max_payload_bytes: usize,
+    max_batch_events: usize,
+    transport: Transport,
+}
+
+impl fmt::Debug for Pusher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<&str> = self.inner.tokens.iter().map(|t| t.key.as_str()).collect();
+        f.debug_struct("Pusher")
+            .field("app_id", &self.inner.app_id)
+            .field("keys", &keys)
+            .field("endpoint", &self.inner.endpoint)
+            .field("timeout", &self.inner.timeout)
+            .field("encryption", &self.inner.master_key.is_some())
+            .field(
+                "transport",
+                &match self.inner.transport {
+                    Transport::Http(_) => "http",
+                    Transport::Recording(_) => "recording",
+                },
+            )
+            .finish()
+    }
+}
+
+impl Pusher {
+    /// Start building a client for the app with these credentials.
+    pub fn builder(
+        app_id: impl Into<String>,
+        key: impl Into<String>,
+        secret: impl Into<Secret>,
+    ) -> PusherBuilder {
+        PusherBuilder {
+            config: PusherConfig::new(app_id, key, secret),
+            http: None,
+        }
+    }
+
+    /// A client from a configuration (the `pusher` table the fairing reads).
+    pub fn from_config(config: &PusherConfig) -> Result<Self, ConfigError> {
+        Self::with_http(config, None)
+    }
+
+    /// A client from a `https://KEY:SECRET@HOST/apps/APP_ID` URL (the `PUSHER_URL` form).
+    pub fn from_url(url: &str) -> Result<Self, ConfigError> {
+        Self::from_config(&PusherConfig {
+            url: Some(Secret::new(url)),
+            ..PusherConfig::default()
+        })
+    }
+
+    /// A client that sends nothing and records every request, for tests; read them back
+    /// with [`recorder`](Self::recorder).
+    pub fn recording(credentials: Credentials) -> Self {
+        // Nothing is sent, so the credentials need no further checks.
+        let defaults = PusherConfig::default();
+        Self {
+            inner: Arc::new(Inner {
+                app_id: credentials.app_id,
+                tokens: vec![credentials.token],
+                endpoint: "recording:".to_owned(),
+                timeout: Duration::from_secs_f64(defaults.timeout),
+                master_key: None,
+                max_payload_bytes: defaults.max_payload_bytes,
+                max_batch_events: defaults.max_batch_events,
+                transport: Transport::Recording(Recorder::default()),
+            }),
+        }
+    }
+
+    fn with_http(
+        config: &PusherConfig,
+        http: Option<reqwest::Client>,
+    ) -> Result<Self, ConfigError> {
+        let resolved = config.resolve()?;
+        let transport = match config.transport {
+            TransportKind::Recording => Transport::Recording(Recorder::default()),
+            TransportKind::Http => Transport::Http(match http {
+                Some(client) => client,
+                None => reqwest::Client::builder()
+                    .timeout(resolved.timeout)
+                    .connect_timeout(resolved.timeout)
+                    .build()
+                    .map_err(|e| ConfigError::Invalid {
+                        key: "transport",
+                        reason: format!("HTTP client could not be built: {e}"),
+                    })?,
+            }),
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                app_id: resolved.app_id,
+                tokens: resolved.tokens,
+                endpoint: resolved.endpoint,
+                timeout: resolved.timeout,
+                master_key: resolved.master_key,
+                max_payload_bytes: config.max_payload_bytes,
+                max_batch_events: config.max_batch_events,
+                transport,
+            }),
+        })
+    }
+
+    /// The app id.
+    pub fn app_id(&self) -> &str {
+        &self.inner.app_id
+    }
+
+    /// The app key (public: pusher-js needs it).
+    pub fn key(&self) -> &str {
+        &self.token().key
+    }
+
+    /// The token that signs requests and authorizations.
+    pub fn token(&self) -> &Token {
+        &self.inner.tokens[0]
+    }
+
+    /// Every token a webhook may be signed with: the app's own, then the extra ones.
+    pub fn webhook_tokens(&self) -> &[Token] {
+        &self.inner.tokens
+    }
+
+    /// The API endpoint, `scheme://host[:port]`.
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint
+    }
+
+    /// The encryption master key, if configured.
+    pub fn master_key(&self) -> Option<&MasterKey> {
+        self.inner.master_key.as_ref()
+    }
+
+    /// The recorder, when this client uses the recording transport.
+    pub fn recorder(&self) -> Option<&Recorder> {
+        match &self.inner.transport {
+            Transport::Recording(r) => Some(r),
+            Transport::Http(_) => None,
+        }
+    }
+
+    /// Authorize `socket_id` on `channel` (private, presence or encrypted).
+    ///
+    /// `member` is required for presence channels; encrypted channels need the master key.
+    pub fn authorize_channel(
+        &self,
+        socket_id: &str,
+        channel: &str,
+        member: Option<&PresenceMember>,
+    ) -> Result<ChannelAuth, ValidationError> {
+        protocol::authorize_channel(self.token(), self.master_key(), socket_id, channel, member)
+    }
+
+    /// Sign in `socket_id` as `user` (pusher-js `signin()`).
+    pub fn authenticate_user(
+        &self,
+        socket_id: &str,
+        user: &UserData,
+    ) -> Result<UserAuth, ValidationError> {
+        protocol::authenticate_user(self.token(), socket_id, user)
+    }
+
+    /// Verify a webhook's key and signature over the raw `body`, then parse it.
+    pub fn verify_webhook(
+        &self,
+        key: Option<&str>,
+        signature: Option<&str>,
+        body: &[u8],
+    ) -> Result<Webhook, WebhookError> {
+        protocol::verify_webhook(self.webhook_tokens(), key, signature, body)?;
+        Webhook::parse(body)
+    }
+
+    /// Terminate every connection of a signed-in user
+    /// (`POST /apps/{app_id}/users/{user_id}/terminate_connections`).
+    pub async fn terminate_user_connections(&self, user_id: &str) -> Result<(), Error> {
+        let user = UserId::new(user_id)?;
+        let path = format!("/apps/{}/users/{user}/terminate_connections", self.app_id());
+        self.post(&path, b"{}".to_vec()).await?;
+        Ok(())
+    }
+
+    /// Send an event to one signed-in user, on their `#server-to-user-<id>` channel.
+    pub fn send_to_user<D: serde::Serialize + ?Sized>(
+        &self,
+        user_id: &str,
+        event: &str,
+        data: &D,
+    ) -> Trigger<'_> {
+        Trigger::to_user(self, user_id, event, trigger::encode_data(data))
+    }
+
+    pub(crate) async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+    ) -> Result<T, Error> {
+        let signed = protocol::sign_request(self.token(), "GET", path, params, None, now_secs());
+        let body = self
+            .inner
+            .transport
+            .send(
+                &self.inner.endpoint,
+                self.inner.timeout,
+                Outgoing {
+                    method: "GET",
+                    path,
+                    query: &signed.query,
+                    body: None,
+                },
+            )
+            .await?;
+        decode(&body)
+    }
+
+    pub(crate) async fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, Error> {
+        let signed =
+            protocol::sign_request(self.token(), "POST", path, &[], Some(&body), now_secs());
+        self.inner
+            .transport
+            .send(
+                &self.inner.endpoint,
+                self.inner.timeout,
+                Outgoing {
+                    method: "POST",
+                    path,
+                    query: &signed.query,
+                    body: Some(body),
+                },
+            )
+            .await
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Builds a [`Pusher`]; every setting has the default of [`PusherConfig`].
+#[derive(Debug)]
+#[must_use]
+pub struct PusherBuilder {
+    config: PusherConfig,
+    http: Option<reqwest::Client>,
+}
+
+impl PusherBuilder {
+    /// Use the cluster's host, `api-<cluster>.pusher.com`.
+    pub fn cluster(mut self, cluster: impl Into<String>) -> Self {
+        self.config.cluster = Some(cluster.into());
+        self
+    }
+
+    /// Use this host (a self-hosted server); it may carry `:port`.
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.config.host = Some(host.into());
+        self
+    }
+
+    /// Use this port.
+    pub fn port(mut self, port: u16) -> Self {
+        self.config.port = Some(port);
+        self
+    }
+
+    /// Use HTTPS (the default) or plain HTTP.
+    pub fn use_tls(mut self, tls: bool) -> Self {
+        self.config.use_tls = tls;
+        self
+    }
+
+    /// The total time a request may take. Default: 5 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.timeout = timeout.as_secs_f64();
+        self
+    }
+
+    /// The base64 master key for encrypted channels.
+    pub fn encryption_master_key_base64(mut self, key: impl Into<Secret>) -> Self {
+        self.config.encryption_master_key_base64 = Some(key.into());
+        self
+    }
+
+    /// Accept webhooks signed with this token too (key rotation).
+    pub fn webhook_token(mut self, token: Token) -> Self {
+        self.config.webhook_tokens.push(token);
+        self
+    }
+
+    /// The largest event `data` in bytes. Default: 10 240.
+    pub fn max_payload_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_payload_bytes = bytes;
+        self
+    }
+
+    /// The most events in one batch. Default: 10.
+    pub fn max_batch_events(mut self, events: usize) -> Self {
+        self.config.max_batch_events = events;
+        self
+    }
+
+    /// Send with this `reqwest::Client` (proxies, TLS roots, pool settings). Its own
+    /// timeout applies; the configured one is still reported by [`Error::Timeout`].
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Record requests instead of sending them.
+    pub fn recording(mut self) -> Self {
+        self.config.transport = TransportKind::Recording;
+        self
+    }
+
+    /// Check the settings and build the client.
+    pub fn build(self) -> Result<Pusher, ConfigError> {
+        Pusher::with_http(&self.config, self.http)
+    }
+}

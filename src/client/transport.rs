@@ -1,0 +1,283 @@
+//! How requests leave the client: over HTTP, or into a [`Recorder`] for tests.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+
+/// The most bytes read from a response body; Pusher's replies are small, and a runaway or
+/// hostile server must not make the client buffer without bound.
+pub(crate) const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// How much of an error body is kept in an [`Error`] message.
+const MAX_ERROR_BODY_CHARS: usize = 2048;
+
+#[derive(Clone)]
+pub(crate) enum Transport {
+    Http(reqwest::Client),
+    Recording(Recorder),
+}
+
+pub(crate) struct Outgoing<'a> {
+    pub(crate) method: &'static str,
+    pub(crate) path: &'a str,
+    /// The signed, percent-encoded query string.
+    pub(crate) query: &'a str,
+    pub(crate) body: Option<Vec<u8>>,
+}
+
+impl Transport {
+    pub(crate) async fn send(
+        &self,
+        endpoint: &str,
+        timeout: Duration,
+        req: Outgoing<'_>,
+    ) -> Result<Vec<u8>, Error> {
+        match self {
+            Self::Http(client) => http_send(client, endpoint, timeout, req).await,
+            Self::Recording(rec) => Ok(rec.record(req)),
+        }
+    }
+}
+
+async fn http_send(
+    client: &reqwest::Client,
+    endpoint: &str,
+    timeout: Duration,
+    req: Outgoing<'_>,
+) -> Result<Vec<u8>, Error> {
+    let url = format!("{endpoint}{}?{}", req.path, req.query);
+    let method = if req.method == "GET" {
+        reqwest::Method::GET
+    } else {
+        reqwest::Method::POST
+    };
+    let mut builder = client.request(method, url).header(
+        "X-Pusher-Library",
+        concat!("rocket_pusher ", env!("CARGO_PKG_VERSION")),
+    );
+    if let Some(body) = req.body {
+        builder = builder
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+    }
+    let mut resp = builder
+        .send()
+        .await
+        .map_err(|e| transport_error(e, timeout))?;
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let mut body = Vec::new();
+    let mut truncated = false;
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| transport_error(e, timeout))?
+    {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            truncated = true;
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if (200..300).contains(&status) {
+        if truncated {
+            return Err(Error::Decode(format!(
+                "response body exceeds {MAX_RESPONSE_BYTES} bytes"
+            )));
+        }
+        Ok(body)
+    } else {
+        let mut message: String = String::from_utf8_lossy(&body)
+            .chars()
+            .take(MAX_ERROR_BODY_CHARS)
+            .collect();
+        if truncated || message.len() < body.len() && body.len() > MAX_ERROR_BODY_CHARS {
+            message.push_str(" …");
+        }
+        Err(Error::from_status(
+            status,
+            message.trim().to_owned(),
+            retry_after,
+        ))
+    }
+}
+
+/// Map a reqwest error without its URL: the query holds the key and the signature.
+fn transport_error(e: reqwest::Error, timeout: Duration) -> Error {
+    if e.is_timeout() {
+        return Error::Timeout(timeout);
+    }
+    let connect = e.is_connect();
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    if connect {
+        Error::Connect(text)
+    } else {
+        Error::Transport(text)
+    }
+}
+
+/// Decode a success body, tolerating fields we do not know.
+pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| Error::Decode(e.to_string()))
+}
+
+/// One request the recording transport captured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The path, `/apps/<id>/…`.
+    pub path: String,
+    /// The signed query string as it would have been sent.
+    pub query: String,
+    /// The JSON body, for POST.
+    pub body: Option<String>,
+}
+
+/// One event the recording transport captured, from a trigger or a batch.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[non_exhaustive]
+pub struct RecordedEvent {
+    /// The channels it was sent to.
+    pub channels: Vec<String>,
+    /// The event name.
+    pub name: String,
+    /// The `data` string as sent (ciphertext JSON for encrypted channels).
+    pub data: String,
+    /// The excluded connection, if any.
+    pub socket_id: Option<String>,
+    /// The `info` attributes asked for, if any.
+    pub info: Option<String>,
+}
+
+impl RecordedEvent {
+    /// Parse [`data`](Self::data) as JSON into `T`.
+    pub fn data_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.data)
+    }
+}
+
+/// Captures what a client would have sent, for an app's own tests.
+///
+/// Choose it with `transport = "recording"` in the `pusher` table, or
+/// [`Pusher::recording`](crate::Pusher::recording) in code, then read it back with
+/// [`Pusher::recorder`](crate::Pusher::recorder). Triggers answer `{}`, queries answer as
+/// an empty app would (no channels, no users).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), rocket_pusher::Error> {
+/// use rocket_pusher::{Credentials, Pusher};
+///
+/// let pusher = Pusher::recording(Credentials::new("1", "key", "secret"));
+/// pusher.trigger("orders", "created", &serde_json::json!({"id": 7})).await?;
+///
+/// let sent = pusher.recorder().unwrap().events();
+/// assert_eq!(sent[0].channels, ["orders"]);
+/// assert_eq!(sent[0].name, "created");
+/// assert_eq!(sent[0].data, r#"{"id":7}"#);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Recorder {
+    requests: Arc<Mutex<Vec<RecordedRequest>>>,
+}
+
+impl Recorder {
+    fn record(&self, req: Outgoing<'_>) -> Vec<u8> {
+        let reply: &[u8] = if req.path.ends_with("/channels") {
+            br#"{"channels":{}}"#
+        } else if req.path.ends_with("/users") {
+            br#"{"users":[]}"#
+        } else if req.method == "GET" {
+            br#"{"occupied":false}"#
+        } else {
+            b"{}"
+        };
+        let recorded = RecordedRequest {
+            method: req.method,
+            path: req.path.to_owned(),
+            query: req.query.to_owned(),
+            body: req.body.map(|b| String::from_utf8_lossy(&b).into_owned()),
+        };
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(recorded);
+        reply.to_vec()
+    }
+
+    /// Every request so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Every event triggered so far, oldest first; a batch contributes one per item.
+    pub fn events(&self) -> Vec<RecordedEvent> {
+        #[derive(serde::Deserialize)]
+        struct Item {
+            channel: String,
+            name: String,
+            data: String,
+            socket_id: Option<String>,
+            info: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Batch {
+            batch: Vec<Item>,
+        }
+        let mut out = Vec::new();
+        for r in self.requests() {
+            let Some(body) = r.body.as_deref() else {
+                continue;
+            };
+            if r.path.ends_with("/batch_events") {
+                if let Ok(b) = serde_json::from_str::<Batch>(body) {
+                    out.extend(b.batch.into_iter().map(|i| RecordedEvent {
+                        channels: vec![i.channel],
+                        name: i.name,
+                        data: i.data,
+                        socket_id: i.socket_id,
+                        info: i.info,
+                    }));
+                }
+            } else if r.path.ends_with("/events") {
+                if let Ok(e) = serde_json::from_str::<RecordedEvent>(body) {
+                    out.push(e);
+                }
+            }
+        }
+        out
+    }
+
+    /// Forget everything recorded so far.
+    pub fn clear(&self) {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}

@@ -1,0 +1,418 @@
+//! Triggering events: one event to 1..=100 channels, and batches of events.
+
+use std::collections::HashMap;
+use std::future::IntoFuture;
+
+use serde::{Deserialize, Serialize};
+
+use super::transport::decode;
+use super::{BoxFuture, Pusher};
+use crate::error::{Error, ValidationError};
+use crate::protocol::{
+    ChannelKind, ChannelName, EventName, SocketId, UserId, encrypt_payload, random_nonce,
+};
+
+/// The most channels one trigger may name.
+pub const MAX_TRIGGER_CHANNELS: usize = 100;
+
+/// Channel arguments of [`Pusher::trigger`]: a name, or a list of names.
+pub trait IntoChannels {
+    /// Validate and collect the channel names.
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError>;
+}
+
+impl IntoChannels for &str {
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
+        Ok(vec![ChannelName::new(self)?])
+    }
+}
+
+impl IntoChannels for String {
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
+        Ok(vec![ChannelName::new(self)?])
+    }
+}
+
+impl IntoChannels for &String {
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
+        self.as_str().into_channels()
+    }
+}
+
+impl IntoChannels for ChannelName {
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
+        Ok(vec![self])
+    }
+}
+
+impl IntoChannels for &ChannelName {
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
+        Ok(vec![self.clone()])
+    }
+}
+
+impl<T: AsRef<str>> IntoChannels for &[T] {
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
+        self.iter().map(|c| ChannelName::new(c.as_ref())).collect()
+    }
+}
+
+impl<T: AsRef<str>> IntoChannels for Vec<T> {
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
+        self.as_slice().into_channels()
+    }
+}
+
+impl<T: AsRef<str>> IntoChannels for &Vec<T> {
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
+        self.as_slice().into_channels()
+    }
+}
+
+impl<T: AsRef<str>, const N: usize> IntoChannels for [T; N] {
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
+        self.as_slice().into_channels()
+    }
+}
+
+/// Serialize event data: a string is sent verbatim (as the official libraries do),
+/// anything else as its JSON.
+pub(crate) fn encode_data<D: Serialize + ?Sized>(data: &D) -> Result<String, ValidationError> {
+    let json =
+        serde_json::to_string(data).map_err(|e| ValidationError::Serialize(e.to_string()))?;
+    if json.starts_with('"') {
+        serde_json::from_str(&json).map_err(|e| ValidationError::Serialize(e.to_string()))
+    } else {
+        Ok(json)
+    }
+}
+
+/// Attributes of a channel returned by a trigger or a query that asked for `info`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[non_exhaustive]
+pub struct ChannelAttributes {
+    /// Distinct users on a presence channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_count: Option<u64>,
+    /// Connections subscribed (needs to be enabled for the app).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_count: Option<u64>,
+}
+
+/// The reply to a trigger: per-channel attributes when `info` was asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct TriggerResponse {
+    /// Attributes per channel; empty unless `info` was asked for.
+    #[serde(default)]
+    pub channels: HashMap<String, ChannelAttributes>,
+}
+
+/// The reply to a batch trigger: attributes per event, in request order, when any event
+/// asked for `info`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct BatchResponse {
+    /// One entry per event, aligned with the request; empty unless `info` was asked for.
+    #[serde(default)]
+    pub batch: Vec<ChannelAttributes>,
+}
+
+/// Build the `info` parameter from the flags.
+fn info_param(user_count: bool, subscription_count: bool) -> Option<&'static str> {
+    match (user_count, subscription_count) {
+        (true, true) => Some("user_count,subscription_count"),
+        (true, false) => Some("user_count"),
+        (false, true) => Some("subscription_count"),
+        (false, false) => None,
+    }
+}
+
+#[derive(Serialize)]
+struct TriggerBody<'a> {
+    name: &'a str,
+    data: &'a str,
+    channels: &'a [ChannelName],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    socket_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info: Option<&'static str>,
+}
+
+/// A trigger being built: await it to send.
+///
+/// ```no_run
+/// # async fn run(pusher: &rocket_pusher::Pusher, sender: Option<rocket_pusher::SocketId>)
+/// # -> Result<(), rocket_pusher::Error> {
+/// let reply = pusher
+///     .trigger(["presence-room", "private-log"], "message", &serde_json::json!({"text": "hi"}))
+///     .exclude(sender)          // not back to the connection that sent it
+///     .with_subscription_count() // ask for attributes
+///     .await?;
+/// println!("{:?}", reply.channels);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use = "a trigger does nothing until it is awaited"]
+pub struct Trigger<'a> {
+    pusher: &'a Pusher,
+    channels: Result<Vec<ChannelName>, ValidationError>,
+    event: Result<EventName, ValidationError>,
+    data: Result<String, ValidationError>,
+    socket_id: Option<SocketId>,
+    user_count: bool,
+    subscription_count: bool,
+}
+
+impl Pusher {
+    /// Trigger `event` with `data` on one or more channels (1 to 100).
+    ///
+    /// `data` is any `Serialize` value, sent as its JSON; a string (`&str`, `String`) is
+    /// sent verbatim, so an already-encoded JSON string passes through as is. On a
+    /// `private-encrypted-` channel (which must then be the only one) the data is
+    /// encrypted. Await the returned [`Trigger`] to send it.
+    pub fn trigger<C, D>(&self, channels: C, event: &str, data: &D) -> Trigger<'_>
+    where
+        C: IntoChannels,
+        D: Serialize + ?Sized,
+    {
+        Trigger {
+            pusher: self,
+            channels: channels.into_channels(),
+            event: EventName::new(event),
+            data: encode_data(data),
+            socket_id: None,
+            user_count: false,
+            subscription_count: false,
+        }
+    }
+
+    /// Trigger a batch of events in one request (at most `max_batch_events`, 10 by
+    /// default, Pusher's limit). Each event goes to one channel.
+    pub async fn trigger_batch<I>(&self, events: I) -> Result<BatchResponse, Error>
+    where
+        I: IntoIterator<Item = BatchEvent>,
+    {
+        #[derive(Serialize)]
+        struct Item<'a> {
+            channel: &'a ChannelName,
+            name: &'a str,
+            data: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            socket_id: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            info: Option<&'static str>,
+        }
+        #[derive(Serialize)]
+        struct Body<'a> {
+            batch: Vec<Item<'a>>,
+        }
+
+        let events: Vec<BatchEvent> = events.into_iter().collect();
+        if events.is_empty() {
+            return Err(ValidationError::EmptyBatch.into());
+        }
+        let max = self.inner.max_batch_events;
+        if events.len() > max {
+            return Err(ValidationError::BatchTooLarge {
+                count: events.len(),
+                max,
+            }
+            .into());
+        }
+        let mut datas = Vec::with_capacity(events.len());
+        for e in &events {
+            let channel = e.channel.as_ref().map_err(Clone::clone)?;
+            e.event.as_ref().map_err(Clone::clone)?;
+            let data = e.data.as_ref().map_err(Clone::clone)?;
+            datas.push(self.prepare_data(channel, data)?);
+        }
+        let mut batch = Vec::with_capacity(events.len());
+        for (e, data) in events.iter().zip(&datas) {
+            if let (Ok(channel), Ok(name)) = (&e.channel, &e.event) {
+                batch.push(Item {
+                    channel,
+                    name: name.as_str(),
+                    data,
+                    socket_id: e.socket_id.as_ref().map(SocketId::as_str),
+                    info: info_param(e.user_count, e.subscription_count),
+                });
+            }
+        }
+        let body = serde_json::to_vec(&Body { batch })
+            .map_err(|e| ValidationError::Serialize(e.to_string()))?;
+        let path = format!("/apps/{}/batch_events", self.app_id());
+        let reply = self.post(&path, body).await?;
+        decode(&reply)
+    }
+
+    /// The data to send on `channel`: encrypted for an encrypted channel, size-checked.
+    fn prepare_data(&self, channel: &ChannelName, data: &str) -> Result<String, Error> {
+        let data = if channel.kind() == ChannelKind::PrivateEncrypted {
+            let master = self.master_key().ok_or(ValidationError::NoMasterKey)?;
+            let nonce = random_nonce().map_err(|_| Error::Random)?;
+            encrypt_payload(master, channel.as_str(), data.as_bytes(), &nonce)
+        } else {
+            data.to_owned()
+        };
+        self.check_size(&data)?;
+        Ok(data)
+    }
+
+    fn check_size(&self, data: &str) -> Result<(), ValidationError> {
+        let max = self.inner.max_payload_bytes;
+        if data.len() > max {
+            Err(ValidationError::DataTooLarge {
+                len: data.len(),
+                max,
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<'a> Trigger<'a> {
+    pub(crate) fn to_user(
+        pusher: &'a Pusher,
+        user_id: &str,
+        event: &str,
+        data: Result<String, ValidationError>,
+    ) -> Self {
+        Self {
+            pusher,
+            channels: UserId::new(user_id).map(|u| vec![ChannelName::server_to_user(&u)]),
+            event: EventName::new(event),
+            data,
+            socket_id: None,
+            user_count: false,
+            subscription_count: false,
+        }
+    }
+
+    /// Do not deliver to this connection (usually the sender's, from the
+    /// [`SocketId`] request guard). `None` excludes nobody.
+    pub fn exclude(mut self, socket_id: impl Into<Option<SocketId>>) -> Self {
+        self.socket_id = socket_id.into();
+        self
+    }
+
+    /// Ask for each presence channel's `user_count` in the reply.
+    pub fn with_user_count(mut self) -> Self {
+        self.user_count = true;
+        self
+    }
+
+    /// Ask for each channel's `subscription_count` in the reply.
+    pub fn with_subscription_count(mut self) -> Self {
+        self.subscription_count = true;
+        self
+    }
+
+    /// Send the event.
+    pub async fn send(self) -> Result<TriggerResponse, Error> {
+        let channels = self.channels?;
+        let event = self.event?;
+        let data = self.data?;
+        if channels.is_empty() {
+            return Err(ValidationError::NoChannels.into());
+        }
+        if channels.len() > MAX_TRIGGER_CHANNELS {
+            return Err(ValidationError::TooManyChannels {
+                count: channels.len(),
+                max: MAX_TRIGGER_CHANNELS,
+            }
+            .into());
+        }
+        let data = match channels.as_slice() {
+            [one] => self.pusher.prepare_data(one, &data)?,
+            many => {
+                if many.iter().any(ChannelName::is_encrypted) {
+                    return Err(ValidationError::EncryptedMultiChannel.into());
+                }
+                self.pusher.check_size(&data)?;
+                data
+            }
+        };
+        let body = serde_json::to_vec(&TriggerBody {
+            name: event.as_str(),
+            data: &data,
+            channels: &channels,
+            socket_id: self.socket_id.as_ref().map(SocketId::as_str),
+            info: info_param(self.user_count, self.subscription_count),
+        })
+        .map_err(|e| ValidationError::Serialize(e.to_string()))?;
+        let path = format!("/apps/{}/events", self.pusher.app_id());
+        let reply = self.pusher.post(&path, body).await?;
+        decode(&reply)
+    }
+}
+
+impl<'a> IntoFuture for Trigger<'a> {
+    type Output = Result<TriggerResponse, Error>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// One event of a batch trigger: one channel, one event name, its data.
+#[derive(Debug, Clone)]
+pub struct BatchEvent {
+    channel: Result<ChannelName, ValidationError>,
+    event: Result<EventName, ValidationError>,
+    data: Result<String, ValidationError>,
+    socket_id: Option<SocketId>,
+    user_count: bool,
+    subscription_count: bool,
+}
+
+impl BatchEvent {
+    /// An event for a batch; `data` is encoded as for [`Pusher::trigger`]. Invalid names
+    /// are reported when the batch is sent.
+    pub fn new<D: Serialize + ?Sized>(channel: &str, event: &str, data: &D) -> Self {
+        Self {
+            channel: ChannelName::new(channel),
+            event: EventName::new(event),
+            data: encode_data(data),
+            socket_id: None,
+            user_count: false,
+            subscription_count: false,
+        }
+    }
+
+    /// Do not deliver this event to that connection.
+    pub fn exclude(mut self, socket_id: impl Into<Option<SocketId>>) -> Self {
+        self.socket_id = socket_id.into();
+        self
+    }
+
+    /// Ask for the channel's `user_count` in the reply.
+    pub fn with_user_count(mut self) -> Self {
+        self.user_count = true;
+        self
+    }
+
+    /// Ask for the channel's `subscription_count` in the reply.
+    pub fn with_subscription_count(mut self) -> Self {
+        self.subscription_count = true;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_pass_verbatim() {
+        assert_eq!(encode_data("hello").unwrap(), "hello");
+        assert_eq!(encode_data(&"{\"a\":1}".to_owned()).unwrap(), "{\"a\":1}");
+        assert_eq!(
+            encode_data(&serde_json::json!({"a": 1})).unwrap(),
+            "{\"a\":1}"
+        );
+        assert_eq!(encode_data(&42).unwrap(), "42");
+    }
+}

@@ -1,0 +1,484 @@
+//! [`PusherConfig`]: the `pusher` table of Rocket's configuration, also usable on its own
+//! to build a client.
+
+use std::time::Duration;
+
+use rocket::data::ByteUnit;
+use serde::Deserialize;
+
+use crate::error::ConfigError;
+use crate::protocol::{MasterKey, Secret, Token};
+
+/// Which transport a [`Pusher`](crate::Pusher) uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportKind {
+    /// Send requests to the Pusher HTTP API (the default).
+    #[default]
+    Http,
+    /// Send nothing: record every request so an app's tests can read them back (see
+    /// [`Recorder`](crate::Recorder)). The role of Flask-Pusher's `PUSHER_BACKEND`.
+    Recording,
+}
+
+/// The `pusher` configuration table.
+///
+/// Read by [`PusherFairing`](crate::PusherFairing) from Rocket's figment
+/// (`[default.pusher]` in `Rocket.toml`, or `ROCKET_PUSHER='{app_id="…",key="…",secret="…"}'`),
+/// or filled in code for [`Pusher::from_config`](crate::Pusher::from_config). Unknown keys
+/// are an error, so a typo fails loudly. `Debug` never shows the secret, the URL or the
+/// master key.
+///
+/// Note that `ROCKET_PUSHER_SECRET=…` does **not** set `pusher.secret`: Rocket's environment
+/// provider does not split names on `_`. Use the `ROCKET_PUSHER='{…}'` form.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PusherConfig {
+    /// The app id. Required unless `url` is set.
+    pub app_id: Option<String>,
+    /// The app key. Required unless `url` is set.
+    pub key: Option<String>,
+    /// The app secret. Required unless `url` is set.
+    pub secret: Option<Secret>,
+    /// All three credentials and the host in one: `https://KEY:SECRET@HOST[:PORT]/apps/APP_ID`
+    /// (the `PUSHER_URL` form). Exclusive with `app_id`, `key` and `secret`.
+    pub url: Option<Secret>,
+    /// The cluster: the API host becomes `api-<cluster>.pusher.com`. _Default:_ `mt1`.
+    pub cluster: Option<String>,
+    /// The API host, for a self-hosted server (`127.0.0.1`); may carry `:port` and an
+    /// `http://` or `https://` prefix. Overrides `cluster`.
+    pub host: Option<String>,
+    /// The API port. _Default:_ 443, or 80 when `use_tls` is false.
+    pub port: Option<u16>,
+    /// Whether to use HTTPS. _Default:_ `true`.
+    pub use_tls: bool,
+    /// The total time a request may take, in seconds. _Default:_ `5`.
+    pub timeout: f64,
+    /// The base64 of the 32-byte master key for `private-encrypted-` channels.
+    /// _Default:_ none (encrypted channels are refused).
+    pub encryption_master_key_base64: Option<Secret>,
+    /// More key/secret pairs whose signatures webhooks may carry, while a key is rotated:
+    /// `[{key = "…", secret = "…"}]`. _Default:_ none.
+    pub webhook_tokens: Vec<Token>,
+    /// The largest event `data` in bytes (after encryption). _Default:_ `10240`, Pusher's
+    /// limit; dedicated clusters allow more.
+    pub max_payload_bytes: usize,
+    /// The most events in one batch trigger. _Default:_ `10`, Pusher's limit.
+    pub max_batch_events: usize,
+    /// `http`, or `recording` to send nothing and record requests for tests.
+    /// _Default:_ `http`.
+    pub transport: TransportKind,
+
+    /// Whether the fairing mounts its routes. _Default:_ `true`.
+    pub mount_routes: bool,
+    /// Where the fairing mounts its routes. _Default:_ `/pusher`.
+    pub mount: String,
+    /// The channel authorization route, under `mount`. _Default:_ `/auth`.
+    pub auth_path: String,
+    /// The user sign-in route, under `mount`. _Default:_ `/user-auth`.
+    pub user_auth_path: String,
+    /// The webhook routes' prefix, under `mount`; the routes are
+    /// `{webhook_path}/channel_existence`, `/presence` and `/client`. _Default:_ `/events`.
+    pub webhook_path: String,
+    /// The largest webhook body read (`"64 KiB"` or a number of bytes); larger bodies get
+    /// 413. _Default:_ `1 MiB`.
+    pub webhook_body_limit: ByteUnit,
+    /// Refuse webhooks whose `time_ms` is further than this many seconds from now.
+    /// _Default:_ none (off; Pusher retries failed webhooks for five minutes).
+    pub webhook_max_age: Option<f64>,
+    /// The most channels in one batch authorization request. _Default:_ `100`.
+    pub max_batch_channels: usize,
+    /// Also answer `GET {auth_path}?callback=…` with JSONP. _Default:_ `false`.
+    pub jsonp: bool,
+}
+
+impl Default for PusherConfig {
+    fn default() -> Self {
+        Self {
+            app_id: None,
+            key: None,
+            secret: None,
+            url: None,
+            cluster: None,
+            host: None,
+            port: None,
+            use_tls: true,
+            timeout: 5.0,
+            encryption_master_key_base64: None,
+            webhook_tokens: Vec::new(),
+            max_payload_bytes: 10 * 1024,
+            max_batch_events: 10,
+            transport: TransportKind::Http,
+            mount_routes: true,
+            mount: "/pusher".into(),
+            auth_path: "/auth".into(),
+            user_auth_path: "/user-auth".into(),
+            webhook_path: "/events".into(),
+            webhook_body_limit: ByteUnit::Mebibyte(1),
+            webhook_max_age: None,
+            max_batch_channels: 100,
+            jsonp: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for PusherConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PusherConfig")
+            .field("app_id", &self.app_id)
+            .field("key", &self.key)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("url", &self.url.as_ref().map(|_| "<redacted>"))
+            .field("cluster", &self.cluster)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("use_tls", &self.use_tls)
+            .field("timeout", &self.timeout)
+            .field(
+                "encryption_master_key_base64",
+                &self
+                    .encryption_master_key_base64
+                    .as_ref()
+                    .map(|_| "<redacted>"),
+            )
+            .field("webhook_tokens", &self.webhook_tokens)
+            .field("max_payload_bytes", &self.max_payload_bytes)
+            .field("max_batch_events", &self.max_batch_events)
+            .field("transport", &self.transport)
+            .field("mount_routes", &self.mount_routes)
+            .field("mount", &self.mount)
+            .field("auth_path", &self.auth_path)
+            .field("user_auth_path", &self.user_auth_path)
+            .field("webhook_path", &self.webhook_path)
+            .field("webhook_body_limit", &self.webhook_body_limit)
+            .field("webhook_max_age", &self.webhook_max_age)
+            .field("max_batch_channels", &self.max_batch_channels)
+            .field("jsonp", &self.jsonp)
+            .finish()
+    }
+}
+
+impl PusherConfig {
+    /// A configuration with the three credentials and every default.
+    pub fn new(
+        app_id: impl Into<String>,
+        key: impl Into<String>,
+        secret: impl Into<Secret>,
+    ) -> Self {
+        Self {
+            app_id: Some(app_id.into()),
+            key: Some(key.into()),
+            secret: Some(secret.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Check every client key and resolve credentials, endpoint and limits.
+    pub(crate) fn resolve(&self) -> Result<Resolved, ConfigError> {
+        let (app_id, key, secret, url_endpoint) = match &self.url {
+            Some(url) => {
+                if self.app_id.is_some() || self.key.is_some() || self.secret.is_some() {
+                    return Err(ConfigError::Invalid {
+                        key: "url",
+                        reason: "set either `url` or `app_id`, `key` and `secret`, not both".into(),
+                    });
+                }
+                let parsed = parse_url(url.expose())?;
+                (
+                    parsed.app_id,
+                    parsed.key,
+                    parsed.secret,
+                    Some(parsed.endpoint),
+                )
+            }
+            None => (
+                self.app_id.clone().ok_or(ConfigError::Missing("app_id"))?,
+                self.key.clone().ok_or(ConfigError::Missing("key"))?,
+                self.secret.clone().ok_or(ConfigError::Missing("secret"))?,
+                None,
+            ),
+        };
+        if app_id.is_empty()
+            || !app_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(invalid(
+                "app_id",
+                "must be non-empty letters, digits, - or _",
+            ));
+        }
+        if key.is_empty() || key.contains(':') || key.chars().any(char::is_whitespace) {
+            return Err(invalid("key", "must be non-empty, without ':' or spaces"));
+        }
+        if secret.expose().is_empty() {
+            return Err(invalid("secret", "must not be empty"));
+        }
+
+        let endpoint = match url_endpoint {
+            Some(e) => e,
+            None => self.endpoint()?,
+        };
+
+        if !(self.timeout.is_finite() && self.timeout > 0.0 && self.timeout <= 3600.0) {
+            return Err(invalid(
+                "timeout",
+                "must be a number of seconds above 0 (at most 3600)",
+            ));
+        }
+        let master_key = self
+            .encryption_master_key_base64
+            .as_ref()
+            .map(|k| MasterKey::from_base64(k.expose()))
+            .transpose()
+            .map_err(|e| invalid("encryption_master_key_base64", &e.to_string()))?;
+        if self.max_payload_bytes == 0 {
+            return Err(invalid("max_payload_bytes", "must be above 0"));
+        }
+        if self.max_batch_events == 0 {
+            return Err(invalid("max_batch_events", "must be above 0"));
+        }
+        for t in &self.webhook_tokens {
+            if t.key.is_empty() || t.secret.expose().is_empty() {
+                return Err(invalid(
+                    "webhook_tokens",
+                    "every token needs a key and a secret",
+                ));
+            }
+        }
+        let mut tokens = vec![Token::new(key, secret)];
+        tokens.extend(self.webhook_tokens.iter().cloned());
+        Ok(Resolved {
+            app_id,
+            tokens,
+            endpoint,
+            timeout: Duration::from_secs_f64(self.timeout),
+            master_key,
+        })
+    }
+
+    fn endpoint(&self) -> Result<String, ConfigError> {
+        let mut tls = self.use_tls;
+        let host = match self
+            .host
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+        {
+            Some(h) => {
+                let h = if let Some(rest) = h.strip_prefix("https://") {
+                    tls = true;
+                    rest
+                } else if let Some(rest) = h.strip_prefix("http://") {
+                    tls = false;
+                    rest
+                } else {
+                    h
+                };
+                let h = h.trim_end_matches('/');
+                if h.is_empty() || h.contains(['/', '?', '#', '@', ' ']) {
+                    return Err(invalid(
+                        "host",
+                        "must be a host name or address, with an optional :port",
+                    ));
+                }
+                h.to_owned()
+            }
+            None => match self
+                .cluster
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+            {
+                Some(c) => {
+                    if !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                        return Err(invalid("cluster", "must be letters, digits and -"));
+                    }
+                    format!("api-{c}.pusher.com")
+                }
+                None => "api-mt1.pusher.com".to_owned(),
+            },
+        };
+        let scheme = if tls { "https" } else { "http" };
+        let endpoint = match self.port {
+            Some(p) => format!("{scheme}://{host}:{p}"),
+            None => format!("{scheme}://{host}"),
+        };
+        reqwest::Url::parse(&endpoint)
+            .map_err(|e| invalid("host", &format!("does not form a valid URL: {e}")))?;
+        Ok(endpoint)
+    }
+}
+
+fn invalid(key: &'static str, reason: &str) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        reason: reason.to_owned(),
+    }
+}
+
+/// The client settings, checked.
+pub(crate) struct Resolved {
+    pub(crate) app_id: String,
+    /// The signing token first, then the extra webhook tokens.
+    pub(crate) tokens: Vec<Token>,
+    /// `scheme://host[:port]`.
+    pub(crate) endpoint: String,
+    pub(crate) timeout: Duration,
+    pub(crate) master_key: Option<MasterKey>,
+}
+
+struct ParsedUrl {
+    app_id: String,
+    key: String,
+    secret: Secret,
+    endpoint: String,
+}
+
+fn parse_url(raw: &str) -> Result<ParsedUrl, ConfigError> {
+    // The message never includes the URL: it holds the secret.
+    let bad = |reason: &str| invalid("url", reason);
+    let url = reqwest::Url::parse(raw)
+        .map_err(|_| bad("expected https://KEY:SECRET@HOST/apps/APP_ID"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("scheme must be http or https"));
+    }
+    let key = percent_decode(url.username()).ok_or_else(|| bad("key is not valid UTF-8"))?;
+    let secret = url
+        .password()
+        .and_then(percent_decode)
+        .ok_or_else(|| bad("missing the secret (https://KEY:SECRET@HOST/apps/APP_ID)"))?;
+    if key.is_empty() {
+        return Err(bad("missing the key (https://KEY:SECRET@HOST/apps/APP_ID)"));
+    }
+    let app_id = url
+        .path()
+        .trim_end_matches('/')
+        .strip_prefix("/apps/")
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+        .ok_or_else(|| bad("path must be /apps/APP_ID"))?
+        .to_owned();
+    let host = url.host_str().ok_or_else(|| bad("missing the host"))?;
+    let endpoint = match url.port() {
+        Some(p) => format!("{}://{host}:{p}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    };
+    Ok(ParsedUrl {
+        app_id,
+        key,
+        secret: Secret::new(secret),
+        endpoint,
+    })
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        let c = PusherConfig::new("1", "k", "s");
+        assert_eq!(c.resolve().unwrap().endpoint, "https://api-mt1.pusher.com");
+        let c = PusherConfig {
+            cluster: Some("eu".into()),
+            ..PusherConfig::new("1", "k", "s")
+        };
+        assert_eq!(c.resolve().unwrap().endpoint, "https://api-eu.pusher.com");
+        let c = PusherConfig {
+            cluster: Some("".into()),
+            ..PusherConfig::new("1", "k", "s")
+        };
+        assert_eq!(c.resolve().unwrap().endpoint, "https://api-mt1.pusher.com");
+        let c = PusherConfig {
+            host: Some("127.0.0.1".into()),
+            port: Some(6001),
+            use_tls: false,
+            cluster: Some("eu".into()),
+            ..PusherConfig::new("1", "k", "s")
+        };
+        assert_eq!(c.resolve().unwrap().endpoint, "http://127.0.0.1:6001");
+        let c = PusherConfig {
+            host: Some("http://localhost:6001/".into()),
+            ..PusherConfig::new("1", "k", "s")
+        };
+        assert_eq!(c.resolve().unwrap().endpoint, "http://localhost:6001");
+    }
+
+    #[test]
+    fn url_form() {
+        let c = PusherConfig {
+            url: Some(Secret::new(
+                "http://KEY:SUPER%2FSECRET@127.0.0.1:6001/apps/1234",
+            )),
+            ..PusherConfig::default()
+        };
+        let r = c.resolve().unwrap();
+        assert_eq!(r.app_id, "1234");
+        assert_eq!(r.tokens[0].key, "KEY");
+        assert_eq!(r.tokens[0].secret.expose(), "SUPER/SECRET");
+        assert_eq!(r.endpoint, "http://127.0.0.1:6001");
+        for bad in [
+            "http://KEY@h/apps/1",
+            "http://KEY:S@h/app/1",
+            "ftp://KEY:S@h/apps/1",
+            "nonsense",
+        ] {
+            let c = PusherConfig {
+                url: Some(Secret::new(bad)),
+                ..PusherConfig::default()
+            };
+            let e = c.resolve().err().unwrap();
+            assert!(
+                matches!(e, ConfigError::Invalid { key: "url", .. }),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_name_the_key_not_the_secret() {
+        let missing = PusherConfig {
+            secret: None,
+            ..PusherConfig::new("1", "k", "s")
+        };
+        assert_eq!(
+            missing.resolve().err(),
+            Some(ConfigError::Missing("secret"))
+        );
+        let bad_mk = PusherConfig {
+            encryption_master_key_base64: Some(Secret::new("MARKER-not-base64")),
+            ..PusherConfig::new("1", "k", "MARKER")
+        };
+        let e = bad_mk.resolve().err().unwrap().to_string();
+        assert!(e.contains("encryption_master_key_base64"), "{e}");
+        assert!(!e.contains("MARKER"), "{e}");
+        let shown = format!("{bad_mk:?}");
+        assert!(!shown.contains("MARKER"), "{shown}");
+        let zero = PusherConfig {
+            timeout: 0.0,
+            ..PusherConfig::new("1", "k", "s")
+        };
+        assert!(matches!(
+            zero.resolve().err(),
+            Some(ConfigError::Invalid { key: "timeout", .. })
+        ));
+    }
+}

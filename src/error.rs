@@ -1,0 +1,275 @@
+//! The crate's error types: [`ValidationError`] (a rule of the protocol was broken),
+//! [`ConfigError`] (bad configuration, naming the key) and [`Error`] (anything a client
+//! call can fail with). None of them ever holds a secret.
+
+use std::time::Duration;
+
+use crate::protocol::ChannelKind;
+
+/// A value broke one of the protocol's rules; the variant names the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValidationError {
+    /// A channel name is empty.
+    #[error("channel name is empty")]
+    EmptyChannelName,
+    /// A channel name is too long.
+    #[error("channel name is {len} bytes long, the limit is {max}")]
+    ChannelNameTooLong {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A channel name has a character outside `A-Z a-z 0-9 - _ = @ , . ;`.
+    #[error("channel name contains {ch:?}; allowed are A-Z a-z 0-9 and - _ = @ , . ;")]
+    ChannelNameCharacter {
+        /// The first illegal character.
+        ch: char,
+    },
+    /// An event name is empty.
+    #[error("event name is empty")]
+    EmptyEventName,
+    /// An event name is too long.
+    #[error("event name is {len} bytes long, the limit is {max}")]
+    EventNameTooLong {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A socket id is not two runs of digits joined by a dot.
+    #[error("socket id must be digits, a dot, digits (like 123.456)")]
+    SocketId,
+    /// A user id is empty.
+    #[error("user id is empty")]
+    EmptyUserId,
+    /// A user id is too long.
+    #[error("user id is {len} bytes long, the limit is {max}")]
+    UserIdTooLong {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A user id has a character outside the channel-name alphabet.
+    #[error("user id contains {ch:?}; allowed are A-Z a-z 0-9 and - _ = @ , . ;")]
+    UserIdCharacter {
+        /// The first illegal character.
+        ch: char,
+    },
+    /// User or member data is unusable.
+    #[error("invalid user data: {0}")]
+    UserData(&'static str),
+    /// A channel of one kind was given where another was needed.
+    #[error("expected a {expected:?} channel, got a {found:?} channel")]
+    WrongChannelKind {
+        /// The kind needed.
+        expected: ChannelKind,
+        /// The kind given.
+        found: ChannelKind,
+    },
+    /// Public channels need no authorization.
+    #[error("public channels need no authorization")]
+    PublicChannel,
+    /// A presence channel was authorized without member data.
+    #[error("a presence channel needs member data (user_id)")]
+    MissingPresenceMember,
+    /// An encrypted channel was used but no master key is configured.
+    #[error("encrypted channels need encryption_master_key_base64 to be configured")]
+    NoMasterKey,
+    /// The master key is not valid base64.
+    #[error("encryption master key is not valid base64")]
+    MasterKeyNotBase64,
+    /// The master key does not decode to 32 bytes.
+    #[error("encryption master key decodes to {len} bytes, it must be 32")]
+    MasterKeyLength {
+        /// The decoded length.
+        len: usize,
+    },
+    /// A trigger names no channel.
+    #[error("a trigger needs at least one channel")]
+    NoChannels,
+    /// A trigger names too many channels.
+    #[error("a trigger may name at most {max} channels, got {count}")]
+    TooManyChannels {
+        /// Channels given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// An encrypted channel was listed with others in one trigger.
+    #[error("an encrypted channel must be the only channel of its trigger")]
+    EncryptedMultiChannel,
+    /// Event data is larger than the configured limit.
+    #[error("event data is {len} bytes, the limit is {max}")]
+    DataTooLarge {
+        /// The data's size in bytes (after encryption for encrypted channels).
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A batch holds too many events.
+    #[error("a batch may hold at most {max} events, got {count}")]
+    BatchTooLarge {
+        /// Events given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A batch holds no event.
+    #[error("a batch needs at least one event")]
+    EmptyBatch,
+    /// A query attribute does not apply to the channel or request.
+    #[error("{0}")]
+    Attribute(&'static str),
+    /// The data could not be serialized to JSON.
+    #[error("event data could not be serialized to JSON: {0}")]
+    Serialize(String),
+}
+
+/// Bad configuration. The message names the key; it never repeats a secret value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required key is absent.
+    #[error("missing `pusher.{0}`")]
+    Missing(&'static str),
+    /// A key's value is unusable.
+    #[error("invalid `pusher.{key}`: {reason}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The configuration could not be read (figment's message, which names the key).
+    #[error("bad `pusher` configuration: {0}")]
+    Extract(String),
+}
+
+/// Anything a [`Pusher`](crate::Pusher) call can fail with.
+///
+/// HTTP failures are split by status so that callers can match on them; each keeps the
+/// body Pusher sent (its 401 body names the string it expected to be signed).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request broke a protocol rule and was not sent.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// No response within the configured timeout.
+    #[error("request timed out after {0:?}")]
+    Timeout(Duration),
+    /// The server could not be reached.
+    #[error("could not connect to the Pusher API: {0}")]
+    Connect(String),
+    /// Any other transport failure (connection reset, protocol error).
+    #[error("request to the Pusher API failed: {0}")]
+    Transport(String),
+    /// 400: the request was malformed or an attribute does not apply.
+    #[error("400 Bad Request: {message}")]
+    BadRequest {
+        /// The body Pusher sent.
+        message: String,
+    },
+    /// 401: bad signature, clock skew over 600 s, or unknown key.
+    #[error("401 Unauthorized: {message}")]
+    Unauthorized {
+        /// The body Pusher sent (it shows the string it expected to be signed).
+        message: String,
+    },
+    /// 403: the app is disabled or over its quota.
+    #[error("403 Forbidden: {message}")]
+    Forbidden {
+        /// The body Pusher sent.
+        message: String,
+    },
+    /// 404: wrong path or app id.
+    #[error("404 Not Found: {message}")]
+    NotFound {
+        /// The body Pusher sent.
+        message: String,
+    },
+    /// 413: event data too large for the server.
+    #[error("413 Payload Too Large: {message}")]
+    PayloadTooLarge {
+        /// The body Pusher sent.
+        message: String,
+    },
+    /// 429: rate limited.
+    #[error("429 Too Many Requests: {message}")]
+    RateLimited {
+        /// `Retry-After`, if the server sent one in seconds.
+        retry_after: Option<Duration>,
+        /// The body Pusher sent.
+        message: String,
+    },
+    /// 5xx: the server failed; the request may be retried.
+    #[error("{status} server error: {message}")]
+    Server {
+        /// The status code.
+        status: u16,
+        /// The body the server sent.
+        message: String,
+    },
+    /// Any other non-success status.
+    #[error("unexpected status {status}: {message}")]
+    Status {
+        /// The status code.
+        status: u16,
+        /// The body the server sent.
+        message: String,
+    },
+    /// A success response whose body is not what the endpoint returns.
+    #[error("could not decode the Pusher API response: {0}")]
+    Decode(String),
+    /// The operating system's random number generator failed (needed for encryption).
+    #[error("no randomness available for encryption")]
+    Random,
+}
+
+impl Error {
+    /// The HTTP status, for errors that came with one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::BadRequest { .. } => Some(400),
+            Self::Unauthorized { .. } => Some(401),
+            Self::Forbidden { .. } => Some(403),
+            Self::NotFound { .. } => Some(404),
+            Self::PayloadTooLarge { .. } => Some(413),
+            Self::RateLimited { .. } => Some(429),
+            Self::Server { status, .. } | Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether the request failed for a reason that may pass on a retry (timeouts,
+    /// connection failures, 429 and 5xx).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout(_)
+                | Self::Connect(_)
+                | Self::Transport(_)
+                | Self::RateLimited { .. }
+                | Self::Server { .. }
+        )
+    }
+
+    pub(crate) fn from_status(status: u16, message: String, retry_after: Option<Duration>) -> Self {
+        match status {
+            400 => Self::BadRequest { message },
+            401 => Self::Unauthorized { message },
+            403 => Self::Forbidden { message },
+            404 => Self::NotFound { message },
+            413 => Self::PayloadTooLarge { message },
+            429 => Self::RateLimited {
+                retry_after,
+                message,
+            },
+            500..=599 => Self::Server { status, message },
+            _ => Self::Status { status, message },
+        }
+    }
+}

@@ -1,0 +1,402 @@
+//! Channel authorization (protocol §5) and user sign-in (§6).
+//!
+//! * private: sign `socket_id:channel_name`;
+//! * presence: sign `socket_id:channel_name:channel_data` and return that exact
+//!   `channel_data` string (it is never re-serialized between signing and sending);
+//! * private-encrypted: a private authorization plus the channel's `shared_secret`;
+//! * user sign-in: sign `socket_id::user::user_data`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::credentials::Token;
+use super::encryption::MasterKey;
+use super::hmac::{auth_value, verify_hex};
+use super::names::{
+    ChannelKind, MAX_PRESENCE_USER_ID_LEN, validate_channel_name, validate_socket_id,
+    validate_user_id,
+};
+use crate::error::ValidationError;
+
+/// What the auth endpoint returns for one channel: `{"auth", "channel_data"?, "shared_secret"?}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelAuth {
+    /// `key:signature`.
+    pub auth: String,
+    /// The presence member's JSON, exactly the string that was signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_data: Option<String>,
+    /// Base64 of the channel's key, for `private-encrypted-` channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_secret: Option<String>,
+}
+
+/// A presence channel member: `user_id` and optional `user_info`, shown to the other
+/// members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PresenceMember {
+    /// The member's id, unique per user (Pusher allows at most 128 characters).
+    pub user_id: String,
+    /// Anything the other members should see (a name, an avatar URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_info: Option<Value>,
+}
+
+impl PresenceMember {
+    /// A member with only an id.
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            user_info: None,
+        }
+    }
+
+    /// Attach `user_info`.
+    pub fn with_info(mut self, info: impl Into<Value>) -> Self {
+        self.user_info = Some(info.into());
+        self
+    }
+
+    /// The `channel_data` string: compact JSON, `user_id` first.
+    pub fn to_channel_data(&self) -> Result<String, ValidationError> {
+        if self.user_id.is_empty() {
+            return Err(ValidationError::EmptyUserId);
+        }
+        if self.user_id.len() > MAX_PRESENCE_USER_ID_LEN {
+            return Err(ValidationError::UserIdTooLong {
+                len: self.user_id.len(),
+                max: MAX_PRESENCE_USER_ID_LEN,
+            });
+        }
+        serde_json::to_string(self).map_err(|_| ValidationError::UserData("not serializable"))
+    }
+}
+
+/// Authorize `socket_id` on a `private-` channel. `channel` must be one.
+pub fn authorize_private(
+    token: &Token,
+    socket_id: &str,
+    channel: &str,
+) -> Result<ChannelAuth, ValidationError> {
+    check(socket_id, channel, ChannelKind::Private)?;
+    Ok(ChannelAuth {
+        auth: sign_channel(token, socket_id, channel, None),
+        channel_data: None,
+        shared_secret: None,
+    })
+}
+
+/// Authorize `socket_id` on a `presence-` channel as `member`.
+pub fn authorize_presence(
+    token: &Token,
+    socket_id: &str,
+    channel: &str,
+    member: &PresenceMember,
+) -> Result<ChannelAuth, ValidationError> {
+    check(socket_id, channel, ChannelKind::Presence)?;
+    let channel_data = member.to_channel_data()?;
+    Ok(ChannelAuth {
+        auth: sign_channel(token, socket_id, channel, Some(&channel_data)),
+        channel_data: Some(channel_data),
+        shared_secret: None,
+    })
+}
+
+/// Authorize `socket_id` on a `presence-` channel with a `channel_data` string the caller
+/// serialized; it is signed and returned byte for byte.
+pub fn authorize_presence_raw(
+    token: &Token,
+    socket_id: &str,
+    channel: &str,
+    channel_data: String,
+) -> Result<ChannelAuth, ValidationError> {
+    check(socket_id, channel, ChannelKind::Presence)?;
+    let parsed: PresenceMember = serde_json::from_str(&channel_data)
+        .map_err(|_| ValidationError::UserData("channel_data must be an object with user_id"))?;
+    parsed.to_channel_data()?;
+    Ok(ChannelAuth {
+        auth: sign_channel(token, socket_id, channel, Some(&channel_data)),
+        channel_data: Some(channel_data),
+        shared_secret: None,
+    })
+}
+
+/// Authorize `socket_id` on a `private-encrypted-` channel: a private authorization plus
+/// the channel's shared secret derived from `master`.
+pub fn authorize_encrypted(
+    token: &Token,
+    master: &MasterKey,
+    socket_id: &str,
+    channel: &str,
+) -> Result<ChannelAuth, ValidationError> {
+    check(socket_id, channel, ChannelKind::PrivateEncrypted)?;
+    Ok(ChannelAuth {
+        auth: sign_channel(token, socket_id, channel, None),
+        channel_data: None,
+        shared_secret: Some(master.shared_secret_base64(channel)),
+    })
+}
+
+/// Authorize any channel that needs it, choosing the form from its prefix.
+///
+/// `member` is required for presence channels and ignored otherwise; `master` is required
+/// for encrypted channels. A public channel is an error: it needs no authorization.
+pub fn authorize_channel(
+    token: &Token,
+    master: Option<&MasterKey>,
+    socket_id: &str,
+    channel: &str,
+    member: Option<&PresenceMember>,
+) -> Result<ChannelAuth, ValidationError> {
+    match validate_channel_name(channel)? {
+        ChannelKind::Private => authorize_private(token, socket_id, channel),
+        ChannelKind::Presence => {
+            let member = member.ok_or(ValidationError::MissingPresenceMember)?;
+            authorize_presence(token, socket_id, channel, member)
+        }
+        ChannelKind::PrivateEncrypted => {
+            let master = master.ok_or(ValidationError::NoMasterKey)?;
+            authorize_encrypted(token, master, socket_id, channel)
+        }
+        _ => Err(ValidationError::PublicChannel),
+    }
+}
+
+/// Check that a channel authorization was signed by `token` (constant time).
+///
+/// Useful in tests, and to check what another library produced.
+pub fn verify_channel_auth(
+    token: &Token,
+    socket_id: &str,
+    channel: &str,
+    auth: &ChannelAuth,
+) -> bool {
+    let Some(sig) = auth
+        .auth
+        .strip_prefix(token.key.as_str())
+        .and_then(|s| s.strip_prefix(':'))
+    else {
+        return false;
+    };
+    let mut parts: Vec<&[u8]> = vec![socket_id.as_bytes(), b":", channel.as_bytes()];
+    if let Some(data) = &auth.channel_data {
+        parts.push(b":");
+        parts.push(data.as_bytes());
+    }
+    verify_hex(token.secret.expose(), &parts, sig)
+}
+
+fn check(socket_id: &str, channel: &str, want: ChannelKind) -> Result<(), ValidationError> {
+    validate_socket_id(socket_id)?;
+    let kind = validate_channel_name(channel)?;
+    if kind == want {
+        Ok(())
+    } else {
+        Err(ValidationError::WrongChannelKind {
+            expected: want,
+            found: kind,
+        })
+    }
+}
+
+fn sign_channel(token: &Token, socket_id: &str, channel: &str, data: Option<&str>) -> String {
+    let secret = token.secret.expose();
+    match data {
+        None => auth_value(
+            &token.key,
+            secret,
+            &[socket_id.as_bytes(), b":", channel.as_bytes()],
+        ),
+        Some(d) => auth_value(
+            &token.key,
+            secret,
+            &[
+                socket_id.as_bytes(),
+                b":",
+                channel.as_bytes(),
+                b":",
+                d.as_bytes(),
+            ],
+        ),
+    }
+}
+
+/// The user a connection signs in as (pusher-js `signin()`): `id` is required, `user_info`
+/// is shared with presence channels, `watchlist` names users whose online state to follow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserData {
+    /// The user's id (1 to 200 characters, channel-name alphabet).
+    pub id: String,
+    /// Information about the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_info: Option<Value>,
+    /// Ids of users whose online/offline events this user receives (at most 100 are used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watchlist: Option<Vec<String>>,
+}
+
+impl UserData {
+    /// A user with only an id.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            user_info: None,
+            watchlist: None,
+        }
+    }
+
+    /// Attach `user_info`.
+    pub fn with_info(mut self, info: impl Into<Value>) -> Self {
+        self.user_info = Some(info.into());
+        self
+    }
+
+    /// Attach a watchlist.
+    pub fn with_watchlist<I, S>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.watchlist = Some(ids.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+/// What the user-auth endpoint returns: `{"auth", "user_data"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserAuth {
+    /// `key:signature`.
+    pub auth: String,
+    /// The user's JSON, exactly the string that was signed.
+    pub user_data: String,
+}
+
+/// Sign in `socket_id` as `user`.
+pub fn authenticate_user(
+    token: &Token,
+    socket_id: &str,
+    user: &UserData,
+) -> Result<UserAuth, ValidationError> {
+    validate_socket_id(socket_id)?;
+    validate_user_id(&user.id)?;
+    let user_data =
+        serde_json::to_string(user).map_err(|_| ValidationError::UserData("not serializable"))?;
+    Ok(UserAuth {
+        auth: auth_value(
+            &token.key,
+            token.secret.expose(),
+            &[socket_id.as_bytes(), b"::user::", user_data.as_bytes()],
+        ),
+        user_data,
+    })
+}
+
+/// Check that a user authentication was signed by `token` (constant time).
+pub fn verify_user_auth(token: &Token, socket_id: &str, auth: &UserAuth) -> bool {
+    let Some(sig) = auth
+        .auth
+        .strip_prefix(token.key.as_str())
+        .and_then(|s| s.strip_prefix(':'))
+    else {
+        return false;
+    };
+    verify_hex(
+        token.secret.expose(),
+        &[socket_id.as_bytes(), b"::user::", auth.user_data.as_bytes()],
+        sig,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs() -> Token {
+        Token::new("278d425bdf160c739803", "7ad3773142a6692b25b8")
+    }
+
+    #[test]
+    fn private_docs_vector() {
+        let a = authorize_private(&docs(), "1234.1234", "private-foobar").unwrap();
+        assert_eq!(
+            a.auth,
+            "278d425bdf160c739803:58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4"
+        );
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            format!("{{\"auth\":\"{}\"}}", a.auth)
+        );
+        assert!(verify_channel_auth(
+            &docs(),
+            "1234.1234",
+            "private-foobar",
+            &a
+        ));
+        assert!(!verify_channel_auth(
+            &docs(),
+            "1234.1235",
+            "private-foobar",
+            &a
+        ));
+    }
+
+    #[test]
+    fn presence_signs_what_it_returns() {
+        let m = PresenceMember::new("10").with_info(serde_json::json!({"name": "Mr. Pusher"}));
+        let a = authorize_presence(&docs(), "1234.1234", "presence-foobar", &m).unwrap();
+        assert_eq!(
+            a.channel_data.as_deref(),
+            Some(r#"{"user_id":"10","user_info":{"name":"Mr. Pusher"}}"#)
+        );
+        assert_eq!(
+            a.auth,
+            "278d425bdf160c739803:48dac51d2d7569e1e9c0f48c227d4b26f238fa68e5c0bb04222c966909c4f7c4"
+        );
+        assert!(verify_channel_auth(
+            &docs(),
+            "1234.1234",
+            "presence-foobar",
+            &a
+        ));
+    }
+
+    #[test]
+    fn kinds_are_checked() {
+        let t = docs();
+        assert!(matches!(
+            authorize_private(&t, "1.1", "presence-x"),
+            Err(ValidationError::WrongChannelKind { .. })
+        ));
+        assert_eq!(
+            authorize_channel(&t, None, "1.1", "public", None),
+            Err(ValidationError::PublicChannel)
+        );
+        assert_eq!(
+            authorize_channel(&t, None, "1.1", "private-encrypted-x", None),
+            Err(ValidationError::NoMasterKey)
+        );
+        assert_eq!(
+            authorize_channel(&t, None, "1.1", "presence-x", None),
+            Err(ValidationError::MissingPresenceMember)
+        );
+        assert_eq!(
+            authorize_private(&t, "1.1:x", "private-x"),
+            Err(ValidationError::SocketId)
+        );
+    }
+
+    #[test]
+    fn user_signin_docs_vector() {
+        let a = authenticate_user(&docs(), "1234.1234", &UserData::new("12345")).unwrap();
+        assert_eq!(a.user_data, r#"{"id":"12345"}"#);
+        assert_eq!(
+            a.auth,
+            "278d425bdf160c739803:4708d583dada6a56435fb8bc611c77c359a31eebde13337c16ab43aa6de336ba"
+        );
+        assert!(verify_user_auth(&docs(), "1234.1234", &a));
+        assert_eq!(
+            authenticate_user(&docs(), "1.1", &UserData::new("")),
+            Err(ValidationError::EmptyUserId)
+        );
+    }
+}

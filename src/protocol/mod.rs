@@ -1,0 +1,34 @@
+//! The Pusher Channels protocol: pure functions and plain types, no I/O, no Rocket.
+//!
+//! Everything the client and the Rocket integration sign or check is computed here, so
+//! it can be tested against the official libraries' vectors, and used as is from axum,
+//! actix or a plain binary.
+
+mod auth;
+mod credentials;
+mod encryption;
+mod hmac;
+mod names;
+mod signing;
+mod webhook;
+
+pub use auth::{
+    ChannelAuth, PresenceMember, UserAuth, UserData, authenticate_user, authorize_channel,
+    authorize_encrypted, authorize_presence, authorize_presence_raw, authorize_private,
+    verify_channel_auth, verify_user_auth,
+};
+pub use credentials::{Credentials, Secret, Token};
+pub use encryption::{
+    EncryptedData, MasterKey, NONCE_LEN, decrypt_payload, encrypt_payload, random_nonce,
+};
+pub use names::{
+    ChannelKind, ChannelName, EventName, MAX_CHANNEL_NAME_LEN, MAX_EVENT_NAME_LEN,
+    MAX_PRESENCE_USER_ID_LEN, MAX_SOCKET_ID_LEN, MAX_USER_ID_LEN, SocketId, UserId,
+    validate_channel_name, validate_event_name, validate_socket_id, validate_user_id,
+};
+pub use signing::{EMPTY_BODY_MD5, SignedRequest, body_md5, percent_encode_into, sign_request};
+pub(crate) use webhook::parse_json;
+pub use webhook::{
+    ChannelExistenceEvent, ClientEvent, Event, PresenceEvent, Webhook, WebhookError, WebhookEvent,
+    check_freshness, narrow_events, sign_webhook, verify_webhook,
+};

@@ -1,0 +1,585 @@
+//! Webhooks (protocol §7): signature verification over the raw body, and the typed events.
+//!
+//! Pusher signs the exact body bytes with HMAC-SHA256 and sends the key in `X-Pusher-Key`
+//! and the lowercase hex signature in `X-Pusher-Signature`. Verification must run on the
+//! raw bytes, before any parsing: a re-serialized body never matches.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, Deserializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::credentials::Token;
+use super::hmac::verify_hex;
+
+/// Why a webhook was refused. No variant carries a secret or the body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// No `X-Pusher-Key` header.
+    #[error("missing X-Pusher-Key header")]
+    MissingKey,
+    /// The key is not one of the configured tokens.
+    #[error("unknown X-Pusher-Key")]
+    UnknownKey,
+    /// No `X-Pusher-Signature` header.
+    #[error("missing X-Pusher-Signature header")]
+    MissingSignature,
+    /// The signature is not the HMAC of the body under the key's secret (or not hex).
+    #[error("invalid X-Pusher-Signature")]
+    BadSignature,
+    /// The body is larger than the configured limit.
+    #[error("webhook body exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The body could not be read.
+    #[error("webhook body could not be read")]
+    Io,
+    /// Signed correctly, but not JSON.
+    #[error("webhook body is not JSON: {0}")]
+    Syntax(String),
+    /// Signed JSON, but not a Pusher webhook (`time_ms` and `events` missing or mistyped).
+    #[error("webhook body is not a Pusher webhook: {0}")]
+    Shape(String),
+    /// `time_ms` is outside the configured freshness window.
+    #[error("webhook time_ms is {age_ms} ms away from now, outside the {window_ms} ms window")]
+    Stale {
+        /// How far `time_ms` is from the local clock.
+        age_ms: u64,
+        /// The window.
+        window_ms: u64,
+    },
+}
+
+/// Check a webhook's key and signature against the raw `body` bytes.
+///
+/// `tokens` are every key/secret pair the app accepts (more than one while a key is
+/// rotated); the one whose key matches `X-Pusher-Key` must have signed the body. The MAC
+/// is compared in constant time. Returns the token that signed.
+///
+/// ```
+/// use rocket_pusher::protocol::{verify_webhook, Token};
+///
+/// let tokens = [Token::new("key", "secret")];
+/// let body = br#"{"time_ms":1327078148132,"events":[{"name":"event_name","some":"data"}]}"#;
+/// let sig = "05a115b7898e4956cf46df2dd2822b3b913a4255343acd82d31609f222765c6a";
+/// assert!(verify_webhook(&tokens, Some("key"), Some(sig), body).is_ok());
+/// assert!(verify_webhook(&tokens, Some("key"), Some(sig), b"{}").is_err());
+/// ```
+pub fn verify_webhook<'t>(
+    tokens: &'t [Token],
+    key: Option<&str>,
+    signature: Option<&str>,
+    body: &[u8],
+) -> Result<&'t Token, WebhookError> {
+    let key = key.ok_or(WebhookError::MissingKey)?;
+    let token = tokens
+        .iter()
+        .find(|t| t.key == key)
+        .ok_or(WebhookError::UnknownKey)?;
+    let signature = signature.ok_or(WebhookError::MissingSignature)?;
+    if verify_hex(token.secret.expose(), &[body], signature.trim()) {
+        Ok(token)
+    } else {
+        Err(WebhookError::BadSignature)
+    }
+}
+
+/// Lowercase hex signature of a webhook body, as Pusher computes it. For tests and for
+/// forwarding webhooks between services.
+pub fn sign_webhook(token: &Token, body: &[u8]) -> String {
+    super::hmac::sign_hex(token.secret.expose(), &[body])
+}
+
+/// Refuse a webhook whose `time_ms` is more than `window_ms` away from `now_ms`.
+///
+/// Pusher's webhooks carry no signed nonce, so a captured one can be replayed; a window
+/// (Python's library uses 300 s) bounds that. Webhooks retried by Pusher for up to five
+/// minutes keep their original `time_ms`, so a window shorter than that refuses retries.
+pub fn check_freshness(time_ms: u64, now_ms: u64, window_ms: u64) -> Result<(), WebhookError> {
+    let age_ms = now_ms.abs_diff(time_ms);
+    if age_ms > window_ms {
+        Err(WebhookError::Stale { age_ms, window_ms })
+    } else {
+        Ok(())
+    }
+}
+
+/// A webhook body: `{"time_ms", "events": [..]}`, with events of type `E`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Webhook<E = Event> {
+    /// When Pusher created the webhook, Unix milliseconds.
+    pub time_ms: u64,
+    /// The events; more than one when batch webhooks are enabled.
+    pub events: Vec<E>,
+}
+
+impl Webhook<Event> {
+    /// Parse a (verified) body, telling a JSON syntax error from a wrong shape.
+    pub fn parse(body: &[u8]) -> Result<Self, WebhookError> {
+        parse_json(body)
+    }
+}
+
+/// Parse JSON, mapping syntax errors and shape errors to their own variants.
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
+    serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => WebhookError::Shape(e.to_string()),
+        _ => WebhookError::Syntax(e.to_string()),
+    })
+}
+
+/// One webhook event, by its `name`. Events this crate does not know yet are kept whole
+/// in [`Event::Unknown`] rather than failing the webhook.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// A channel got its first subscriber.
+    ChannelOccupied {
+        /// The channel.
+        channel: String,
+    },
+    /// A channel lost its last subscriber.
+    ChannelVacated {
+        /// The channel.
+        channel: String,
+    },
+    /// A user joined a presence channel.
+    MemberAdded {
+        /// The presence channel.
+        channel: String,
+        /// The member's `user_id`.
+        user_id: String,
+    },
+    /// A user left a presence channel.
+    MemberRemoved {
+        /// The presence channel.
+        channel: String,
+        /// The member's `user_id`.
+        user_id: String,
+    },
+    /// A client sent a `client-` event.
+    ClientEvent(ClientEvent),
+    /// A client subscribed to a cache channel that had no cached event.
+    CacheMiss {
+        /// The cache channel.
+        channel: String,
+    },
+    /// The number of subscriptions of a channel changed.
+    SubscriptionCount {
+        /// The channel.
+        channel: String,
+        /// Connections subscribed now.
+        subscription_count: u64,
+    },
+    /// An event this version does not model; the whole JSON object, `name` included.
+    #[serde(untagged)]
+    Unknown(Value),
+}
+
+impl Event {
+    /// The event's `name` field.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::ChannelOccupied { .. } => "channel_occupied",
+            Self::ChannelVacated { .. } => "channel_vacated",
+            Self::MemberAdded { .. } => "member_added",
+            Self::MemberRemoved { .. } => "member_removed",
+            Self::ClientEvent(_) => "client_event",
+            Self::CacheMiss { .. } => "cache_miss",
+            Self::SubscriptionCount { .. } => "subscription_count",
+            Self::Unknown(v) => v.get("name").and_then(Value::as_str).unwrap_or(""),
+        }
+    }
+
+    /// The channel the event is about, if it names one.
+    pub fn channel(&self) -> Option<&str> {
+        match self {
+            Self::ChannelOccupied { channel }
+            | Self::ChannelVacated { channel }
+            | Self::MemberAdded { channel, .. }
+            | Self::MemberRemoved { channel, .. }
+            | Self::CacheMiss { channel }
+            | Self::SubscriptionCount { channel, .. } => Some(channel),
+            Self::ClientEvent(e) => Some(&e.channel),
+            Self::Unknown(v) => v.get("channel").and_then(Value::as_str),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ChannelOnly {
+    channel: String,
+}
+
+#[derive(Deserialize)]
+struct Member {
+    channel: String,
+    user_id: String,
+}
+
+#[derive(Deserialize)]
+struct Count {
+    channel: String,
+    #[serde(deserialize_with = "u64_or_string")]
+    subscription_count: u64,
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        let name = value
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| de::Error::missing_field("name"))?;
+        fn typed<T: DeserializeOwned, E: de::Error>(v: Value) -> Result<T, E> {
+            serde_json::from_value(v).map_err(E::custom)
+        }
+        Ok(match name {
+            "channel_occupied" => Self::ChannelOccupied {
+                channel: typed::<ChannelOnly, D::Error>(value)?.channel,
+            },
+            "channel_vacated" => Self::ChannelVacated {
+                channel: typed::<ChannelOnly, D::Error>(value)?.channel,
+            },
+            "cache_miss" => Self::CacheMiss {
+                channel: typed::<ChannelOnly, D::Error>(value)?.channel,
+            },
+            "member_added" => {
+                let m: Member = typed(value)?;
+                Self::MemberAdded {
+                    channel: m.channel,
+                    user_id: m.user_id,
+                }
+            }
+            "member_removed" => {
+                let m: Member = typed(value)?;
+                Self::MemberRemoved {
+                    channel: m.channel,
+                    user_id: m.user_id,
+                }
+            }
+            "subscription_count" => {
+                let c: Count = typed(value)?;
+                Self::SubscriptionCount {
+                    channel: c.channel,
+                    subscription_count: c.subscription_count,
+                }
+            }
+            "client_event" => Self::ClientEvent(typed(value)?),
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
+/// A `client_event`: a `client-` event a connection sent on a private or presence channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ClientEvent {
+    /// The channel it was sent on.
+    pub channel: String,
+    /// The event name (`client-…`).
+    pub event: String,
+    /// The data as the client sent it: Pusher delivers a JSON string; a server that sends
+    /// a JSON value instead (sockudo does) has it re-encoded here, so this is always the
+    /// JSON text.
+    #[serde(deserialize_with = "string_or_json")]
+    pub data: String,
+    /// The sending connection.
+    pub socket_id: String,
+    /// The sender's `user_id`, on presence channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+impl ClientEvent {
+    /// Parse [`data`](Self::data) as JSON into `T`.
+    pub fn data_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.data)
+    }
+}
+
+/// A presence webhook event, for `VerifiedWebhook<PresenceEvent>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PresenceEvent {
+    /// `member_added`.
+    MemberAdded {
+        /// The presence channel.
+        channel: String,
+        /// The member's `user_id`.
+        user_id: String,
+    },
+    /// `member_removed`.
+    MemberRemoved {
+        /// The presence channel.
+        channel: String,
+        /// The member's `user_id`.
+        user_id: String,
+    },
+}
+
+impl PresenceEvent {
+    /// The presence channel.
+    pub fn channel(&self) -> &str {
+        match self {
+            Self::MemberAdded { channel, .. } | Self::MemberRemoved { channel, .. } => channel,
+        }
+    }
+
+    /// The member's `user_id`.
+    pub fn user_id(&self) -> &str {
+        match self {
+            Self::MemberAdded { user_id, .. } | Self::MemberRemoved { user_id, .. } => user_id,
+        }
+    }
+}
+
+/// A channel existence webhook event, for `VerifiedWebhook<ChannelExistenceEvent>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChannelExistenceEvent {
+    /// `channel_occupied`.
+    Occupied {
+        /// The channel.
+        channel: String,
+    },
+    /// `channel_vacated`.
+    Vacated {
+        /// The channel.
+        channel: String,
+    },
+}
+
+impl ChannelExistenceEvent {
+    /// The channel.
+    pub fn channel(&self) -> &str {
+        match self {
+            Self::Occupied { channel } | Self::Vacated { channel } => channel,
+        }
+    }
+}
+
+/// A type a webhook's events can be narrowed to: the whole [`Event`] enum, or one family.
+pub trait WebhookEvent: Sized + Send + 'static {
+    /// The event as `Self`, or back as it was when it belongs to another family.
+    fn from_event(event: Event) -> Result<Self, Event>;
+}
+
+impl WebhookEvent for Event {
+    fn from_event(event: Event) -> Result<Self, Event> {
+        Ok(event)
+    }
+}
+
+impl WebhookEvent for PresenceEvent {
+    fn from_event(event: Event) -> Result<Self, Event> {
+        match event {
+            Event::MemberAdded { channel, user_id } => Ok(Self::MemberAdded { channel, user_id }),
+            Event::MemberRemoved { channel, user_id } => {
+                Ok(Self::MemberRemoved { channel, user_id })
+            }
+            other => Err(other),
+        }
+    }
+}
+
+impl WebhookEvent for ChannelExistenceEvent {
+    fn from_event(event: Event) -> Result<Self, Event> {
+        match event {
+            Event::ChannelOccupied { channel } => Ok(Self::Occupied { channel }),
+            Event::ChannelVacated { channel } => Ok(Self::Vacated { channel }),
+            other => Err(other),
+        }
+    }
+}
+
+impl WebhookEvent for ClientEvent {
+    fn from_event(event: Event) -> Result<Self, Event> {
+        match event {
+            Event::ClientEvent(e) => Ok(e),
+            other => Err(other),
+        }
+    }
+}
+
+/// Split a webhook's events into those of family `T` and the rest, keeping order.
+pub fn narrow_events<T: WebhookEvent>(events: Vec<Event>) -> (Vec<T>, Vec<Event>) {
+    let mut wanted = Vec::with_capacity(events.len());
+    let mut others = Vec::new();
+    for e in events {
+        match T::from_event(e) {
+            Ok(t) => wanted.push(t),
+            Err(e) => others.push(e),
+        }
+    }
+    (wanted, others)
+}
+
+fn u64_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    struct V;
+    impl de::Visitor<'_> for V {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a non-negative integer or a string holding one")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::custom("negative count"))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
+            if v >= 0.0 && v.fract() == 0.0 && v < 1.8e19 {
+                Ok(v as u64)
+            } else {
+                Err(E::custom("count is not a whole number"))
+            }
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
+            v.trim()
+                .parse()
+                .map_err(|_| E::custom("count string is not a number"))
+        }
+    }
+    d.deserialize_any(V)
+}
+
+fn string_or_json<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        other => Ok(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_cases() {
+        let tokens = [Token::new("old", "s1"), Token::new("new", "s2")];
+        let body = b"{\"time_ms\":1,\"events\":[]}";
+        let sig_new = sign_webhook(&tokens[1], body);
+        assert_eq!(
+            verify_webhook(&tokens, Some("new"), Some(&sig_new), body).map(|t| t.key.as_str()),
+            Ok("new")
+        );
+        assert_eq!(
+            verify_webhook(&tokens, Some("new"), Some(&sig_new.to_uppercase()), body)
+                .map(|t| t.key.as_str()),
+            Ok("new")
+        );
+        assert_eq!(
+            verify_webhook(&tokens, Some("old"), Some(&sig_new), body),
+            Err(WebhookError::BadSignature)
+        );
+        assert_eq!(
+            verify_webhook(&tokens, None, Some(&sig_new), body),
+            Err(WebhookError::MissingKey)
+        );
+        assert_eq!(
+            verify_webhook(&tokens, Some("x"), Some(&sig_new), body),
+            Err(WebhookError::UnknownKey)
+        );
+        assert_eq!(
+            verify_webhook(&tokens, Some("new"), None, body),
+            Err(WebhookError::MissingSignature)
+        );
+        for bad in ["", "zz", "abc", &sig_new[..62]] {
+            assert_eq!(
+                verify_webhook(&tokens, Some("new"), Some(bad), body),
+                Err(WebhookError::BadSignature)
+            );
+        }
+    }
+
+    #[test]
+    fn events_typed_with_fallback() {
+        let body = br#"{"time_ms":5,"events":[
+            {"name":"channel_occupied","channel":"a"},
+            {"channel":"b","name":"member_added","user_id":"u"},
+            {"name":"subscription_count","channel":"c","subscription_count":"7"},
+            {"name":"subscription_count","channel":"c","subscription_count":8},
+            {"name":"client_event","channel":"private-x","event":"client-hi","data":{"a":1},"socket_id":"1.2"},
+            {"name":"client_event","channel":"presence-x","event":"client-hi","data":"{\"a\":1}","socket_id":"1.2","user_id":"u"},
+            {"name":"member_updated","channel":"d","user_id":"u"}
+        ]}"#;
+        let w = Webhook::parse(body).unwrap();
+        assert_eq!(w.time_ms, 5);
+        assert_eq!(w.events.len(), 7);
+        assert_eq!(
+            w.events[0],
+            Event::ChannelOccupied {
+                channel: "a".into()
+            }
+        );
+        assert!(matches!(
+            &w.events[2],
+            Event::SubscriptionCount {
+                subscription_count: 7,
+                ..
+            }
+        ));
+        assert!(matches!(
+            &w.events[3],
+            Event::SubscriptionCount {
+                subscription_count: 8,
+                ..
+            }
+        ));
+        let Event::ClientEvent(c) = &w.events[4] else {
+            panic!()
+        };
+        assert_eq!(c.data, r#"{"a":1}"#);
+        let Event::ClientEvent(c2) = &w.events[5] else {
+            panic!()
+        };
+        assert_eq!(c2.data, c.data);
+        assert_eq!(c2.user_id.as_deref(), Some("u"));
+        assert_eq!(w.events[6].name(), "member_updated");
+        assert_eq!(w.events[6].channel(), Some("d"));
+
+        let (presence, others) = narrow_events::<PresenceEvent>(w.events);
+        assert_eq!(presence.len(), 1);
+        assert_eq!(presence[0].user_id(), "u");
+        assert_eq!(others.len(), 6);
+    }
+
+    #[test]
+    fn parse_errors() {
+        assert!(matches!(
+            Webhook::parse(b"nope"),
+            Err(WebhookError::Syntax(_))
+        ));
+        assert!(matches!(
+            Webhook::parse(b"{\"events\":[]}"),
+            Err(WebhookError::Shape(_))
+        ));
+        assert!(matches!(
+            Webhook::parse(br#"{"time_ms":1,"events":[{"name":"member_added","channel":"a"}]}"#),
+            Err(WebhookError::Shape(_))
+        ));
+        assert!(matches!(
+            Webhook::parse(br#"{"time_ms":1,"events":[{"channel":"a"}]}"#),
+            Err(WebhookError::Shape(_))
+        ));
+    }
+
+    #[test]
+    fn freshness() {
+        assert!(check_freshness(1_000, 2_000, 1_000).is_ok());
+        assert_eq!(
+            check_freshness(1_000, 2_001, 1_000),
+            Err(WebhookError::Stale {
+                age_ms: 1001,
+                window_ms: 1000
+            })
+        );
+        assert!(check_freshness(3_000, 2_000, 1_000).is_ok());
+    }
+}
