@@ -17,6 +17,7 @@
 mod client;
 mod config;
 mod error;
+mod integration;
 pub mod protocol;
 
 pub use client::{
@@ -26,6 +27,10 @@ pub use client::{
 };
 pub use config::{PusherConfig, TransportKind};
 pub use error::{ConfigError, Error, ValidationError};
+pub use integration::{
+    ApiError, ChannelAuthRequest, ChannelAuthResponse, ChannelAuthorizer, ChannelRequest,
+    ClientConfig, Decision, PusherFairing, ROUTE_RANK, VerifiedWebhook,
+};
 pub use protocol::{
     ChannelAuth, ChannelExistenceEvent, ChannelKind, ChannelName, ClientEvent, Credentials, Event,
     EventName, MasterKey, PresenceEvent, PresenceMember, Secret, SocketId, Token, UserAuth,

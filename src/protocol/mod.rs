@@ -5,6 +5,7 @@
 //! actix or a plain binary.
 
 mod auth;
+mod auth_form;
 mod credentials;
 mod encryption;
 mod hmac;
@@ -17,6 +18,7 @@ pub use auth::{
     authorize_encrypted, authorize_presence, authorize_presence_raw, authorize_private,
     verify_channel_auth, verify_user_auth,
 };
+pub use auth_form::{AuthForm, AuthFormError, FormChannels, parse_auth_form};
 pub use credentials::{Credentials, Secret, Token};
 pub use encryption::{
     EncryptedData, MasterKey, NONCE_LEN, decrypt_payload, encrypt_payload, random_nonce,

@@ -44,6 +44,10 @@ pub enum WebhookError {
     /// Signed JSON, but not a Pusher webhook (`time_ms` and `events` missing or mistyped).
     #[error("webhook body is not a Pusher webhook: {0}")]
     Shape(String),
+    /// The app has no Pusher credentials to verify with (the Rocket integration found no
+    /// managed `Pusher`).
+    #[error("webhooks are not configured on this server")]
+    NotConfigured,
     /// `time_ms` is outside the configured freshness window.
     #[error("webhook time_ms is {age_ms} ms away from now, outside the {window_ms} ms window")]
     Stale {

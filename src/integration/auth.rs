@@ -1,0 +1,477 @@
+//! Channel authorization and user sign-in in Rocket: the mounted routes, and the
+//! [`ChannelAuthRequest`] guard with its [`ChannelAuthResponse`] for apps that write their
+//! own auth route.
+
+use std::sync::Arc;
+
+use rocket::Request;
+use rocket::data::{self, Data, FromData, ToByteUnit};
+use rocket::http::{ContentType, Status};
+use rocket::outcome::Outcome;
+use rocket::response::{self, Responder};
+use rocket::route::{self, Handler};
+use serde_json::{Map, Value};
+
+use super::handlers::{ChannelRequest, Handlers};
+use super::response::{ApiError, json_response};
+use crate::Pusher;
+use crate::protocol::{
+    AuthForm, AuthFormError, ChannelAuth, ChannelKind, ChannelName, FormChannels, PresenceMember,
+    SocketId, authenticate_user, authorize_encrypted, authorize_presence, authorize_private,
+    parse_auth_form,
+};
+
+/// The decision for one channel in an app's own auth route.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Decision {
+    /// Refuse: the client gets 403.
+    Deny,
+    /// Allow. On a presence channel the member's `user_id` is the socket id.
+    Allow,
+    /// Allow, and on a presence channel announce this member.
+    AllowAs(PresenceMember),
+}
+
+impl From<bool> for Decision {
+    fn from(allow: bool) -> Self {
+        if allow { Self::Allow } else { Self::Deny }
+    }
+}
+
+/// A parsed channel authorization request, single or batch, as pusher-js and the
+/// pusher-js-auth plugin post it. A data guard for apps that write their own auth route
+/// with their own guards:
+///
+/// ```
+/// use rocket::{post, routes, State};
+/// use rocket_pusher::{ChannelAuthRequest, ChannelAuthResponse, Decision, Pusher};
+///
+/// #[post("/my/auth", data = "<req>")]
+/// fn auth(req: ChannelAuthRequest, pusher: &State<Pusher>) -> ChannelAuthResponse {
+///     req.respond(pusher, |ch| Decision::from(ch.channel.as_str().starts_with("private-public-")))
+/// }
+/// # let _ = routes![auth];
+/// ```
+///
+/// Refused with 400 and a JSON reason: a missing or malformed `socket_id`, no
+/// `channel_name`, a batch over `max_batch_channels`, a bad encoding; 413 past the `form`
+/// limit; 415 for a body that is not a form.
+#[derive(Debug, Clone)]
+pub struct ChannelAuthRequest {
+    form: AuthForm,
+}
+
+impl ChannelAuthRequest {
+    /// The connection asking.
+    pub fn socket_id(&self) -> &SocketId {
+        &self.form.socket_id
+    }
+
+    /// Whether this is a batch request (`channel_name[i]`).
+    pub fn is_batch(&self) -> bool {
+        matches!(self.form.channels, FormChannels::Batch(_))
+    }
+
+    /// The channel names asked for, as sent (not yet validated).
+    pub fn channel_names(&self) -> &[String] {
+        match &self.form.channels {
+            FormChannels::Single(c) => std::slice::from_ref(c),
+            FormChannels::Batch(list) => list,
+            FormChannels::None => &[],
+        }
+    }
+
+    /// The value of the first extra form field called `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.form.param(name)
+    }
+
+    /// Answer with `decide`'s decision for each valid channel that needs authorization.
+    pub fn respond<F>(&self, pusher: &Pusher, mut decide: F) -> ChannelAuthResponse
+    where
+        F: FnMut(ChannelRequest<'_>) -> Decision,
+    {
+        let one = |name: &str, decide: &mut F| -> Result<ChannelAuth, ApiError> {
+            let channel = checked_channel(name)?;
+            let req = ChannelRequest {
+                socket_id: &self.form.socket_id,
+                channel: &channel,
+                params: &self.form.params,
+            };
+            let decision = decide(req);
+            grant(pusher, &self.form.socket_id, &channel, decision)
+        };
+        match &self.form.channels {
+            FormChannels::Batch(list) => ChannelAuthResponse::batch(
+                list.iter()
+                    .map(|name| (name.as_str(), one(name, &mut decide))),
+            ),
+            FormChannels::Single(name) => ChannelAuthResponse::single(one(name, &mut decide)),
+            FormChannels::None => {
+                ChannelAuthResponse::single(Err(AuthFormError::MissingChannel.into()))
+            }
+        }
+    }
+}
+
+/// The answer of a channel auth route: `{"auth", "channel_data"?, "shared_secret"?}` for
+/// one channel, `{channel: {"status": 200, "data": {…}} | {"status": 403}}` for a batch,
+/// or a status with a JSON reason.
+#[derive(Debug, Clone)]
+pub struct ChannelAuthResponse {
+    status: Status,
+    body: String,
+}
+
+impl ChannelAuthResponse {
+    fn single(result: Result<ChannelAuth, ApiError>) -> Self {
+        match result {
+            Ok(auth) => Self {
+                status: Status::Ok,
+                body: serde_json::to_string(&auth).unwrap_or_default(),
+            },
+            Err(e) => Self::error(e),
+        }
+    }
+
+    fn error(e: ApiError) -> Self {
+        Self {
+            status: e.status,
+            body: serde_json::json!({ "error": e.reason }).to_string(),
+        }
+    }
+
+    fn batch<'a>(results: impl Iterator<Item = (&'a str, Result<ChannelAuth, ApiError>)>) -> Self {
+        let mut map = Map::new();
+        for (name, result) in results {
+            let entry = match result {
+                Ok(auth) => serde_json::json!({ "status": 200, "data": auth }),
+                Err(e) => serde_json::json!({ "status": e.status.code, "error": e.reason }),
+            };
+            map.insert(name.to_owned(), entry);
+        }
+        Self {
+            status: Status::Ok,
+            body: Value::Object(map).to_string(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// Wrap as JSONP: `callback(<json>);`.
+    fn jsonp(self, callback: &str) -> (Status, (ContentType, String)) {
+        (
+            self.status,
+            (
+                ContentType::JavaScript,
+                format!("{callback}({});", self.body),
+            ),
+        )
+    }
+}
+
+impl<'r> Responder<'r, 'static> for ChannelAuthResponse {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        json_response(self.status, self.body)
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for ChannelAuthRequest {
+    type Error = ApiError;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let max = req
+            .rocket()
+            .state::<AuthSettings>()
+            .map_or(AuthSettings::DEFAULT_MAX_CHANNELS, |s| s.max_batch_channels);
+        match read_form(req, data, max).await {
+            Ok(form) if matches!(form.channels, FormChannels::None) => {
+                let e = ApiError::from(AuthFormError::MissingChannel);
+                Outcome::Error((e.status, e))
+            }
+            Ok(form) => Outcome::Success(Self { form }),
+            Err(e) => Outcome::Error((e.status, e)),
+        }
+    }
+}
+
+/// Auth settings the fairing manages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AuthSettings {
+    pub(crate) max_batch_channels: usize,
+}
+
+impl AuthSettings {
+    pub(crate) const DEFAULT_MAX_CHANNELS: usize = 100;
+}
+
+/// Read and parse a form body under the `form` limit (`form/pusher` if set).
+async fn read_form(
+    req: &Request<'_>,
+    data: Data<'_>,
+    max_channels: usize,
+) -> Result<AuthForm, ApiError> {
+    if let Some(ct) = req.content_type() {
+        if !ct.is_form() {
+            return Err(ApiError::new(
+                Status::UnsupportedMediaType,
+                "expected application/x-www-form-urlencoded",
+            ));
+        }
+    }
+    let limit = req
+        .limits()
+        .find(["form", "pusher"])
+        .unwrap_or_else(|| 32.kibibytes());
+    let body = data
+        .open(limit)
+        .into_bytes()
+        .await
+        .map_err(|_| ApiError::new(Status::BadRequest, "body could not be read"))?;
+    if !body.is_complete() {
+        return Err(ApiError::new(
+            Status::PayloadTooLarge,
+            format!("form body exceeds the limit of {limit}"),
+        ));
+    }
+    Ok(parse_auth_form(&body, max_channels)?)
+}
+
+/// A channel name from the form, validated; public channels are refused with 404.
+fn checked_channel(name: &str) -> Result<ChannelName, ApiError> {
+    let channel = ChannelName::new(name)
+        .map_err(|e| ApiError::new(Status::BadRequest, format!("invalid channel_name: {e}")))?;
+    if !channel.kind().needs_authorization() {
+        return Err(ApiError::new(
+            Status::NotFound,
+            "public channels need no authorization",
+        ));
+    }
+    Ok(channel)
+}
+
+/// Sign `decision` for `channel`.
+fn grant(
+    pusher: &Pusher,
+    socket_id: &SocketId,
+    channel: &ChannelName,
+    decision: Decision,
+) -> Result<ChannelAuth, ApiError> {
+    let member = match decision {
+        Decision::Deny => return Err(ApiError::new(Status::Forbidden, "channel refused")),
+        Decision::Allow => None,
+        Decision::AllowAs(m) => Some(m),
+    };
+    let token = pusher.token();
+    let signed = match channel.kind() {
+        ChannelKind::Presence => {
+            let member = member.unwrap_or_else(|| PresenceMember::new(socket_id.as_str()));
+            authorize_presence(token, socket_id.as_str(), channel.as_str(), &member).map_err(|e| {
+                log::error!("pusher: the presence member for {channel} is invalid: {e}");
+                ApiError::new(
+                    Status::InternalServerError,
+                    format!("presence member data is invalid: {e}"),
+                )
+            })
+        }
+        ChannelKind::PrivateEncrypted => {
+            let Some(master) = pusher.master_key() else {
+                log::warn!(
+                    "pusher: refused {channel}: encrypted channels need \
+                     encryption_master_key_base64 in the pusher config"
+                );
+                return Err(ApiError::new(
+                    Status::Forbidden,
+                    "encrypted channels are not enabled on this server",
+                ));
+            };
+            authorize_encrypted(token, master, socket_id.as_str(), channel.as_str())
+                .map_err(|e| ApiError::new(Status::BadRequest, e.to_string()))
+        }
+        _ => authorize_private(token, socket_id.as_str(), channel.as_str())
+            .map_err(|e| ApiError::new(Status::BadRequest, e.to_string())),
+    };
+    signed
+}
+
+/// The mounted channel auth route (`POST {mount}{auth_path}`, and `GET` for JSONP).
+#[derive(Clone)]
+pub(crate) struct AuthRoute {
+    pub(crate) handlers: Arc<Handlers>,
+    pub(crate) max_batch_channels: usize,
+    pub(crate) jsonp: bool,
+}
+
+impl AuthRoute {
+    async fn decide(
+        &self,
+        req: &Request<'_>,
+        pusher: &Pusher,
+        form: &AuthForm,
+        name: &str,
+    ) -> Result<ChannelAuth, ApiError> {
+        let channel = checked_channel(name)?;
+        let Some(authorizer) = &self.handlers.authorizer else {
+            return Err(ApiError::new(
+                Status::Forbidden,
+                "no channel authorizer is configured",
+            ));
+        };
+        let creq = ChannelRequest {
+            socket_id: &form.socket_id,
+            channel: &channel,
+            params: &form.params,
+        };
+        if !authorizer.authorize(req, creq).await {
+            return Err(ApiError::new(Status::Forbidden, "channel refused"));
+        }
+        let decision = if channel.kind() == ChannelKind::Presence {
+            let member = match &self.handlers.member {
+                Some(f) => f(req, creq).await,
+                None => authorizer.presence_member(req, creq).await,
+            };
+            match member {
+                Some(m) => Decision::AllowAs(m),
+                None => Decision::Deny,
+            }
+        } else {
+            Decision::Allow
+        };
+        grant(pusher, &form.socket_id, &channel, decision)
+    }
+
+    async fn answer(&self, req: &Request<'_>, form: &AuthForm) -> ChannelAuthResponse {
+        let Some(pusher) = req.rocket().state::<Pusher>() else {
+            return ChannelAuthResponse::error(not_configured());
+        };
+        match &form.channels {
+            FormChannels::Single(name) => {
+                ChannelAuthResponse::single(self.decide(req, pusher, form, name).await)
+            }
+            FormChannels::Batch(list) => {
+                let mut results = Vec::with_capacity(list.len());
+                for name in list {
+                    results.push((name.as_str(), self.decide(req, pusher, form, name).await));
+                }
+                ChannelAuthResponse::batch(results.into_iter())
+            }
+            FormChannels::None => ChannelAuthResponse::error(AuthFormError::MissingChannel.into()),
+        }
+    }
+}
+
+fn not_configured() -> ApiError {
+    ApiError::new(Status::InternalServerError, "pusher is not configured")
+}
+
+#[rocket::async_trait]
+impl Handler for AuthRoute {
+    async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> route::Outcome<'r> {
+        if req.method() == rocket::http::Method::Get {
+            return self.handle_jsonp(req).await;
+        }
+        match read_form(req, data, self.max_batch_channels).await {
+            Ok(form) => {
+                let response = self.answer(req, &form).await;
+                route::Outcome::from(req, response)
+            }
+            Err(e) => route::Outcome::from(req, e),
+        }
+    }
+}
+
+impl AuthRoute {
+    async fn handle_jsonp<'r>(&self, req: &'r Request<'_>) -> route::Outcome<'r> {
+        if !self.jsonp {
+            return route::Outcome::from(req, ApiError::new(Status::NotFound, "JSONP is disabled"));
+        }
+        let query = req.uri().query().map_or("", |q| q.as_str());
+        let form = match parse_auth_form(query.as_bytes(), self.max_batch_channels) {
+            Ok(f) => f,
+            Err(e) => return route::Outcome::from(req, ApiError::from(e)),
+        };
+        let Some(callback) = form.param("callback").filter(|c| valid_callback(c)) else {
+            return route::Outcome::from(
+                req,
+                ApiError::new(Status::BadRequest, "missing or invalid JSONP callback"),
+            );
+        };
+        let callback = callback.to_owned();
+        let response = self.answer(req, &form).await;
+        route::Outcome::from(req, response.jsonp(&callback))
+    }
+}
+
+/// A JSONP callback may only be a dotted name with bracketed indexes, as pusher-js sends
+/// (`Pusher.auth_callbacks['1']`), so nothing a client sends is run as script.
+pub(crate) fn valid_callback(cb: &str) -> bool {
+    !cb.is_empty()
+        && cb.len() <= 128
+        && cb
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'$')
+        && cb.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.' | b'[' | b']' | b'\'')
+        })
+}
+
+/// The mounted user sign-in route (`POST {mount}{user_auth_path}`).
+#[derive(Clone)]
+pub(crate) struct UserAuthRoute {
+    pub(crate) handlers: Arc<Handlers>,
+}
+
+#[rocket::async_trait]
+impl Handler for UserAuthRoute {
+    async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> route::Outcome<'r> {
+        let result = self.answer(req, data).await;
+        match result {
+            Ok(body) => route::Outcome::from(req, UserAuthBody(body)),
+            Err(e) => route::Outcome::from(req, e),
+        }
+    }
+}
+
+impl UserAuthRoute {
+    async fn answer(&self, req: &Request<'_>, data: Data<'_>) -> Result<String, ApiError> {
+        let form = read_form(req, data, 0).await?;
+        let pusher = req.rocket().state::<Pusher>().ok_or_else(not_configured)?;
+        let Some(handler) = &self.handlers.user else {
+            return Err(ApiError::new(
+                Status::Forbidden,
+                "user sign-in is not configured",
+            ));
+        };
+        let user = handler(req, &form.socket_id)
+            .await
+            .ok_or_else(|| ApiError::new(Status::Forbidden, "sign-in refused"))?;
+        let auth =
+            authenticate_user(pusher.token(), form.socket_id.as_str(), &user).map_err(|e| {
+                log::error!("pusher: the user data for sign-in is invalid: {e}");
+                ApiError::new(
+                    Status::InternalServerError,
+                    format!("user data is invalid: {e}"),
+                )
+            })?;
+        Ok(serde_json::to_string(&auth).unwrap_or_default())
+    }
+}
+
+struct UserAuthBody(String);
+
+impl<'r> Responder<'r, 'static> for UserAuthBody {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        json_response(Status::Ok, self.0)
+    }
+}

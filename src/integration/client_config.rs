@@ -1,0 +1,81 @@
+//! [`ClientConfig`]: what a page needs to connect pusher-js to this app.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::config::PusherConfig;
+
+/// What the page needs to connect: the public key, the cluster or the host of a
+/// self-hosted server, and the auth endpoints. Never the secret.
+///
+/// The fairing manages it: take `&State<ClientConfig>` and put it in a template context
+/// (as Flask-Pusher puts `PUSHER_KEY` in templates), or hand
+/// [`pusher_js_options`](Self::pusher_js_options) to `new Pusher(key, options)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// The app key.
+    pub key: String,
+    /// The cluster (`mt1` unless configured).
+    pub cluster: String,
+    /// The WebSocket host of a self-hosted server; `None` for Pusher's service.
+    pub ws_host: Option<String>,
+    /// The WebSocket port of a self-hosted server.
+    pub ws_port: Option<u16>,
+    /// Whether to connect with TLS.
+    pub force_tls: bool,
+    /// The channel authorization endpoint (default `/pusher/auth`).
+    pub auth_endpoint: String,
+    /// The user sign-in endpoint (default `/pusher/user-auth`).
+    pub user_auth_endpoint: String,
+}
+
+impl ClientConfig {
+    pub(crate) fn from_config(config: &PusherConfig, key: &str, endpoint: &str) -> Self {
+        let (ws_host, ws_port) = if config.host.is_some() || config.url.is_some() {
+            match reqwest::Url::parse(endpoint) {
+                Ok(url) => (
+                    url.host_str().map(str::to_owned),
+                    url.port_or_known_default(),
+                ),
+                Err(_) => (None, None),
+            }
+        } else {
+            (None, None)
+        };
+        let mount = config.mount.trim_end_matches('/');
+        Self {
+            key: key.to_owned(),
+            cluster: config
+                .cluster
+                .clone()
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| "mt1".to_owned()),
+            ws_host,
+            ws_port,
+            force_tls: endpoint.starts_with("https://"),
+            auth_endpoint: format!("{mount}{}", config.auth_path),
+            user_auth_endpoint: format!("{mount}{}", config.user_auth_path),
+        }
+    }
+
+    /// The options object for `new Pusher(key, options)` in pusher-js 8.
+    pub fn pusher_js_options(&self) -> Value {
+        let mut options = json!({
+            "cluster": self.cluster,
+            "forceTLS": self.force_tls,
+            "channelAuthorization": { "endpoint": self.auth_endpoint, "transport": "ajax" },
+            "userAuthentication": { "endpoint": self.user_auth_endpoint, "transport": "ajax" },
+        });
+        if let (Some(host), Value::Object(map)) = (&self.ws_host, &mut options) {
+            map.insert("wsHost".into(), json!(host));
+            if let Some(port) = self.ws_port {
+                map.insert("wsPort".into(), json!(port));
+                map.insert("wssPort".into(), json!(port));
+            }
+            map.insert("enabledTransports".into(), json!(["ws", "wss"]));
+            map.insert("disableStats".into(), json!(true));
+        }
+        options
+    }
+}

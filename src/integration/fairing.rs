@@ -1,0 +1,408 @@
+//! [`PusherFairing`]: reads the `pusher` config on ignite, manages [`Pusher`], mounts the
+//! auth, sign-in and webhook routes.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rocket::fairing::{self, Fairing, Info, Kind};
+use rocket::figment::providers::Serialized;
+use rocket::figment::value::{Dict, Value};
+use rocket::http::Method;
+use rocket::http::uri::Origin;
+use rocket::route::Route;
+use rocket::{Build, Orbit, Request, Rocket};
+
+use super::auth::{AuthRoute, AuthSettings, UserAuthRoute};
+use super::client_config::ClientConfig;
+use super::handlers::{ChannelAuthorizer, ChannelRequest, FnAuthorizer, Handlers};
+use super::webhook::{HookKind, WebhookRoute, WebhookSettings};
+use crate::Pusher;
+use crate::client::BoxFuture;
+use crate::config::PusherConfig;
+use crate::protocol::{
+    ChannelExistenceEvent, ClientEvent, PresenceEvent, PresenceMember, SocketId, UserData, Webhook,
+};
+
+/// The rank of the mounted routes: above Rocket's defaults, so an app's own route at the
+/// same path wins without a collision (what `FileServer` does).
+pub const ROUTE_RANK: isize = 10;
+
+/// Config keys whose values must never be printed.
+const SECRET_KEYS: [&str; 4] = [
+    "secret",
+    "url",
+    "encryption_master_key_base64",
+    "webhook_tokens",
+];
+
+/// The Rocket fairing: attach it, and routes can take `&State<Pusher>`.
+///
+/// On ignite it reads the `pusher` table of Rocket's configuration (see
+/// [`PusherConfig`] for every key), builds and manages a [`Pusher`] and a
+/// [`ClientConfig`], and mounts, under `mount` (default `/pusher`):
+///
+/// | route | answers |
+/// | --- | --- |
+/// | `POST /pusher/auth` | channel authorization, single or batch, decided by [`authorize`](Self::authorize) |
+/// | `POST /pusher/user-auth` | user sign-in, by [`user_signin`](Self::user_signin) |
+/// | `POST /pusher/events/channel_existence`, `/presence`, `/client` | verified webhooks, to [`on_channel_existence`](Self::on_channel_existence) and the others |
+///
+/// A missing or invalid configuration fails ignite with a message that names the key.
+///
+/// ```
+/// use rocket_pusher::{PresenceMember, PusherFairing};
+///
+/// let fairing = PusherFairing::new()
+///     .authorize(|req, ch| Box::pin(async move {
+///         // Any request guard of the app can run here.
+///         req.cookies().get("user").is_some() && !ch.channel.as_str().contains("admin")
+///     }))
+///     .presence_member(|req, _ch| Box::pin(async move {
+///         let name = req.cookies().get("user")?.value().to_owned();
+///         Some(PresenceMember::new(name.clone()).with_info(serde_json::json!({ "name": name })))
+///     }))
+///     .on_presence(|_req, hook| Box::pin(async move {
+///         for event in hook.events {
+///             println!("{event:?}");
+///         }
+///     }));
+/// # let _ = fairing;
+/// ```
+#[derive(Default)]
+pub struct PusherFairing {
+    defaults: Dict,
+    handlers: Handlers,
+    summary: Mutex<Option<String>>,
+}
+
+impl std::fmt::Debug for PusherFairing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PusherFairing")
+            .field("defaults", &self.defaults.keys().collect::<Vec<_>>())
+            .field("handlers", &self.handlers)
+            .finish()
+    }
+}
+
+impl PusherFairing {
+    /// A fairing with no handlers: channel auth and sign-in answer 403, webhook routes 404,
+    /// until handlers are registered.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decide who may join private, presence and encrypted channels. Without an
+    /// authorizer every channel is refused (403).
+    #[must_use]
+    pub fn authorize<F>(mut self, f: F) -> Self
+    where
+        F: for<'a> Fn(&'a Request<'_>, ChannelRequest<'a>) -> BoxFuture<'a, bool>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.handlers.authorizer = Some(Arc::new(FnAuthorizer(Arc::new(f))));
+        self
+    }
+
+    /// Decide with a [`ChannelAuthorizer`], for decisions bigger than a closure.
+    #[must_use]
+    pub fn authorizer(mut self, authorizer: impl ChannelAuthorizer) -> Self {
+        self.handlers.authorizer = Some(Arc::new(authorizer));
+        self
+    }
+
+    /// The member a presence channel announces (`user_id` and `user_info`); `None`
+    /// refuses. Without it the socket id is the `user_id`, as in Flask-Pusher.
+    #[must_use]
+    pub fn presence_member<F>(mut self, f: F) -> Self
+    where
+        F: for<'a> Fn(&'a Request<'_>, ChannelRequest<'a>) -> BoxFuture<'a, Option<PresenceMember>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.handlers.member = Some(Arc::new(f));
+        self
+    }
+
+    /// Who a connection signs in as (pusher-js `signin()`); `None` refuses (403).
+    #[must_use]
+    pub fn user_signin<F>(mut self, f: F) -> Self
+    where
+        F: for<'a> Fn(&'a Request<'_>, &'a SocketId) -> BoxFuture<'a, Option<UserData>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.handlers.user = Some(Arc::new(f));
+        self
+    }
+
+    /// Handle `channel_occupied` / `channel_vacated` webhooks posted to
+    /// `{mount}{webhook_path}/channel_existence`. Answer fast: Pusher retries slow or
+    /// failed deliveries; spawn heavy work.
+    #[must_use]
+    pub fn on_channel_existence<F>(mut self, f: F) -> Self
+    where
+        F: for<'a> Fn(&'a Request<'_>, Webhook<ChannelExistenceEvent>) -> BoxFuture<'a, ()>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.handlers.channel_existence = Some(Arc::new(f));
+        self
+    }
+
+    /// Handle `member_added` / `member_removed` webhooks posted to
+    /// `{mount}{webhook_path}/presence`.
+    #[must_use]
+    pub fn on_presence<F>(mut self, f: F) -> Self
+    where
+        F: for<'a> Fn(&'a Request<'_>, Webhook<PresenceEvent>) -> BoxFuture<'a, ()>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.handlers.presence = Some(Arc::new(f));
+        self
+    }
+
+    /// Handle `client_event` webhooks posted to `{mount}{webhook_path}/client`.
+    #[must_use]
+    pub fn on_client_event<F>(mut self, f: F) -> Self
+    where
+        F: for<'a> Fn(&'a Request<'_>, Webhook<ClientEvent>) -> BoxFuture<'a, ()>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.handlers.client_event = Some(Arc::new(f));
+        self
+    }
+
+    /// A default for a `pusher` config key; `Rocket.toml` and `ROCKET_PUSHER` override it.
+    ///
+    /// ```
+    /// let fairing = rocket_pusher::PusherFairing::new()
+    ///     .config_default("mount", "/api/pusher")
+    ///     .config_default("cluster", "eu");
+    /// # let _ = fairing;
+    /// ```
+    #[must_use]
+    pub fn config_default(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.defaults.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Mount the routes under `path` by default (`mount`).
+    #[must_use]
+    pub fn mount_at(self, path: &str) -> Self {
+        self.config_default("mount", path)
+    }
+
+    /// Mount no route, for apps that write their own with the guards (`mount_routes`).
+    #[must_use]
+    pub fn without_routes(self) -> Self {
+        self.config_default("mount_routes", false)
+    }
+
+    fn load_config(&self, rocket: &Rocket<Build>) -> Result<PusherConfig, Vec<String>> {
+        let figment = rocket
+            .figment()
+            .focus("pusher")
+            .join(Serialized::defaults(self.defaults.clone()));
+        figment.extract::<PusherConfig>().map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| {
+                    let key = e.path.join(".");
+                    if SECRET_KEYS
+                        .iter()
+                        .any(|s| key == *s || key.starts_with(&format!("{s}.")))
+                    {
+                        // figment's message quotes the value it found; this one is secret.
+                        format!("invalid `pusher.{key}` (expected a string)")
+                    } else if key.is_empty() {
+                        format!("bad `pusher` configuration: {}", e.kind)
+                    } else {
+                        format!("invalid `pusher.{key}`: {}", e.kind)
+                    }
+                })
+                .collect()
+        })
+    }
+}
+
+/// Check a configured path: absolute, static (no `<param>`), no query.
+fn check_path(key: &'static str, path: &str) -> Result<(), String> {
+    let ok = path.starts_with('/')
+        && !path.contains(['<', '>', '?', '#'])
+        && Origin::parse(path).is_ok();
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid `pusher.{key}`: {path:?} must be an absolute path like \"/pusher\""
+        ))
+    }
+}
+
+fn routes(config: &PusherConfig, handlers: &Arc<Handlers>) -> Result<Vec<Route>, String> {
+    check_path("mount", &config.mount)?;
+    check_path("auth_path", &config.auth_path)?;
+    check_path("user_auth_path", &config.user_auth_path)?;
+    check_path("webhook_path", &config.webhook_path)?;
+    let auth = AuthRoute {
+        handlers: handlers.clone(),
+        max_batch_channels: config.max_batch_channels,
+        jsonp: config.jsonp,
+    };
+    let mut routes = vec![named(
+        Route::ranked(ROUTE_RANK, Method::Post, &config.auth_path, auth.clone()),
+        "pusher: channel auth",
+    )];
+    if config.jsonp {
+        routes.push(named(
+            Route::ranked(ROUTE_RANK, Method::Get, &config.auth_path, auth),
+            "pusher: channel auth (JSONP)",
+        ));
+    }
+    routes.push(named(
+        Route::ranked(
+            ROUTE_RANK,
+            Method::Post,
+            &config.user_auth_path,
+            UserAuthRoute {
+                handlers: handlers.clone(),
+            },
+        ),
+        "pusher: user sign-in",
+    ));
+    let hooks = config.webhook_path.trim_end_matches('/');
+    for kind in HookKind::ALL {
+        routes.push(named(
+            Route::ranked(
+                ROUTE_RANK,
+                Method::Post,
+                &format!("{hooks}/{}", kind.path()),
+                WebhookRoute {
+                    kind,
+                    handlers: handlers.clone(),
+                },
+            ),
+            "pusher: webhook",
+        ));
+    }
+    Ok(routes)
+}
+
+fn named(mut route: Route, name: &'static str) -> Route {
+    route.name = Some(name.into());
+    route
+}
+
+#[rocket::async_trait]
+impl Fairing for PusherFairing {
+    fn info(&self) -> Info {
+        Info {
+            name: "Pusher",
+            kind: Kind::Ignite | Kind::Liftoff | Kind::Singleton,
+        }
+    }
+
+    async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
+        let fail = |rocket, messages: Vec<String>| {
+            for m in messages {
+                log::error!("pusher: {m}");
+            }
+            log::info!(
+                "pusher: set [default.pusher] app_id, key and secret in Rocket.toml, or \
+                 ROCKET_PUSHER='{{app_id=\"…\",key=\"…\",secret=\"…\"}}'"
+            );
+            Err(rocket)
+        };
+        if rocket.state::<Pusher>().is_some() {
+            return fail(
+                rocket,
+                vec![
+                    "a Pusher is already managed: attach PusherFairing or manage Pusher, not both"
+                        .into(),
+                ],
+            );
+        }
+        let config = match self.load_config(&rocket) {
+            Ok(c) => c,
+            Err(messages) => return fail(rocket, messages),
+        };
+        let pusher = match Pusher::from_config(&config) {
+            Ok(p) => p,
+            Err(e) => return fail(rocket, vec![e.to_string()]),
+        };
+        if let Some(age) = config.webhook_max_age {
+            if !(age.is_finite() && age > 0.0) {
+                return fail(
+                    rocket,
+                    vec![
+                        "invalid `pusher.webhook_max_age`: must be a number of seconds above 0"
+                            .into(),
+                    ],
+                );
+            }
+        }
+        if config.max_batch_channels == 0 {
+            return fail(
+                rocket,
+                vec!["invalid `pusher.max_batch_channels`: must be above 0".into()],
+            );
+        }
+        let handlers = Arc::new(self.handlers.clone());
+        let routes = if config.mount_routes {
+            match routes(&config, &handlers) {
+                Ok(r) => r,
+                Err(m) => return fail(rocket, vec![m]),
+            }
+        } else {
+            Vec::new()
+        };
+
+        let client = ClientConfig::from_config(&config, pusher.key(), pusher.endpoint());
+        let mut summary = format!(
+            "app {} (key {}) via {}",
+            pusher.app_id(),
+            pusher.key(),
+            pusher.endpoint()
+        );
+        let mount = config.mount.trim_end_matches('/');
+        for r in &routes {
+            summary.push_str(&format!("; {} {mount}{}", r.method, r.uri));
+        }
+        *self.summary.lock().unwrap_or_else(PoisonError::into_inner) = Some(summary);
+
+        let rocket = rocket
+            .manage(pusher)
+            .manage(client)
+            .manage(WebhookSettings {
+                body_limit: config.webhook_body_limit,
+                max_age_ms: config.webhook_max_age.map(|s| (s * 1000.0) as u64),
+            })
+            .manage(AuthSettings {
+                max_batch_channels: config.max_batch_channels,
+            });
+        Ok(if routes.is_empty() {
+            rocket
+        } else {
+            rocket.mount(config.mount.as_str(), routes)
+        })
+    }
+
+    async fn on_liftoff(&self, _: &Rocket<Orbit>) {
+        if let Some(s) = self
+            .summary
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_deref()
+        {
+            log::info!("pusher: {s}");
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! What an app registers on [`PusherFairing`](crate::PusherFairing): who may join which
+//! channel, who a connection is, what to do with webhooks.
+//!
+//! Each is an async closure of the shape Rocket's own `AdHoc` fairings take
+//! (`|req, input| Box::pin(async move { … })`), and the channel authorizer is also a trait
+//! for apps whose decision needs more than a closure. Every callback gets the `&Request`,
+//! so it can run the app's own guards: `req.guard::<User>().await`.
+
+use std::sync::Arc;
+
+use rocket::Request;
+
+use crate::client::BoxFuture;
+use crate::protocol::{
+    ChannelExistenceEvent, ChannelName, ClientEvent, PresenceEvent, PresenceMember, SocketId,
+    UserData, Webhook,
+};
+
+/// One channel a connection asks to join, as the authorizer sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct ChannelRequest<'a> {
+    /// The connection asking.
+    pub socket_id: &'a SocketId,
+    /// The channel it asks for (`private-`, `presence-` or `private-encrypted-`).
+    pub channel: &'a ChannelName,
+    /// The other form fields the client sent (pusher-js `params`).
+    pub params: &'a [(String, String)],
+}
+
+impl ChannelRequest<'_> {
+    /// The value of the first extra form field called `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Decides who may join which channel; for apps that outgrow a closure.
+///
+/// ```
+/// use rocket::Request;
+/// use rocket_pusher::{ChannelAuthorizer, ChannelRequest, PresenceMember};
+///
+/// struct Rooms;
+///
+/// #[rocket::async_trait]
+/// impl ChannelAuthorizer for Rooms {
+///     async fn authorize(&self, req: &Request<'_>, ch: ChannelRequest<'_>) -> bool {
+///         let user = req.cookies().get("user").map(|c| c.value().to_owned());
+///         user.is_some() && ch.channel.as_str().starts_with("presence-room")
+///     }
+///
+///     async fn presence_member(&self, req: &Request<'_>, _: ChannelRequest<'_>)
+///         -> Option<PresenceMember>
+///     {
+///         let name = req.cookies().get("user")?.value().to_owned();
+///         Some(PresenceMember::new(name.clone()).with_info(serde_json::json!({ "name": name })))
+///     }
+/// }
+///
+/// let fairing = rocket_pusher::PusherFairing::new().authorizer(Rooms);
+/// ```
+#[rocket::async_trait]
+pub trait ChannelAuthorizer: Send + Sync + 'static {
+    /// Whether the connection may join the channel.
+    async fn authorize(&self, req: &Request<'_>, channel: ChannelRequest<'_>) -> bool;
+
+    /// The member a presence channel announces, once [`authorize`](Self::authorize) said
+    /// yes; `None` refuses. The default uses the socket id as `user_id`, as Flask-Pusher
+    /// does; apps with users should return theirs.
+    async fn presence_member(
+        &self,
+        _req: &Request<'_>,
+        channel: ChannelRequest<'_>,
+    ) -> Option<PresenceMember> {
+        Some(PresenceMember::new(channel.socket_id.as_str()))
+    }
+}
+
+pub(crate) type AuthorizeFn =
+    dyn for<'a> Fn(&'a Request<'_>, ChannelRequest<'a>) -> BoxFuture<'a, bool> + Send + Sync;
+pub(crate) type MemberFn = dyn for<'a> Fn(&'a Request<'_>, ChannelRequest<'a>) -> BoxFuture<'a, Option<PresenceMember>>
+    + Send
+    + Sync;
+pub(crate) type UserFn =
+    dyn for<'a> Fn(&'a Request<'_>, &'a SocketId) -> BoxFuture<'a, Option<UserData>> + Send + Sync;
+pub(crate) type HookFn<T> =
+    dyn for<'a> Fn(&'a Request<'_>, Webhook<T>) -> BoxFuture<'a, ()> + Send + Sync;
+
+/// Adapts an `authorize` closure to [`ChannelAuthorizer`].
+pub(crate) struct FnAuthorizer(pub(crate) Arc<AuthorizeFn>);
+
+#[rocket::async_trait]
+impl ChannelAuthorizer for FnAuthorizer {
+    async fn authorize(&self, req: &Request<'_>, channel: ChannelRequest<'_>) -> bool {
+        (self.0)(req, channel).await
+    }
+}
+
+/// Everything registered on the fairing, shared by its routes.
+#[derive(Default, Clone)]
+pub(crate) struct Handlers {
+    pub(crate) authorizer: Option<Arc<dyn ChannelAuthorizer>>,
+    pub(crate) member: Option<Arc<MemberFn>>,
+    pub(crate) user: Option<Arc<UserFn>>,
+    pub(crate) channel_existence: Option<Arc<HookFn<ChannelExistenceEvent>>>,
+    pub(crate) presence: Option<Arc<HookFn<PresenceEvent>>>,
+    pub(crate) client_event: Option<Arc<HookFn<ClientEvent>>>,
+}
+
+impl std::fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handlers")
+            .field("authorizer", &self.authorizer.is_some())
+            .field("presence_member", &self.member.is_some())
+            .field("user_signin", &self.user.is_some())
+            .field("channel_existence", &self.channel_existence.is_some())
+            .field("presence", &self.presence.is_some())
+            .field("client_event", &self.client_event.is_some())
+            .finish()
+    }
+}

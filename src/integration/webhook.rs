@@ -1,0 +1,266 @@
+//! Webhooks in Rocket: the [`VerifiedWebhook`] data guard, and the mounted webhook routes
+//! that hand typed events to the handlers registered on the fairing.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rocket::data::{self, ByteUnit, Data, FromData};
+use rocket::http::Status;
+use rocket::outcome::Outcome;
+use rocket::route::{self, Handler};
+use rocket::{Ignite, Request, Rocket, Sentinel};
+
+use super::handlers::{Handlers, HookFn};
+use super::response::ApiError;
+use crate::Pusher;
+use crate::protocol::{
+    ChannelExistenceEvent, ClientEvent, Event, PresenceEvent, Webhook, WebhookError, WebhookEvent,
+    check_freshness, narrow_events, parse_json, verify_webhook,
+};
+
+/// Webhook settings the fairing manages beside [`Pusher`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WebhookSettings {
+    pub(crate) body_limit: ByteUnit,
+    pub(crate) max_age_ms: Option<u64>,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            body_limit: ByteUnit::Mebibyte(1),
+            max_age_ms: None,
+        }
+    }
+}
+
+/// A webhook whose `X-Pusher-Key` and `X-Pusher-Signature` were checked against the raw
+/// body, then parsed; `T` is the event family the route handles: [`PresenceEvent`],
+/// [`ChannelExistenceEvent`], [`ClientEvent`], or [`Event`] for all of them.
+///
+/// The body is read once, up to `webhook_body_limit` (413 past it, never truncated), and
+/// verified with every configured key (key rotation) in constant time before parsing.
+/// Failures: 403 for a missing, unknown or wrong key or signature (and a stale `time_ms`
+/// when `webhook_max_age` is set), 413 for a body over the limit, 400 for a signed body
+/// that is not a Pusher webhook. Take `Result<VerifiedWebhook<T>, WebhookError>` to answer
+/// with the error's JSON reason.
+///
+/// Events of another family in the same body (a webhook URL configured for more event
+/// types than the route handles) are kept in [`others`](Self::others).
+///
+/// ```
+/// use rocket::{post, routes};
+/// use rocket_pusher::{PresenceEvent, VerifiedWebhook};
+///
+/// #[post("/hooks/presence", data = "<hook>")]
+/// fn presence(hook: VerifiedWebhook<PresenceEvent>) {
+///     for event in &hook.events {
+///         match event {
+///             PresenceEvent::MemberAdded { channel, user_id } => println!("{user_id} joined {channel}"),
+///             PresenceEvent::MemberRemoved { channel, user_id } => println!("{user_id} left {channel}"),
+///             _ => {}
+///         }
+///     }
+/// }
+/// # let _ = routes![presence];
+/// ```
+#[derive(Debug, Clone)]
+pub struct VerifiedWebhook<T = Event> {
+    webhook: Webhook<T>,
+    others: Vec<Event>,
+    key: String,
+}
+
+impl<T> VerifiedWebhook<T> {
+    /// The webhook: `time_ms` and the events of family `T`.
+    pub fn into_inner(self) -> Webhook<T> {
+        self.webhook
+    }
+
+    /// Events in the body that are not of family `T`.
+    pub fn others(&self) -> &[Event] {
+        &self.others
+    }
+
+    /// The key whose secret signed the webhook.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl<T> Deref for VerifiedWebhook<T> {
+    type Target = Webhook<T>;
+
+    fn deref(&self) -> &Webhook<T> {
+        &self.webhook
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, T: WebhookEvent> FromData<'r> for VerifiedWebhook<T> {
+    type Error = WebhookError;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        match read_webhook(req, data).await {
+            Ok((webhook, key)) => {
+                let (events, others) = narrow_events::<T>(webhook.events);
+                Outcome::Success(Self {
+                    webhook: Webhook {
+                        time_ms: webhook.time_ms,
+                        events,
+                    },
+                    others,
+                    key,
+                })
+            }
+            Err(e) => Outcome::Error((e.status(), e)),
+        }
+    }
+}
+
+impl<T> Sentinel for VerifiedWebhook<T> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        if rocket.state::<Pusher>().is_none() {
+            log::error!(
+                "VerifiedWebhook needs the Pusher credentials: attach `PusherFairing::new()` \
+                 (or manage a `Pusher`)"
+            );
+            return true;
+        }
+        false
+    }
+}
+
+/// Check key and signature on the raw body, then parse it. Cheap header checks run
+/// before the body is read.
+pub(crate) async fn read_webhook(
+    req: &Request<'_>,
+    data: Data<'_>,
+) -> Result<(Webhook<Event>, String), WebhookError> {
+    let Some(pusher) = req.rocket().state::<Pusher>() else {
+        log::error!("a Pusher webhook arrived but no Pusher is managed: attach PusherFairing");
+        return Err(WebhookError::NotConfigured);
+    };
+    let settings = req
+        .rocket()
+        .state::<WebhookSettings>()
+        .copied()
+        .unwrap_or_default();
+    let headers = req.headers();
+    let key = headers
+        .get_one("X-Pusher-Key")
+        .ok_or(WebhookError::MissingKey)?;
+    if !pusher.webhook_tokens().iter().any(|t| t.key == key) {
+        return Err(WebhookError::UnknownKey);
+    }
+    let signature = headers
+        .get_one("X-Pusher-Signature")
+        .ok_or(WebhookError::MissingSignature)?;
+
+    let body = data
+        .open(settings.body_limit)
+        .into_bytes()
+        .await
+        .map_err(|_| WebhookError::Io)?;
+    if !body.is_complete() {
+        return Err(WebhookError::TooLarge {
+            limit: settings.body_limit.as_u64(),
+        });
+    }
+    let token = verify_webhook(pusher.webhook_tokens(), Some(key), Some(signature), &body)?;
+    let webhook: Webhook<Event> = parse_json(&body)?;
+    if let Some(window) = settings.max_age_ms {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        check_freshness(webhook.time_ms, now, window)?;
+    }
+    Ok((webhook, token.key.clone()))
+}
+
+/// Which of the three mounted webhook routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HookKind {
+    ChannelExistence,
+    Presence,
+    Client,
+}
+
+impl HookKind {
+    pub(crate) const ALL: [Self; 3] = [Self::ChannelExistence, Self::Presence, Self::Client];
+
+    pub(crate) fn path(self) -> &'static str {
+        match self {
+            Self::ChannelExistence => "channel_existence",
+            Self::Presence => "presence",
+            Self::Client => "client",
+        }
+    }
+}
+
+/// A mounted webhook route: verify, narrow to the route's family, call its handler.
+#[derive(Clone)]
+pub(crate) struct WebhookRoute {
+    pub(crate) kind: HookKind,
+    pub(crate) handlers: Arc<Handlers>,
+}
+
+#[rocket::async_trait]
+impl Handler for WebhookRoute {
+    async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> route::Outcome<'r> {
+        let result = match read_webhook(req, data).await {
+            Err(e) => Err(ApiError::from(e)),
+            Ok((webhook, _)) => match self.kind {
+                HookKind::ChannelExistence => {
+                    dispatch::<ChannelExistenceEvent>(
+                        req,
+                        &self.handlers.channel_existence,
+                        webhook,
+                    )
+                    .await
+                }
+                HookKind::Presence => {
+                    dispatch::<PresenceEvent>(req, &self.handlers.presence, webhook).await
+                }
+                HookKind::Client => {
+                    dispatch::<ClientEvent>(req, &self.handlers.client_event, webhook).await
+                }
+            },
+        };
+        match result {
+            Ok(()) => route::Outcome::from(req, super::response::Ok200),
+            Err(e) => route::Outcome::from(req, e),
+        }
+    }
+}
+
+async fn dispatch<T: WebhookEvent>(
+    req: &Request<'_>,
+    handler: &Option<Arc<HookFn<T>>>,
+    webhook: Webhook<Event>,
+) -> Result<(), ApiError> {
+    let Some(handler) = handler else {
+        return Err(ApiError::new(
+            Status::NotFound,
+            "no handler is registered for these webhooks",
+        ));
+    };
+    let (events, others) = narrow_events::<T>(webhook.events);
+    if !others.is_empty() {
+        let names: Vec<&str> = others.iter().map(Event::name).collect();
+        log::warn!(
+            "pusher: webhook route {} ignored events of other kinds: {names:?}",
+            req.uri().path()
+        );
+    }
+    handler(
+        req,
+        Webhook {
+            time_ms: webhook.time_ms,
+            events,
+        },
+    )
+    .await;
+    Ok(())
+}

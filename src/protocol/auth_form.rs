@@ -1,0 +1,259 @@
+//! The form bodies pusher-js and the pusher-js-auth batch plugin post to auth endpoints
+//! (protocol §8).
+//!
+//! * pusher-js: `socket_id=123.456&channel_name=private-a` then the app's own params;
+//! * pusher-js-auth: `&socket_id=123.456&channel_name[0]=private-a&channel_name[1]=…`
+//!   (a leading `&`, brackets unencoded; other clients may encode them as `%5B0%5D`);
+//! * user sign-in: `socket_id=123.456` then params.
+//!
+//! Values are `application/x-www-form-urlencoded`: `%XX` escapes and `+` for space.
+
+use std::borrow::Cow;
+
+use super::names::{SocketId, validate_socket_id};
+
+/// Why an auth form was refused; each maps to a 400 with this text as the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthFormError {
+    /// No `socket_id` field.
+    #[error("missing socket_id")]
+    MissingSocketId,
+    /// `socket_id` is not `digits.digits`.
+    #[error("malformed socket_id")]
+    BadSocketId,
+    /// No `channel_name` field (channel authorization only).
+    #[error("missing channel_name")]
+    MissingChannel,
+    /// A field that must appear once appeared twice.
+    #[error("{0} given more than once")]
+    Repeated(&'static str),
+    /// Both `channel_name` and `channel_name[i]` fields.
+    #[error("channel_name and channel_name[i] cannot be mixed")]
+    MixedSingleAndBatch,
+    /// More channels in one batch than allowed.
+    #[error("more than {max} channels in one batch")]
+    TooManyChannels {
+        /// The limit.
+        max: usize,
+    },
+    /// A bad `%` escape, or text that is not UTF-8.
+    #[error("malformed form encoding")]
+    Encoding,
+}
+
+/// The channels a form names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormChannels {
+    /// No channel field (a user sign-in form).
+    None,
+    /// One `channel_name`.
+    Single(String),
+    /// `channel_name[i]` fields, in arrival order, repeats removed.
+    Batch(Vec<String>),
+}
+
+/// A parsed auth form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthForm {
+    /// The connection asking.
+    pub socket_id: SocketId,
+    /// The channel or channels named.
+    pub channels: FormChannels,
+    /// Every other field, decoded, in order (pusher-js `params`).
+    pub params: Vec<(String, String)>,
+}
+
+impl AuthForm {
+    /// The value of the first extra field called `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parse an auth form body. `max_channels` caps a batch.
+///
+/// ```
+/// use rocket_pusher::protocol::{parse_auth_form, FormChannels};
+///
+/// let form = parse_auth_form(b"&socket_id=1.2&channel_name[0]=private-a&channel_name[1]=presence-b%40x", 10)?;
+/// assert_eq!(form.socket_id, "1.2");
+/// assert_eq!(form.channels, FormChannels::Batch(vec!["private-a".into(), "presence-b@x".into()]));
+/// # Ok::<(), rocket_pusher::protocol::AuthFormError>(())
+/// ```
+pub fn parse_auth_form(body: &[u8], max_channels: usize) -> Result<AuthForm, AuthFormError> {
+    let body = std::str::from_utf8(body).map_err(|_| AuthFormError::Encoding)?;
+    let mut socket_id: Option<String> = None;
+    let mut channels = FormChannels::None;
+    let mut params = Vec::new();
+    for pair in body.split('&').filter(|p| !p.is_empty()) {
+        let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = decode(raw_key)?;
+        let value = decode(raw_value)?;
+        match classify(&key) {
+            Field::SocketId => {
+                if socket_id.is_some() {
+                    return Err(AuthFormError::Repeated("socket_id"));
+                }
+                socket_id = Some(value.into_owned());
+            }
+            Field::Channel => match channels {
+                FormChannels::None => channels = FormChannels::Single(value.into_owned()),
+                FormChannels::Single(_) => return Err(AuthFormError::Repeated("channel_name")),
+                FormChannels::Batch(_) => return Err(AuthFormError::MixedSingleAndBatch),
+            },
+            Field::BatchChannel => match &mut channels {
+                FormChannels::None => channels = FormChannels::Batch(vec![value.into_owned()]),
+                FormChannels::Single(_) => return Err(AuthFormError::MixedSingleAndBatch),
+                FormChannels::Batch(list) => {
+                    // A repeated channel is answered once (Flask-Pusher loops forever).
+                    if !list.iter().any(|c| *c == value) {
+                        if list.len() >= max_channels {
+                            return Err(AuthFormError::TooManyChannels { max: max_channels });
+                        }
+                        list.push(value.into_owned());
+                    }
+                }
+            },
+            Field::Other => params.push((key.into_owned(), value.into_owned())),
+        }
+    }
+    let socket_id = socket_id.ok_or(AuthFormError::MissingSocketId)?;
+    validate_socket_id(&socket_id).map_err(|_| AuthFormError::BadSocketId)?;
+    Ok(AuthForm {
+        socket_id: SocketId::new(socket_id).map_err(|_| AuthFormError::BadSocketId)?,
+        channels,
+        params,
+    })
+}
+
+enum Field {
+    SocketId,
+    Channel,
+    BatchChannel,
+    Other,
+}
+
+fn classify(key: &str) -> Field {
+    match key {
+        "socket_id" => Field::SocketId,
+        "channel_name" => Field::Channel,
+        _ => match key
+            .strip_prefix("channel_name[")
+            .and_then(|r| r.strip_suffix(']'))
+        {
+            Some(index) if index.bytes().all(|b| b.is_ascii_digit()) => Field::BatchChannel,
+            _ => Field::Other,
+        },
+    }
+}
+
+/// Decode one form-urlencoded component, borrowing when there is nothing to decode.
+fn decode(s: &str) -> Result<Cow<'_, str>, AuthFormError> {
+    if !s.bytes().any(|b| b == b'%' || b == b'+') {
+        return Ok(Cow::Borrowed(s));
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b'%' => {
+                let hi = bytes.get(i + 1).and_then(|b| (*b as char).to_digit(16));
+                let lo = bytes.get(i + 2).and_then(|b| (*b as char).to_digit(16));
+                match (hi, lo) {
+                    (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
+                    _ => return Err(AuthFormError::Encoding),
+                }
+                i += 3;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| AuthFormError::Encoding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pusher_js_single() {
+        let f = parse_auth_form(
+            b"socket_id=123.456&channel_name=private-user-42%40example.com&foo=bar%20baz&a%26b=c%3Dd&dyn=1",
+            10,
+        )
+        .unwrap();
+        assert_eq!(f.socket_id, "123.456");
+        assert_eq!(
+            f.channels,
+            FormChannels::Single("private-user-42@example.com".into())
+        );
+        assert_eq!(f.param("foo"), Some("bar baz"));
+        assert_eq!(f.param("a&b"), Some("c=d"));
+        assert_eq!(f.param("dyn"), Some("1"));
+    }
+
+    #[test]
+    fn batch_forms() {
+        let f = parse_auth_form(
+            b"&socket_id=1.2&channel_name%5B0%5D=private-a&channel_name[1]=private-a&channel_name[2]=private-b",
+            10,
+        )
+        .unwrap();
+        assert_eq!(
+            f.channels,
+            FormChannels::Batch(vec!["private-a".into(), "private-b".into()])
+        );
+        assert_eq!(
+            parse_auth_form(
+                b"socket_id=1.2&channel_name[0]=a&channel_name[1]=b&channel_name[2]=c",
+                2
+            ),
+            Err(AuthFormError::TooManyChannels { max: 2 })
+        );
+        assert_eq!(
+            parse_auth_form(b"socket_id=1.2&channel_name=a&channel_name[0]=b", 2),
+            Err(AuthFormError::MixedSingleAndBatch)
+        );
+    }
+
+    #[test]
+    fn bad_forms() {
+        assert_eq!(
+            parse_auth_form(b"channel_name=a", 1),
+            Err(AuthFormError::MissingSocketId)
+        );
+        assert_eq!(
+            parse_auth_form(b"socket_id=1.2:x&channel_name=a", 1),
+            Err(AuthFormError::BadSocketId)
+        );
+        assert_eq!(
+            parse_auth_form(b"socket_id=1.2&socket_id=1.3", 1),
+            Err(AuthFormError::Repeated("socket_id"))
+        );
+        assert_eq!(
+            parse_auth_form(b"socket_id=1.2%", 1),
+            Err(AuthFormError::Encoding)
+        );
+        assert_eq!(
+            parse_auth_form(b"socket_id=%ff", 1),
+            Err(AuthFormError::Encoding)
+        );
+        assert_eq!(parse_auth_form(&[0xff], 1), Err(AuthFormError::Encoding));
+        let f = parse_auth_form(b"socket_id=1.2", 1).unwrap();
+        assert_eq!(f.channels, FormChannels::None);
+    }
+}
