@@ -32,25 +32,29 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     pub(crate) fn from_config(config: &PusherConfig, key: &str, endpoint: &str) -> Self {
-        let (ws_host, ws_port) = if config.host.is_some() || config.url.is_some() {
-            match reqwest::Url::parse(endpoint) {
-                Ok(url) => (
-                    url.host_str().map(str::to_owned),
-                    url.port_or_known_default(),
-                ),
-                Err(_) => (None, None),
-            }
-        } else {
-            (None, None)
+        let url = reqwest::Url::parse(endpoint).ok();
+        let host = url.as_ref().and_then(|u| u.host_str()).unwrap_or_default();
+        // Pusher's own API host names the cluster; pusher-js derives its hosts from that.
+        let pusher_cluster = host
+            .strip_prefix("api-")
+            .and_then(|h| h.strip_suffix(".pusher.com"))
+            .map(str::to_owned);
+        let (cluster, ws_host, ws_port) = match pusher_cluster {
+            Some(cluster) => (cluster, None, None),
+            None => (
+                config
+                    .cluster
+                    .clone()
+                    .filter(|c| !c.is_empty())
+                    .unwrap_or_else(|| "mt1".to_owned()),
+                Some(host.to_owned()).filter(|h| !h.is_empty()),
+                url.as_ref().and_then(reqwest::Url::port_or_known_default),
+            ),
         };
         let mount = config.mount.trim_end_matches('/');
         Self {
             key: key.to_owned(),
-            cluster: config
-                .cluster
-                .clone()
-                .filter(|c| !c.is_empty())
-                .unwrap_or_else(|| "mt1".to_owned()),
+            cluster,
             ws_host,
             ws_port,
             force_tls: endpoint.starts_with("https://"),

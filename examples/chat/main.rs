@@ -1,0 +1,300 @@
+//! The demo: a chat room on Pusher Channels, served by Rocket.
+//!
+//! * sign in with a name (a cookie), see who is online (a presence channel with names),
+//!   post messages to everyone else (the sender's socket is excluded), send a private
+//!   note over an end-to-end encrypted channel, and a direct message to one signed-in
+//!   user;
+//! * Pusher's webhooks arrive at the app's own routes through `VerifiedWebhook<T>` and
+//!   feed the live activity log on the page.
+//!
+//! Run it with `scripts/demo` (starts a local sockudo server too), or against Pusher's
+//! service: `PUSHER_URL=https://KEY:SECRET@api-eu.pusher.com/apps/APP_ID cargo run --example chat`.
+
+use std::sync::Mutex;
+
+use rocket::fs::{FileServer, relative};
+use rocket::http::{Cookie, CookieJar, Status};
+use rocket::request::{FromRequest, Outcome};
+use rocket::response::Redirect;
+use rocket::serde::json::Json;
+use rocket::{Request, State, get, post, routes};
+use rocket_pusher::{
+    ChannelExistenceEvent, ClientConfig, ClientEvent, PresenceEvent, PresenceMember, Pusher,
+    PusherFairing, SocketId, UserData, UserId, VerifiedWebhook,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The one chat room everyone joins.
+const ROOM: &str = "presence-room";
+/// Notes sent here are encrypted end to end: the Pusher server only sees ciphertext.
+const NOTES: &str = "private-encrypted-notes";
+/// Public channel on which the activity log (from webhooks) is broadcast.
+const ACTIVITY: &str = "activity";
+
+/// The signed-in user: a name kept in a cookie (a demo, not an auth system).
+struct User(String);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for User {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        match req.cookies().get("user").map(|c| c.value().to_owned()) {
+            Some(name) if UserId::new(name.as_str()).is_ok() => Outcome::Success(User(name)),
+            _ => Outcome::Forward(Status::Unauthorized),
+        }
+    }
+}
+
+#[derive(rocket::FromForm)]
+struct Login {
+    name: String,
+}
+
+#[post("/login", data = "<form>")]
+fn login(form: rocket::form::Form<Login>, cookies: &CookieJar<'_>) -> Result<Redirect, (Status, &'static str)> {
+    let name = form.name.trim();
+    if name.is_empty() || name.len() > 32 || UserId::new(name).is_err() {
+        return Err((Status::BadRequest, "a name is 1 to 32 letters, digits, - _ . or @"));
+    }
+    cookies.add(Cookie::build(("user", name.to_owned())).path("/").same_site(rocket::http::SameSite::Strict));
+    Ok(Redirect::to("/"))
+}
+
+#[post("/logout")]
+fn logout(cookies: &CookieJar<'_>) -> Redirect {
+    cookies.remove(Cookie::build("user").path("/"));
+    Redirect::to("/")
+}
+
+/// What the page needs: pusher-js options and who is signed in.
+#[get("/session")]
+fn session(client: &State<ClientConfig>, user: Option<User>) -> Json<serde_json::Value> {
+    Json(json!({
+        "key": client.key,
+        "options": client.pusher_js_options(),
+        "user": user.map(|u| u.0),
+        "room": ROOM,
+        "notes": NOTES,
+        "activity": ACTIVITY,
+    }))
+}
+
+#[derive(Deserialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct Direct {
+    to: String,
+    text: String,
+}
+
+fn check_text(text: &str) -> Result<(), (Status, &'static str)> {
+    if text.trim().is_empty() || text.len() > 2000 {
+        Err((Status::BadRequest, "a message is 1 to 2000 bytes"))
+    } else {
+        Ok(())
+    }
+}
+
+type Reply = Result<Status, (Status, String)>;
+
+fn upstream(e: rocket_pusher::Error) -> (Status, String) {
+    match e {
+        rocket_pusher::Error::Validation(v) => (Status::BadRequest, v.to_string()),
+        other => (Status::BadGateway, other.to_string()),
+    }
+}
+
+/// A message to the room; the sender's own connection is excluded (it shows the message
+/// itself), so nobody sees it twice.
+#[post("/messages", format = "json", data = "<msg>")]
+async fn message(pusher: &State<Pusher>, user: User, sender: Option<SocketId>, msg: Json<Text>) -> Reply {
+    check_text(&msg.text).map_err(|(s, m)| (s, m.to_owned()))?;
+    pusher
+        .trigger(ROOM, "message", &json!({ "from": user.0, "text": msg.text }))
+        .exclude(sender)
+        .await
+        .map_err(upstream)?;
+    Ok(Status::Accepted)
+}
+
+/// A note on the encrypted channel: `Pusher` seals it with the channel's key.
+#[post("/notes", format = "json", data = "<msg>")]
+async fn note(pusher: &State<Pusher>, user: User, msg: Json<Text>) -> Reply {
+    check_text(&msg.text).map_err(|(s, m)| (s, m.to_owned()))?;
+    pusher
+        .trigger(NOTES, "note", &json!({ "from": user.0, "text": msg.text }))
+        .await
+        .map_err(upstream)?;
+    Ok(Status::Accepted)
+}
+
+/// A direct message to one signed-in user.
+#[post("/direct", format = "json", data = "<msg>")]
+async fn direct(pusher: &State<Pusher>, user: User, msg: Json<Direct>) -> Reply {
+    check_text(&msg.text).map_err(|(s, m)| (s, m.to_owned()))?;
+    pusher
+        .send_to_user(&msg.to, "direct", &json!({ "from": user.0, "text": msg.text }))
+        .await
+        .map_err(upstream)?;
+    Ok(Status::Accepted)
+}
+
+/// Who Pusher says is in the room right now (a REST query).
+#[get("/online")]
+async fn online(pusher: &State<Pusher>) -> Result<Json<Vec<String>>, (Status, String)> {
+    let users = pusher.users(ROOM).await.map_err(upstream)?;
+    Ok(Json(users.into_iter().map(|u| u.id).collect()))
+}
+
+/// One line of the activity log, from a webhook.
+#[derive(Debug, Clone, Serialize)]
+struct Entry {
+    /// `app` for the app's own `VerifiedWebhook` routes, `fairing` for the mounted ones.
+    via: &'static str,
+    event: String,
+    channel: String,
+    user_id: Option<String>,
+}
+
+#[derive(Default)]
+struct Activity(Mutex<Vec<Entry>>);
+
+impl Activity {
+    async fn add(&self, pusher: &Pusher, entry: Entry) {
+        if let Ok(mut log) = self.0.lock() {
+            log.push(entry.clone());
+            let excess = log.len().saturating_sub(500);
+            log.drain(..excess);
+        }
+        if entry.via == "app" {
+            if let Err(e) = pusher.trigger(ACTIVITY, "entry", &entry).await {
+                log::warn!("could not broadcast activity: {e}");
+            }
+        }
+    }
+}
+
+#[get("/activity")]
+fn activity(log: &State<Activity>) -> Json<Vec<Entry>> {
+    Json(log.0.lock().map(|l| l.clone()).unwrap_or_default())
+}
+
+#[post("/hooks/presence", data = "<hook>")]
+async fn presence_hook(hook: VerifiedWebhook<PresenceEvent>, pusher: &State<Pusher>, log: &State<Activity>) {
+    for e in &hook.events {
+        let (event, channel, user) = match e {
+            PresenceEvent::MemberAdded { channel, user_id } => ("member_added", channel, user_id),
+            PresenceEvent::MemberRemoved { channel, user_id } => ("member_removed", channel, user_id),
+            _ => continue,
+        };
+        log.add(pusher, Entry { via: "app", event: event.into(), channel: channel.clone(), user_id: Some(user.clone()) })
+            .await;
+    }
+}
+
+#[post("/hooks/channels", data = "<hook>")]
+async fn channel_hook(hook: VerifiedWebhook<ChannelExistenceEvent>, pusher: &State<Pusher>, log: &State<Activity>) {
+    for e in &hook.events {
+        let event = match e {
+            ChannelExistenceEvent::Occupied { .. } => "channel_occupied",
+            ChannelExistenceEvent::Vacated { .. } => "channel_vacated",
+            _ => continue,
+        };
+        // The activity channel's own comings and goings would only echo the log.
+        if e.channel() != ACTIVITY {
+            log.add(pusher, Entry { via: "app", event: event.into(), channel: e.channel().into(), user_id: None })
+                .await;
+        }
+    }
+}
+
+#[post("/hooks/client", data = "<hook>")]
+async fn client_hook(hook: VerifiedWebhook<ClientEvent>, pusher: &State<Pusher>, log: &State<Activity>) {
+    for e in &hook.events {
+        log.add(pusher, Entry { via: "app", event: e.event.clone(), channel: e.channel.clone(), user_id: e.user_id.clone() })
+            .await;
+    }
+}
+
+fn fairing() -> PusherFairing {
+    PusherFairing::new()
+        // Only signed-in users join; the room and the notes channel are the only channels.
+        .authorize(|req, ch| {
+            Box::pin(async move {
+                req.guard::<User>().await.succeeded().is_some()
+                    && [ROOM, NOTES].contains(&ch.channel.as_str())
+            })
+        })
+        .presence_member(|req, _| {
+            Box::pin(async move {
+                let user = req.guard::<User>().await.succeeded()?;
+                Some(PresenceMember::new(user.0.clone()).with_info(json!({ "name": user.0 })))
+            })
+        })
+        .user_signin(|req, _| {
+            Box::pin(async move {
+                let user = req.guard::<User>().await.succeeded()?;
+                Some(UserData::new(user.0.clone()).with_info(json!({ "name": user.0 })))
+            })
+        })
+        // The mounted webhook routes feed the same log, marked `fairing`; the page shows
+        // the entries of the app's own routes.
+        .on_presence(|req, hook| {
+            Box::pin(async move {
+                let (Some(pusher), Some(log)) = (req.rocket().state::<Pusher>(), req.rocket().state::<Activity>()) else {
+                    return;
+                };
+                for e in hook.events {
+                    let event = if matches!(e, PresenceEvent::MemberAdded { .. }) { "member_added" } else { "member_removed" };
+                    log.add(pusher, Entry { via: "fairing", event: event.into(), channel: e.channel().into(), user_id: Some(e.user_id().into()) })
+                        .await;
+                }
+            })
+        })
+        .on_channel_existence(|req, hook| {
+            Box::pin(async move {
+                let (Some(pusher), Some(log)) = (req.rocket().state::<Pusher>(), req.rocket().state::<Activity>()) else {
+                    return;
+                };
+                for e in hook.events {
+                    let event = if matches!(e, ChannelExistenceEvent::Occupied { .. }) { "channel_occupied" } else { "channel_vacated" };
+                    log.add(pusher, Entry { via: "fairing", event: event.into(), channel: e.channel().into(), user_id: None })
+                        .await;
+                }
+            })
+        })
+        .on_client_event(|req, hook| {
+            Box::pin(async move {
+                let (Some(pusher), Some(log)) = (req.rocket().state::<Pusher>(), req.rocket().state::<Activity>()) else {
+                    return;
+                };
+                for e in hook.events {
+                    log.add(pusher, Entry { via: "fairing", event: e.event, channel: e.channel, user_id: e.user_id })
+                        .await;
+                }
+            })
+        })
+}
+
+#[rocket::launch]
+fn rocket() -> _ {
+    let mut figment = rocket::Config::figment();
+    // The usual Pusher variable: credentials and host in one URL.
+    if let Ok(url) = std::env::var("PUSHER_URL") {
+        figment = figment.merge(("pusher", json!({ "url": url })));
+    }
+    rocket::custom(figment)
+        .attach(fairing())
+        .manage(Activity::default())
+        .mount(
+            "/",
+            routes![login, logout, session, message, note, direct, online, activity, presence_hook, channel_hook, client_hook],
+        )
+        .mount("/", FileServer::from(relative!("examples/chat/static")))
+        .mount("/vendor", FileServer::from(relative!("examples/chat/node_modules/pusher-js/dist/web")).rank(11))
+}
