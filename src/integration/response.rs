@@ -91,3 +91,27 @@ impl<'r> Responder<'r, 'static> for Ok200 {
         json_response(Status::Ok, "{}".to_owned())
     }
 }
+
+/// A client error as a route's answer: a validation error is the caller's (400 with the
+/// rule that failed); anything from the Pusher API is the upstream's (502, or 504 for a
+/// timeout), logged in full and answered with a short reason.
+impl<'r> Responder<'r, 'static> for crate::Error {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let error = match &self {
+            crate::Error::Validation(v) => ApiError::new(Status::BadRequest, v.to_string()),
+            crate::Error::Timeout(_) => {
+                log::error!("pusher: {self}");
+                ApiError::new(Status::GatewayTimeout, "the Pusher API timed out")
+            }
+            crate::Error::Random => {
+                log::error!("pusher: {self}");
+                ApiError::new(Status::InternalServerError, "encryption failed")
+            }
+            _ => {
+                log::error!("pusher: {self}");
+                ApiError::new(Status::BadGateway, "the Pusher API request failed")
+            }
+        };
+        error.respond_to(req)
+    }
+}
