@@ -32,7 +32,9 @@ const NOTES: &str = "private-encrypted-notes";
 /// Public channel on which the activity log (from webhooks) is broadcast.
 const ACTIVITY: &str = "activity";
 
-/// The signed-in user: a name kept in a cookie (a demo, not an auth system).
+/// The signed-in user: a name kept in a cookie by the page, or sent as
+/// `Authorization: Bearer <name>` by clients without cookies (pusher-js in Node may not
+/// set a Cookie header). A demo, not an auth system: use your real session guard here.
 struct User(String);
 
 #[rocket::async_trait]
@@ -40,11 +42,21 @@ impl<'r> FromRequest<'r> for User {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        match req.cookies().get("user").map(|c| c.value().to_owned()) {
-            Some(name) if UserId::new(name.as_str()).is_ok() => Outcome::Success(User(name)),
+        let name = req.cookies().get("user").map(|c| c.value().to_owned()).or_else(|| {
+            req.headers()
+                .get_one("Authorization")
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .map(str::to_owned)
+        });
+        match name {
+            Some(name) if valid_name(&name) => Outcome::Success(User(name)),
             _ => Outcome::Forward(Status::Unauthorized),
         }
     }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 32 && UserId::new(name).is_ok()
 }
 
 #[derive(rocket::FromForm)]
@@ -55,7 +67,7 @@ struct Login {
 #[post("/login", data = "<form>")]
 fn login(form: rocket::form::Form<Login>, cookies: &CookieJar<'_>) -> Result<Redirect, (Status, &'static str)> {
     let name = form.name.trim();
-    if name.is_empty() || name.len() > 32 || UserId::new(name).is_err() {
+    if !valid_name(name) {
         return Err((Status::BadRequest, "a name is 1 to 32 letters, digits, - _ . or @"));
     }
     cookies.add(Cookie::build(("user", name.to_owned())).path("/").same_site(rocket::http::SameSite::Strict));

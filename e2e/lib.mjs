@@ -1,0 +1,100 @@
+// Shared helpers of the end-to-end tests. scripts/e2e starts sockudo and the chat app
+// and passes their addresses; everything stays on loopback.
+import crypto from 'node:crypto';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+/** pusher-js's Node build, the real client. */
+export const Pusher = require('pusher-js');
+
+export const APP = process.env.E2E_APP ?? 'http://127.0.0.1:5000';
+export const SOCKUDO_PORT = Number(process.env.E2E_SOCKUDO_PORT ?? 6001);
+export const ARTIFACTS = process.env.E2E_ARTIFACTS ?? 'e2e/artifacts';
+export const KEY = 'KEY';
+export const SECRET = 'SUPERSECRET';
+export const APP_ID = '1234';
+
+/** A pusher-js client signed in to the demo as `user` (Bearer header: Node's pusher-js may not send cookies). */
+export function connect(user, extra = {}) {
+  const headers = user ? { Authorization: `Bearer ${user}` } : {};
+  const pusher = new Pusher(KEY, {
+    cluster: 'mt1',
+    wsHost: '127.0.0.1',
+    wsPort: SOCKUDO_PORT,
+    forceTLS: false,
+    enabledTransports: ['ws'],
+    disableStats: true,
+    channelAuthorization: { endpoint: `${APP}/pusher/auth`, transport: 'ajax', headers },
+    userAuthentication: { endpoint: `${APP}/pusher/user-auth`, transport: 'ajax', headers },
+    ...extra,
+  });
+  return pusher;
+}
+
+/** Resolves when `pusher` is connected. */
+export function connected(pusher, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    if (pusher.connection.state === 'connected') return resolve(pusher.connection.socket_id);
+    const t = setTimeout(() => reject(new Error(`not connected after ${ms} ms: ${pusher.connection.state}`)), ms);
+    pusher.connection.bind('connected', () => { clearTimeout(t); resolve(pusher.connection.socket_id); });
+  });
+}
+
+/** Resolves with the first `event` on `target` (a channel, or pusher.user), rejects after `ms`. */
+export function next(target, event, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => { target.unbind(event, on); reject(new Error(`no ${event} within ${ms} ms`)); }, ms);
+    function on(data) { clearTimeout(t); target.unbind(event, on); resolve(data); }
+    target.bind(event, on);
+  });
+}
+
+/** Resolves with the first `pusher:subscription_succeeded` or rejects on `pusher:subscription_error`. */
+export function subscribed(channel, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${channel.name}: not subscribed within ${ms} ms`)), ms);
+    channel.bind('pusher:subscription_succeeded', (data) => { clearTimeout(t); resolve(data); });
+    channel.bind('pusher:subscription_error', (err) => { clearTimeout(t); reject(Object.assign(new Error(`${channel.name}: subscription error ${err.status}`), { status: err.status, detail: err })); });
+  });
+}
+
+/** Polls `fn` until it returns a truthy value. */
+export async function eventually(fn, ms = 10000, every = 100) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, every));
+  }
+  throw new Error(`condition not met within ${ms} ms (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+/** A signed REST call to sockudo, computed here independently of the crate. */
+export async function rest(method, path, body) {
+  const params = { auth_key: KEY, auth_timestamp: String(Math.floor(Date.now() / 1000)), auth_version: '1.0' };
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  if (text !== undefined) params.body_md5 = crypto.createHash('md5').update(text).digest('hex');
+  const query = Object.keys(params).sort().map((k) => `${k}=${params[k]}`).join('&');
+  const signature = crypto.createHmac('sha256', SECRET).update(`${method}\n${path}\n${query}`).digest('hex');
+  const url = `http://127.0.0.1:${SOCKUDO_PORT}${path}?${query}&auth_signature=${signature}`;
+  const res = await fetch(url, { method, body: text, headers: text ? { 'Content-Type': 'application/json' } : {} });
+  return { status: res.status, body: await res.text() };
+}
+
+/** Posts JSON to the demo app as `user`, with an optional X-Socket-ID. */
+export async function appPost(path, user, body, socketId) {
+  const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${user}` };
+  if (socketId) headers['X-Socket-ID'] = socketId;
+  const res = await fetch(`${APP}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.text() };
+}
+
+/** The demo's activity log (webhooks it received). */
+export async function activity() {
+  return (await fetch(`${APP}/activity`)).json();
+}
+
+/** Signs a webhook body as Pusher does. */
+export function signWebhook(body, secret = SECRET) {
+  return crypto.createHmac('sha256', secret).update(body).digest('hex');
+}

@@ -1,0 +1,437 @@
+//! A stand-in for the Pusher HTTP API on 127.0.0.1, for the client's integration tests.
+//!
+//! A tiny HTTP/1.1 server (keep-alive, `Content-Length` bodies) that records every request
+//! and checks its signature with its own code, as Pusher does (protocol §2): a known
+//! `auth_key`, `auth_version=1.0`, a timestamp within 600 s, `body_md5` equal to the MD5 of
+//! the body on POST and absent on GET, and `auth_signature` equal to the HMAC-SHA256 of
+//! `METHOD\nPATH\nQUERY`, where QUERY is every other parameter sorted by key with its
+//! value percent-DECODED. A request that fails gets 401 with Pusher's kind of message;
+//! the others get the programmed [`Reply`] (200 `{}` unless told otherwise).
+//!
+//! ```ignore
+//! #[path = "support/mock_api.rs"]
+//! mod mock_api;
+//!
+//! let api = mock_api::MockApi::start("key", "secret").await;
+//! api.reply(mock_api::Reply::new(503, "down").retry_after("2"));
+//! // ... point a client at 127.0.0.1:api.port() ...
+//! let req = api.only_request();
+//! ```
+
+// Each test binary uses its own part of this module.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, KeyInit, Mac};
+use md5::{Digest as _, Md5};
+use sha2::Sha256;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the server answers to a request whose signature verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Reply {
+    /// Answer with this status and body (sent as `application/json`, whatever it holds).
+    Respond {
+        status: u16,
+        body: String,
+        /// The raw `Retry-After` header value, if any.
+        retry_after: Option<String>,
+    },
+    /// Read the request, then never answer (and never close the connection).
+    Stall,
+}
+
+impl Reply {
+    /// Answer `status` with `body`.
+    pub(crate) fn new(status: u16, body: impl Into<String>) -> Self {
+        Self::Respond {
+            status,
+            body: body.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Add a `Retry-After` header (no effect on [`Reply::Stall`]).
+    pub(crate) fn retry_after(mut self, value: impl Into<String>) -> Self {
+        if let Self::Respond { retry_after, .. } = &mut self {
+            *retry_after = Some(value.into());
+        }
+        self
+    }
+}
+
+/// One request the server received.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub(crate) method: String,
+    /// The path as sent, without the query.
+    pub(crate) path: String,
+    /// The query string as sent (still percent-encoded).
+    pub(crate) raw_query: String,
+    /// The query parameters, percent-decoded.
+    pub(crate) query: BTreeMap<String, String>,
+    /// Header names lower-cased.
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) body: Vec<u8>,
+    /// `Ok` when the signature verified, else why not (also the 401 body).
+    pub(crate) auth: Result<(), String>,
+}
+
+impl Request {
+    /// The body as UTF-8.
+    pub(crate) fn body_str(&self) -> &str {
+        std::str::from_utf8(&self.body).unwrap_or("<not UTF-8>")
+    }
+
+    /// The body parsed as JSON (panics if it is not: a test failure).
+    pub(crate) fn json(&self) -> serde_json::Value {
+        match serde_json::from_slice(&self.body) {
+            Ok(v) => v,
+            Err(e) => panic!("request body is not JSON ({e}): {}", self.body_str()),
+        }
+    }
+
+    /// A query parameter, decoded.
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
+    }
+}
+
+struct Shared {
+    key: String,
+    secret: String,
+    requests: Vec<Request>,
+    connections: usize,
+    /// Used once each, before `default`.
+    queued: VecDeque<Reply>,
+    default: Reply,
+}
+
+/// The running server; it stops with the test's runtime.
+pub(crate) struct MockApi {
+    addr: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl MockApi {
+    /// Listen on an ephemeral port of 127.0.0.1, accepting requests signed with this key
+    /// and secret.
+    pub(crate) async fn start(key: &str, secret: &str) -> Self {
+        let listener = match TcpListener::bind("127.0.0.1:0").await {
+            Ok(l) => l,
+            Err(e) => panic!("mock API could not bind 127.0.0.1: {e}"),
+        };
+        let addr = match listener.local_addr() {
+            Ok(a) => a,
+            Err(e) => panic!("mock API has no local address: {e}"),
+        };
+        let shared = Arc::new(Mutex::new(Shared {
+            key: key.to_owned(),
+            secret: secret.to_owned(),
+            requests: Vec::new(),
+            connections: 0,
+            queued: VecDeque::new(),
+            default: Reply::new(200, "{}"),
+        }));
+        let state = Arc::clone(&shared);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                lock(&state).connections += 1;
+                tokio::spawn(serve(stream, Arc::clone(&state)));
+            }
+        });
+        Self { addr, shared }
+    }
+
+    /// The port it listens on.
+    pub(crate) fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Answer every following (verified) request with `reply`.
+    pub(crate) fn reply(&self, reply: Reply) {
+        lock(&self.shared).default = reply;
+    }
+
+    /// Answer the next verified request with `reply`; later ones as before. Replies
+    /// queued this way are used in order.
+    pub(crate) fn reply_once(&self, reply: Reply) {
+        lock(&self.shared).queued.push_back(reply);
+    }
+
+    /// Every request received so far, oldest first.
+    pub(crate) fn requests(&self) -> Vec<Request> {
+        lock(&self.shared).requests.clone()
+    }
+
+    /// The one request received so far, after checking that it is the only one and that
+    /// its signature verified.
+    pub(crate) fn only_request(&self) -> Request {
+        let mut requests = self.requests();
+        assert_eq!(
+            requests.len(),
+            1,
+            "expected exactly one request: {requests:#?}"
+        );
+        let req = requests.remove(0);
+        if let Err(why) = &req.auth {
+            panic!("the request did not verify: {why}\n{req:#?}");
+        }
+        req
+    }
+
+    /// How many TCP connections were accepted so far.
+    pub(crate) fn connections(&self) -> usize {
+        lock(&self.shared).connections
+    }
+}
+
+/// A port on 127.0.0.1 with nothing listening (bound, then released).
+pub(crate) fn closed_port() -> u16 {
+    let listener = match std::net::TcpListener::bind("127.0.0.1:0") {
+        Ok(l) => l,
+        Err(e) => panic!("could not bind 127.0.0.1: {e}"),
+    };
+    match listener.local_addr() {
+        Ok(a) => a.port(),
+        Err(e) => panic!("no local address: {e}"),
+    }
+}
+
+fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Serve one connection: requests one after another until the client closes it.
+async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) {
+    let mut buf = Vec::new();
+    while let Some(mut req) = read_request(&mut stream, &mut buf).await {
+        let close = req
+            .headers
+            .get("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let reply = {
+            let mut state = lock(&shared);
+            req.auth = check_signature(
+                &state.key,
+                &state.secret,
+                &req.method,
+                &req.path,
+                &req.raw_query,
+                &req.body,
+            );
+            let reply = match &req.auth {
+                Err(why) => Reply::new(401, why.clone()),
+                Ok(()) => match state.queued.pop_front() {
+                    Some(r) => r,
+                    None => state.default.clone(),
+                },
+            };
+            state.requests.push(req);
+            reply
+        };
+        let Reply::Respond {
+            status,
+            body,
+            retry_after,
+        } = reply
+        else {
+            // Keep the connection open and say nothing, until the runtime shuts down.
+            std::future::pending::<()>().await;
+            return;
+        };
+        let mut head = format!(
+            "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+            reason(status),
+            body.len()
+        );
+        if let Some(v) = retry_after {
+            head.push_str(&format!("retry-after: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        // One write: head and body in separate segments would wait on delayed ACKs.
+        let response = [head.as_bytes(), body.as_bytes()].concat();
+        if stream.write_all(&response).await.is_err() || close {
+            return;
+        }
+    }
+}
+
+/// Read one request: the head up to `\r\n\r\n`, then `Content-Length` bytes of body
+/// (its `auth` is left to the caller). `None` when the connection ends or the request is
+/// unreadable; bytes after the request stay in `buf` for the next one.
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Request> {
+    let head_len = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        if stream.read_buf(buf).await.ok()? == 0 {
+            return None;
+        }
+    };
+    let head = std::str::from_utf8(&buf[..head_len]).ok()?.to_owned();
+    let mut lines = head.split("\r\n");
+    let mut request_line = lines.next()?.split(' ');
+    let method = request_line.next()?.to_owned();
+    let target = request_line.next()?;
+    let (path, raw_query) = target.split_once('?').unwrap_or((target, ""));
+    let mut headers = BTreeMap::new();
+    for line in lines.filter(|l| !l.is_empty()) {
+        let (name, value) = line.split_once(':')?;
+        headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+    }
+    let body_len: usize = match headers.get("content-length") {
+        Some(v) => v.parse().ok()?,
+        None => 0,
+    };
+    while buf.len() < head_len + body_len {
+        if stream.read_buf(buf).await.ok()? == 0 {
+            return None;
+        }
+    }
+    let body = buf[head_len..head_len + body_len].to_vec();
+    buf.drain(..head_len + body_len);
+
+    Some(Request {
+        method,
+        path: path.to_owned(),
+        raw_query: raw_query.to_owned(),
+        query: parse_query(raw_query).into_iter().collect(),
+        headers,
+        body,
+        auth: Ok(()),
+    })
+}
+
+/// Split a query string into decoded `(key, value)` pairs, in order.
+fn parse_query(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+/// Decode `%XX` escapes and `+` (a space, as servers read form-style queries).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Check a request's signature as Pusher does; `Err` holds the 401 message.
+///
+/// `raw_query` is the query string as sent; values are decoded before signing.
+pub(crate) fn check_signature(
+    key: &str,
+    secret: &str,
+    method: &str,
+    path: &str,
+    raw_query: &str,
+    body: &[u8],
+) -> Result<(), String> {
+    let params = parse_query(raw_query);
+    let mut by_key: BTreeMap<&str, &str> = BTreeMap::new();
+    for (k, v) in &params {
+        if by_key.insert(k, v).is_some() {
+            return Err(format!("Duplicate parameter {k}"));
+        }
+    }
+    if by_key.get("auth_key") != Some(&key) {
+        return Err("Unknown auth_key".to_owned());
+    }
+    if by_key.get("auth_version") != Some(&"1.0") {
+        return Err("auth_version must be 1.0".to_owned());
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let ts: u64 = match by_key.get("auth_timestamp").map(|t| t.parse()) {
+        Some(Ok(ts)) => ts,
+        _ => return Err("Missing or malformed auth_timestamp".to_owned()),
+    };
+    if ts.abs_diff(now) > 600 {
+        return Err(format!(
+            "Timestamp expired: Given timestamp ({ts}) not within 600s of server time ({now})"
+        ));
+    }
+    let md5 = hex::encode(Md5::digest(body));
+    match (method, by_key.get("body_md5")) {
+        ("GET", None) => {}
+        ("GET", Some(_)) => return Err("A GET must not carry body_md5".to_owned()),
+        (_, Some(sent)) if *sent == md5 => {}
+        (_, Some(sent)) => {
+            return Err(format!(
+                "body_md5 {sent} does not match the body's MD5 {md5}"
+            ));
+        }
+        (_, None) => return Err(format!("A {method} must carry body_md5")),
+    }
+    // BTreeMap iterates sorted by key.
+    let canonical: Vec<String> = by_key
+        .iter()
+        .filter(|(k, _)| **k != "auth_signature")
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let to_sign = format!("{method}\n{path}\n{}", canonical.join("&"));
+    let mut mac = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(m) => m,
+        Err(e) => return Err(format!("HMAC key rejected: {e}")),
+    };
+    mac.update(to_sign.as_bytes());
+    let expected = hex::encode(mac.finalize().into_bytes());
+    let sent = by_key.get("auth_signature").copied().unwrap_or("");
+    if sent == expected {
+        Ok(())
+    } else {
+        Err(format!(
+            "Invalid signature: you should have sent HmacSHA256Hex({to_sign:?}, \
+             your_secret_key), but you sent {sent:?}"
+        ))
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        202 => "Accepted",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
