@@ -18,6 +18,10 @@ use super::names::{
 };
 use crate::error::ValidationError;
 
+/// The largest integer a JavaScript number holds exactly (2^53 - 1): the limit of a
+/// numeric presence `user_id`.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
 /// What the auth endpoint returns for one channel: `{"auth", "channel_data"?, "shared_secret"?}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelAuth {
@@ -104,6 +108,9 @@ pub fn authorize_presence(
 
 /// Authorize `socket_id` on a `presence-` channel with a `channel_data` string the caller
 /// serialized; it is signed and returned byte for byte.
+///
+/// `channel_data` must be a JSON object whose `user_id` is a non-empty string of at most
+/// 128 characters, or an integer of magnitude below 2^53 (the docs' example uses `10`).
 pub fn authorize_presence_raw(
     token: &Token,
     socket_id: &str,
@@ -111,9 +118,27 @@ pub fn authorize_presence_raw(
     channel_data: String,
 ) -> Result<ChannelAuth, ValidationError> {
     check(socket_id, channel, ChannelKind::Presence)?;
-    let parsed: PresenceMember = serde_json::from_str(&channel_data)
+    #[derive(Deserialize)]
+    struct RawMember {
+        user_id: Value,
+    }
+    let parsed: RawMember = serde_json::from_str(&channel_data)
         .map_err(|_| ValidationError::UserData("channel_data must be an object with user_id"))?;
-    parsed.to_channel_data()?;
+    match parsed.user_id {
+        Value::String(id) => {
+            PresenceMember::new(id).to_channel_data()?;
+        }
+        // The docs' own example and the official libraries accept a numeric id; pusher-js
+        // reads it as a JS number, so it must be an integer JS represents exactly.
+        Value::Number(n)
+            if n.as_i64()
+                .is_some_and(|i| i.unsigned_abs() <= MAX_SAFE_INTEGER) => {}
+        _ => {
+            return Err(ValidationError::UserData(
+                "channel_data user_id must be a string or an integer below 2^53",
+            ));
+        }
+    }
     Ok(ChannelAuth {
         auth: sign_channel(token, socket_id, channel, Some(&channel_data)),
         channel_data: Some(channel_data),
