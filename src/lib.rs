@@ -1,16 +1,107 @@
 //! # rocket_pusher
 //!
-//! [Pusher Channels](https://pusher.com/channels) for [Rocket](https://rocket.rs).
+//! [Pusher Channels](https://pusher.com/channels) for [Rocket](https://rocket.rs) 0.5:
+//! a fairing that mounts the channel auth, user sign-in and webhook routes, guards for
+//! an app's own routes, and an async client of the Pusher HTTP API.
 //!
-//! The crate has three layers, each usable on its own:
+//! ## Quickstart
 //!
-//! * [`protocol`]: the Pusher protocol as pure functions: names, REST signing, channel
-//!   authorization, user sign-in, webhook verification and typed events, end-to-end
-//!   encryption. No I/O.
-//! * [`Pusher`]: an async client of the Pusher HTTP API (triggers, batches, channel and
-//!   presence queries, users, encrypted channels).
-//! * The Rocket integration: [`PusherFairing`], the routes it mounts, and guards such as
-//!   [`VerifiedWebhook`] and [`SocketId`].
+//! 1. Put the app's credentials in `Rocket.toml`:
+//!
+//!    ```toml
+//!    [default.pusher]
+//!    app_id = "1234"
+//!    key = "278d425bdf160c739803"
+//!    secret = "7ad3773142a6692b25b8"
+//!    cluster = "eu"
+//!    ```
+//!
+//! 2. Attach [`PusherFairing`] with the app's decisions, and take `&State<Pusher>` where
+//!    events are sent:
+//!
+//! ```
+//! use rocket::{post, routes, State};
+//! use rocket::http::{ContentType, Status};
+//! use rocket_pusher::{PresenceMember, Pusher, PusherFairing, SocketId};
+//!
+//! #[post("/messages", data = "<text>")]
+//! async fn send(pusher: &State<Pusher>, sender: Option<SocketId>, text: String)
+//!     -> Result<Status, rocket_pusher::Error>
+//! {
+//!     // To everyone on the channel except the connection that sent it.
+//!     pusher.trigger("presence-room", "message", &text).exclude(sender).await?;
+//!     Ok(Status::Accepted)
+//! }
+//!
+//! fn app() -> rocket::Rocket<rocket::Build> {
+//! #   let figment = rocket::figment::Figment::from(rocket::Config::debug_default())
+//! #       .merge(("pusher", rocket::figment::util::map!{
+//! #           "app_id" => "1234", "key" => "KEY", "secret" => "SUPERSECRET", "transport" => "recording"}));
+//! #   let _ = rocket::build;
+//! #   rocket::custom(figment)
+//!     // rocket::build()
+//!         .attach(PusherFairing::new()
+//!             // Runs for each private, presence or encrypted channel a page subscribes to;
+//!             // `req` gives access to the app's own guards (the signed-in user...).
+//!             .authorize(|req, ch| Box::pin(async move {
+//!                 req.cookies().get("user").is_some() && ch.channel.as_str() == "presence-room"
+//!             }))
+//!             // What the other members of a presence channel see.
+//!             .presence_member(|req, _| Box::pin(async move {
+//!                 let name = req.cookies().get("user")?.value().to_owned();
+//!                 Some(PresenceMember::new(name.clone()).with_info(serde_json::json!({ "name": name })))
+//!             })))
+//!         .mount("/", routes![send])
+//! }
+//!
+//! // pusher-js posts here when the page subscribes to `presence-room`:
+//! let client = rocket::local::blocking::Client::tracked(app()).unwrap();
+//! let res = client.post("/pusher/auth")
+//!     .header(ContentType::Form)
+//!     .cookie(rocket::http::Cookie::new("user", "alice"))
+//!     .body("socket_id=123.456&channel_name=presence-room")
+//!     .dispatch();
+//! assert_eq!(res.status(), Status::Ok);
+//! assert!(res.into_string().unwrap().contains(r#"\"user_id\":\"alice\""#));
+//! ```
+//!
+//! 3. Receive webhooks in a route of the app, verified before they are parsed:
+//!
+//! ```
+//! use rocket::post;
+//! use rocket_pusher::{PresenceEvent, VerifiedWebhook};
+//!
+//! #[post("/hooks/presence", data = "<hook>")]
+//! fn presence(hook: VerifiedWebhook<PresenceEvent>) {
+//!     for event in &hook.events {
+//!         println!("{} on {}", event.user_id(), event.channel());
+//!     }
+//! }
+//! ```
+//!
+//! ## The three layers
+//!
+//! * [`protocol`]: the Pusher protocol as pure functions and plain types: validated
+//!   names, REST request signing, channel authorization, user sign-in, webhook
+//!   verification and typed events, end-to-end encryption. No I/O, no Rocket: it serves
+//!   axum or actix apps as well.
+//! * [`Pusher`]: the async client of the HTTP API: [`trigger`](Pusher::trigger) (1 to 100
+//!   channels, excluding a socket, with channel attributes),
+//!   [`trigger_batch`](Pusher::trigger_batch), [`channels`](Pusher::channels),
+//!   [`channel`](Pusher::channel), [`users`](Pusher::users),
+//!   [`terminate_user_connections`](Pusher::terminate_user_connections),
+//!   [`send_to_user`](Pusher::send_to_user); encrypted channels are sealed transparently.
+//!   Errors are one typed [`Error`]. With `transport = "recording"` it sends nothing and
+//!   records what it would have sent, for the app's tests ([`Recorder`]).
+//! * The Rocket integration: [`PusherFairing`], its routes, and the guards
+//!   [`VerifiedWebhook`], [`SocketId`] and [`ChannelAuthRequest`].
+//!
+//! ## Configuration
+//!
+//! Every key of the `pusher` table, with its default, is documented on [`PusherConfig`].
+//! The environment form is `ROCKET_PUSHER='{app_id="1234",key="…",secret="…"}'`;
+//! `ROCKET_PUSHER_SECRET` does **not** set `pusher.secret` (Rocket does not split
+//! variable names on `_`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

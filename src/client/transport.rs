@@ -264,10 +264,10 @@ impl Recorder {
                         info: i.info,
                     }));
                 }
-            } else if r.path.ends_with("/events") {
-                if let Ok(e) = serde_json::from_str::<RecordedEvent>(body) {
-                    out.push(e);
-                }
+            } else if r.path.ends_with("/events")
+                && let Ok(e) = serde_json::from_str::<RecordedEvent>(body)
+            {
+                out.push(e);
             }
         }
         out
