@@ -28,7 +28,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{pusher:?}");
 
     let reply = pusher
-        .trigger(["news", "audit"], "published", &serde_json::json!({ "title": "Hello" }))
+        .trigger(
+            ["news", "audit"],
+            "published",
+            &serde_json::json!({ "title": "Hello" }),
+        )
         .with_subscription_count()
         .await?;
     println!("triggered on two channels: {:?}", reply.channels);
@@ -43,14 +47,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if pusher.master_key().is_some() {
         pusher
-            .trigger("private-encrypted-notes", "note", &serde_json::json!({ "text": "secret" }))
+            .trigger(
+                "private-encrypted-notes",
+                "note",
+                &serde_json::json!({ "text": "secret" }),
+            )
             .await?;
         println!("encrypted event sent");
     }
 
     let channels = pusher.channels().await?;
-    println!("occupied channels: {:?}", channels.channels.keys().collect::<Vec<_>>());
-    let presence = pusher.channels().prefix("presence-").with_user_count().await?;
+    println!(
+        "occupied channels: {:?}",
+        channels.channels.keys().collect::<Vec<_>>()
+    );
+    let presence = pusher
+        .channels()
+        .prefix("presence-")
+        .with_user_count()
+        .await?;
     for (name, attrs) in &presence.channels {
         println!("{name}: {:?} users", attrs.user_count);
     }

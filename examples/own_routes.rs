@@ -51,7 +51,11 @@ fn webhooks(hook: Result<VerifiedWebhook<Event>, WebhookError>) -> Result<Status
 
 /// Posts to the user's own channel, not back to the connection that asked.
 #[post("/ping")]
-async fn ping(user: User, pusher: &State<Pusher>, sender: Option<SocketId>) -> Result<Status, rocket_pusher::Error> {
+async fn ping(
+    user: User,
+    pusher: &State<Pusher>,
+    sender: Option<SocketId>,
+) -> Result<Status, rocket_pusher::Error> {
     pusher
         .trigger(format!("private-user-{}", user.0), "pong", "pong")
         .exclude(sender)
