@@ -119,8 +119,9 @@ pub use client::{
 pub use config::{PusherConfig, TransportKind};
 pub use error::{ConfigError, Error, ValidationError};
 pub use integration::{
-    ApiError, ChannelAuthRequest, ChannelAuthResponse, ChannelAuthorizer, ChannelRequest,
-    ClientConfig, Decision, PusherFairing, ROUTE_RANK, VerifiedWebhook,
+    ApiError, Captures, ChannelAuthRequest, ChannelAuthResponse, ChannelAuthorizer, ChannelRequest,
+    ChannelRoute, ClientConfig, Decision, IntoDecision, MAX_PARAMS, PusherFairing, ROUTE_RANK,
+    VerifiedWebhook,
 };
 pub use protocol::{
     ChannelAuth, ChannelExistenceEvent, ChannelKind, ChannelName, ClientEvent, Credentials, Event,
@@ -128,5 +129,25 @@ pub use protocol::{
     UserData, UserId, Webhook, WebhookError,
 };
 
+#[doc(hidden)]
+pub use integration::__private;
 pub use rocket;
+
+/// Declare a channel route: an `async fn` deciding who may join the channels matching a
+/// pattern, with the pattern's `<parameters>` parsed by Rocket's `FromParam` and every other
+/// argument a request guard (or `ChannelRequest<'_>`, or `&Request<'_>`). It returns a `bool`,
+/// a `Decision`, a `PresenceMember` / `Option<PresenceMember>` for presence channels, or a
+/// `Result` of those whose error is logged as the reason. Register with [`channels!`]:
+/// `PusherFairing::new().channels(channels![orders, room])`. See
+/// [`ChannelRoute`] for the pattern rules.
+pub use rocket_pusher_codegen::channel;
+
+/// Collect functions declared with [`channel`] into channel routes for
+/// [`PusherFairing::channels`].
+#[macro_export]
+macro_rules! channels {
+    ($($($segment:ident)::+),* $(,)?) => {
+        ::std::vec![$($crate::ChannelRoute::from($($segment)::+ {})),*]
+    };
+}
 pub use rocket::figment;

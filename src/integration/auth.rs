@@ -4,14 +4,15 @@
 
 use std::sync::Arc;
 
-use rocket::Request;
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::http::{ContentType, Status};
 use rocket::outcome::Outcome;
 use rocket::response::{self, Responder};
 use rocket::route::{self, Handler};
+use rocket::{Ignite, Request, Rocket, Sentinel};
 use serde_json::{Map, Value};
 
+use super::channel_routes::ChannelRouter;
 use super::handlers::{ChannelRequest, Handlers};
 use super::response::{ApiError, json_response};
 use crate::Pusher;
@@ -54,9 +55,14 @@ impl From<bool> for Decision {
 /// # let _ = routes![auth];
 /// ```
 ///
-/// Refused with 400 and a JSON reason: a missing or malformed `socket_id`, no
-/// `channel_name`, a batch over `max_batch_channels`, a bad encoding; 413 past the `form`
-/// limit; 415 for a body that is not a form.
+/// Refused with 400: a missing or malformed `socket_id`, no `channel_name`, a batch over
+/// `max_batch_channels`, a bad encoding; 413 past the `form` limit; 415 for a body that is
+/// not a form. Take `Result<ChannelAuthRequest, ApiError>` and return the [`ApiError`] to
+/// answer with its JSON reason (`{"error": "…"}`); otherwise Rocket's catcher for the
+/// status answers.
+///
+/// Launch stops (a [`Sentinel`](rocket::Sentinel)) when no [`Pusher`] is managed: attach
+/// [`PusherFairing`](crate::PusherFairing).
 #[derive(Debug, Clone)]
 pub struct ChannelAuthRequest {
     form: AuthForm,
@@ -205,6 +211,19 @@ impl<'r> FromData<'r> for ChannelAuthRequest {
     }
 }
 
+impl Sentinel for ChannelAuthRequest {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        if rocket.state::<Pusher>().is_none() {
+            log::error!(
+                "ChannelAuthRequest needs the Pusher credentials to sign: attach \
+                 `PusherFairing::new()` (or manage a `Pusher`)"
+            );
+            return true;
+        }
+        false
+    }
+}
+
 /// Auth settings the fairing manages.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct AuthSettings {
@@ -221,13 +240,11 @@ async fn read_form(
     data: Data<'_>,
     max_channels: usize,
 ) -> Result<AuthForm, ApiError> {
-    if let Some(ct) = req.content_type() {
-        if !ct.is_form() {
-            return Err(ApiError::new(
-                Status::UnsupportedMediaType,
-                "expected application/x-www-form-urlencoded",
-            ));
-        }
+    if req.content_type().is_some_and(|ct| !ct.is_form()) {
+        return Err(ApiError::new(
+            Status::UnsupportedMediaType,
+            "expected application/x-www-form-urlencoded",
+        ));
     }
     let limit = req
         .limits()
@@ -273,7 +290,7 @@ fn grant(
         Decision::AllowAs(m) => Some(m),
     };
     let token = pusher.token();
-    let signed = match channel.kind() {
+    match channel.kind() {
         ChannelKind::Presence => {
             let member = member.unwrap_or_else(|| PresenceMember::new(socket_id.as_str()));
             authorize_presence(token, socket_id.as_str(), channel.as_str(), &member).map_err(|e| {
@@ -300,14 +317,14 @@ fn grant(
         }
         _ => authorize_private(token, socket_id.as_str(), channel.as_str())
             .map_err(|e| ApiError::new(Status::BadRequest, e.to_string())),
-    };
-    signed
+    }
 }
 
 /// The mounted channel auth route (`POST {mount}{auth_path}`, and `GET` for JSONP).
 #[derive(Clone)]
 pub(crate) struct AuthRoute {
     pub(crate) handlers: Arc<Handlers>,
+    pub(crate) router: Arc<ChannelRouter>,
     pub(crate) max_batch_channels: usize,
     pub(crate) jsonp: bool,
 }
@@ -321,16 +338,27 @@ impl AuthRoute {
         name: &str,
     ) -> Result<ChannelAuth, ApiError> {
         let channel = checked_channel(name)?;
-        let Some(authorizer) = &self.handlers.authorizer else {
-            return Err(ApiError::new(
-                Status::Forbidden,
-                "no channel authorizer is configured",
-            ));
-        };
         let creq = ChannelRequest {
             socket_id: &form.socket_id,
             channel: &channel,
             params: &form.params,
+        };
+        // Channel routes first; the single authorizer decides for channels they don't match.
+        if let Some(result) = self.router.decide(req, creq).await {
+            let decision = result.unwrap_or_else(|reason| {
+                log::info!("pusher: refused {channel} to {}: {reason}", form.socket_id);
+                Decision::Deny
+            });
+            return grant(pusher, &form.socket_id, &channel, decision);
+        }
+        let Some(authorizer) = &self.handlers.authorizer else {
+            let reason = if self.router.is_empty() {
+                "no channel authorizer is configured"
+            } else {
+                log::info!("pusher: refused {channel}: no channel route matches it");
+                "no channel route matches this channel"
+            };
+            return Err(ApiError::new(Status::Forbidden, reason));
         };
         if !authorizer.authorize(req, creq).await {
             return Err(ApiError::new(Status::Forbidden, "channel refused"));

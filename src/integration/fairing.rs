@@ -12,6 +12,7 @@ use rocket::route::Route;
 use rocket::{Build, Orbit, Request, Rocket};
 
 use super::auth::{AuthRoute, AuthSettings, UserAuthRoute};
+use super::channel_routes::{ChannelRoute, ChannelRouter};
 use super::client_config::ClientConfig;
 use super::handlers::{ChannelAuthorizer, ChannelRequest, FnAuthorizer, Handlers};
 use super::webhook::{HookKind, WebhookRoute, WebhookSettings};
@@ -108,6 +109,16 @@ impl PusherFairing {
     #[must_use]
     pub fn authorizer(mut self, authorizer: impl ChannelAuthorizer) -> Self {
         self.handlers.authorizer = Some(Arc::new(authorizer));
+        self
+    }
+
+    /// Add channel routes: a pattern per channel family, with typed parameters and the
+    /// app's guards (see [`channel`](crate::channel) and [`channels!`](crate::channels)).
+    /// They decide first; the [`authorize`](Self::authorize) callback, if any, decides for
+    /// channels no route matches, and without one those are refused (403).
+    #[must_use]
+    pub fn channels(mut self, routes: impl IntoIterator<Item = ChannelRoute>) -> Self {
+        self.handlers.channel_routes.extend(routes);
         self
     }
 
@@ -247,13 +258,18 @@ fn check_path(key: &'static str, path: &str) -> Result<(), String> {
     }
 }
 
-fn routes(config: &PusherConfig, handlers: &Arc<Handlers>) -> Result<Vec<Route>, String> {
+fn routes(
+    config: &PusherConfig,
+    handlers: &Arc<Handlers>,
+    router: &Arc<ChannelRouter>,
+) -> Result<Vec<Route>, String> {
     check_path("mount", &config.mount)?;
     check_path("auth_path", &config.auth_path)?;
     check_path("user_auth_path", &config.user_auth_path)?;
     check_path("webhook_path", &config.webhook_path)?;
     let auth = AuthRoute {
         handlers: handlers.clone(),
+        router: router.clone(),
         max_batch_channels: config.max_batch_channels,
         jsonp: config.jsonp,
     };
@@ -301,71 +317,48 @@ fn named(mut route: Route, name: &'static str) -> Route {
     route
 }
 
-#[rocket::async_trait]
-impl Fairing for PusherFairing {
-    fn info(&self) -> Info {
-        Info {
-            name: "Pusher",
-            kind: Kind::Ignite | Kind::Liftoff | Kind::Singleton,
-        }
-    }
+/// Everything ignite adds to Rocket, computed before anything is added.
+struct Ready {
+    pusher: Pusher,
+    client: ClientConfig,
+    webhook: WebhookSettings,
+    auth: AuthSettings,
+    mount: String,
+    routes: Vec<Route>,
+}
 
-    async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
-        let fail = |rocket, messages: Vec<String>| {
-            for m in messages {
-                log::error!("pusher: {m}");
-            }
-            log::info!(
-                "pusher: set [default.pusher] app_id, key and secret in Rocket.toml, or \
-                 ROCKET_PUSHER='{{app_id=\"…\",key=\"…\",secret=\"…\"}}'"
-            );
-            Err(rocket)
-        };
+impl PusherFairing {
+    /// Read and check the configuration and handlers; the errors name the key or route.
+    fn prepare(&self, rocket: &Rocket<Build>) -> Result<Ready, Vec<String>> {
         if rocket.state::<Pusher>().is_some() {
-            return fail(
-                rocket,
-                vec![
-                    "a Pusher is already managed: attach PusherFairing or manage Pusher, not both"
-                        .into(),
-                ],
-            );
+            return Err(vec![
+                "a Pusher is already managed: attach PusherFairing or manage Pusher, not both"
+                    .into(),
+            ]);
         }
-        let config = match self.load_config(&rocket) {
-            Ok(c) => c,
-            Err(messages) => return fail(rocket, messages),
-        };
-        let pusher = match Pusher::from_config(&config) {
-            Ok(p) => p,
-            Err(e) => return fail(rocket, vec![e.to_string()]),
-        };
-        if let Some(age) = config.webhook_max_age {
-            if !(age.is_finite() && age > 0.0) {
-                return fail(
-                    rocket,
-                    vec![
-                        "invalid `pusher.webhook_max_age`: must be a number of seconds above 0"
-                            .into(),
-                    ],
-                );
-            }
+        let config = self.load_config(rocket)?;
+        let pusher = Pusher::from_config(&config).map_err(|e| vec![e.to_string()])?;
+        if config
+            .webhook_max_age
+            .is_some_and(|age| !(age.is_finite() && age > 0.0))
+        {
+            return Err(vec![
+                "invalid `pusher.webhook_max_age`: must be a number of seconds above 0".into(),
+            ]);
         }
         if config.max_batch_channels == 0 {
-            return fail(
-                rocket,
-                vec!["invalid `pusher.max_batch_channels`: must be above 0".into()],
-            );
+            return Err(vec![
+                "invalid `pusher.max_batch_channels`: must be above 0".into(),
+            ]);
         }
+        let router = Arc::new(ChannelRouter::new(&self.handlers.channel_routes)?);
         let handlers = Arc::new(self.handlers.clone());
         let routes = if config.mount_routes {
-            match routes(&config, &handlers) {
-                Ok(r) => r,
-                Err(m) => return fail(rocket, vec![m]),
-            }
+            routes(&config, &handlers, &router).map_err(|m| vec![m])?
         } else {
             Vec::new()
         };
 
-        let client = ClientConfig::from_config(&config, pusher.key(), pusher.endpoint());
         let mut summary = format!(
             "app {} (key {}) via {}",
             pusher.app_id(),
@@ -376,22 +369,65 @@ impl Fairing for PusherFairing {
         for r in &routes {
             summary.push_str(&format!("; {} {mount}{}", r.method, r.uri));
         }
+        if !self.handlers.channel_routes.is_empty() {
+            let patterns: Vec<&str> = self
+                .handlers
+                .channel_routes
+                .iter()
+                .map(|r| r.pattern())
+                .collect();
+            summary.push_str(&format!("; channel routes {patterns:?}"));
+        }
         *self.summary.lock().unwrap_or_else(PoisonError::into_inner) = Some(summary);
 
-        let rocket = rocket
-            .manage(pusher)
-            .manage(client)
-            .manage(WebhookSettings {
+        Ok(Ready {
+            client: ClientConfig::from_config(&config, pusher.key(), pusher.endpoint()),
+            webhook: WebhookSettings {
                 body_limit: config.webhook_body_limit,
                 max_age_ms: config.webhook_max_age.map(|s| (s * 1000.0) as u64),
-            })
-            .manage(AuthSettings {
+            },
+            auth: AuthSettings {
                 max_batch_channels: config.max_batch_channels,
-            });
-        Ok(if routes.is_empty() {
+            },
+            pusher,
+            mount: config.mount,
+            routes,
+        })
+    }
+}
+
+#[rocket::async_trait]
+impl Fairing for PusherFairing {
+    fn info(&self) -> Info {
+        Info {
+            name: "Pusher",
+            kind: Kind::Ignite | Kind::Liftoff | Kind::Singleton,
+        }
+    }
+
+    async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
+        let ready = match self.prepare(&rocket) {
+            Ok(ready) => ready,
+            Err(messages) => {
+                for m in messages {
+                    log::error!("pusher: {m}");
+                }
+                log::info!(
+                    "pusher: set [default.pusher] app_id, key and secret in Rocket.toml, or \
+                     ROCKET_PUSHER='{{app_id=\"…\",key=\"…\",secret=\"…\"}}'"
+                );
+                return Err(rocket);
+            }
+        };
+        let rocket = rocket
+            .manage(ready.pusher)
+            .manage(ready.client)
+            .manage(ready.webhook)
+            .manage(ready.auth);
+        Ok(if ready.routes.is_empty() {
             rocket
         } else {
-            rocket.mount(config.mount.as_str(), routes)
+            rocket.mount(ready.mount.as_str(), ready.routes)
         })
     }
 

@@ -103,6 +103,7 @@ impl ChannelAuthorizer for FnAuthorizer {
 #[derive(Default, Clone)]
 pub(crate) struct Handlers {
     pub(crate) authorizer: Option<Arc<dyn ChannelAuthorizer>>,
+    pub(crate) channel_routes: Vec<super::channel_routes::ChannelRoute>,
     pub(crate) member: Option<Arc<MemberFn>>,
     pub(crate) user: Option<Arc<UserFn>>,
     pub(crate) channel_existence: Option<Arc<HookFn<ChannelExistenceEvent>>>,
@@ -114,6 +115,7 @@ impl std::fmt::Debug for Handlers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Handlers")
             .field("authorizer", &self.authorizer.is_some())
+            .field("channel_routes", &self.channel_routes)
             .field("presence_member", &self.member.is_some())
             .field("user_signin", &self.user.is_some())
             .field("channel_existence", &self.channel_existence.is_some())

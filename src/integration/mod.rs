@@ -1,6 +1,7 @@
 //! The Rocket integration: the fairing, its routes, and guards for apps' own routes.
 
 mod auth;
+mod channel_routes;
 mod client_config;
 mod fairing;
 mod handlers;
@@ -9,6 +10,9 @@ mod socket_id;
 mod webhook;
 
 pub use auth::{ChannelAuthRequest, ChannelAuthResponse, Decision};
+#[doc(hidden)]
+pub use channel_routes::__private;
+pub use channel_routes::{Captures, ChannelRoute, IntoDecision, MAX_PARAMS};
 pub use client_config::ClientConfig;
 pub use fairing::{PusherFairing, ROUTE_RANK};
 pub use handlers::{ChannelAuthorizer, ChannelRequest};

@@ -1,0 +1,516 @@
+//! Channel routes: authorize channels the way Rocket routes requests.
+//!
+//! A pattern names a family of channels with typed parameters, `private-orders.<id>`;
+//! segments are separated by `.` (as Laravel's `orders.{id}`), and a parameter is a whole
+//! segment, parsed with Rocket's [`FromParam`] like a path segment. Each route's handler
+//! decides with the parameters and the app's own request guards. Write them with the
+//! [`channel`](crate::channel) attribute and collect them with [`channels!`](crate::channels):
+//!
+//! ```
+//! use rocket::request::{self, FromRequest, Request};
+//! use rocket_pusher::{channel, channels, PresenceMember, PusherFairing};
+//!
+//! struct User { id: u64, name: String }
+//!
+//! #[rocket::async_trait]
+//! impl<'r> FromRequest<'r> for User {
+//!     type Error = ();
+//!     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+//!         // The app's session lookup.
+//! #       let _ = req;
+//!         request::Outcome::Success(User { id: 7, name: "Ann".into() })
+//!     }
+//! }
+//!
+//! /// A user sees the orders they placed.
+//! #[channel("private-orders.<id>")]
+//! async fn orders(id: u64, user: User) -> bool {
+//!     id % 100 == user.id // look the order up in the app's database
+//! }
+//!
+//! /// Anyone signed in joins a room, shown by name.
+//! #[channel("presence-room.<name>")]
+//! async fn room(name: &str, user: User) -> Option<PresenceMember> {
+//!     let info = serde_json::json!({ "name": user.name, "room": name });
+//!     Some(PresenceMember::new(user.id.to_string()).with_info(info))
+//! }
+//!
+//! let fairing = PusherFairing::new().channels(channels![orders, room]);
+//! # let _ = fairing;
+//! ```
+//!
+//! At ignite, every pattern is checked: it must name a private, presence or encrypted
+//! channel that can exist, and no two routes may match the same channel (ignite fails
+//! naming both). A channel that no route matches is refused with 403, as is a parameter
+//! that does not parse (`private-orders.abc` for a `u64`) or a guard that fails; the reason
+//! is logged, never a 500.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use rocket::Request;
+use rocket::request::FromParam;
+
+use super::auth::Decision;
+use super::handlers::ChannelRequest;
+use crate::client::BoxFuture;
+use crate::protocol::{ChannelKind, MAX_CHANNEL_NAME_LEN, PresenceMember};
+
+/// The most parameters one pattern may have.
+pub const MAX_PARAMS: usize = 8;
+
+/// What a channel route's handler may return: `bool`, [`Decision`], a
+/// [`PresenceMember`] or `Option<PresenceMember>` (presence channels), or a `Result` of
+/// one of these whose error (any `Display`) is logged as the reason for refusing.
+pub trait IntoDecision {
+    /// The decision, or the reason for refusing.
+    fn into_decision(self) -> Result<Decision, String>;
+}
+
+impl IntoDecision for bool {
+    fn into_decision(self) -> Result<Decision, String> {
+        Ok(Decision::from(self))
+    }
+}
+
+impl IntoDecision for Decision {
+    fn into_decision(self) -> Result<Decision, String> {
+        Ok(self)
+    }
+}
+
+impl IntoDecision for PresenceMember {
+    fn into_decision(self) -> Result<Decision, String> {
+        Ok(Decision::AllowAs(self))
+    }
+}
+
+impl IntoDecision for Option<PresenceMember> {
+    fn into_decision(self) -> Result<Decision, String> {
+        Ok(self.map_or(Decision::Deny, Decision::AllowAs))
+    }
+}
+
+impl<T: IntoDecision, E: fmt::Display> IntoDecision for Result<T, E> {
+    fn into_decision(self) -> Result<Decision, String> {
+        self.map_err(|e| e.to_string())?.into_decision()
+    }
+}
+
+/// The parameters a pattern captured from a channel name.
+#[derive(Debug, Clone, Copy)]
+pub struct Captures<'a> {
+    channel: &'a str,
+    names: &'a [String],
+    spans: [(usize, usize); MAX_PARAMS],
+    len: usize,
+}
+
+impl<'a> Captures<'a> {
+    /// The raw text of parameter `index` (in pattern order).
+    pub fn get(&self, index: usize) -> Option<&'a str> {
+        let &(start, end) = self.spans[..self.len].get(index)?;
+        self.channel.get(start..end)
+    }
+
+    /// The raw text of the parameter called `name`.
+    pub fn get_named(&self, name: &str) -> Option<&'a str> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .and_then(|i| self.get(i))
+    }
+
+    /// Parse the parameter called `name` with [`FromParam`], as Rocket parses a path
+    /// segment; the error says which parameter failed.
+    pub fn param<T: FromParam<'a>>(&self, name: &str) -> Result<T, String> {
+        let raw = self
+            .get_named(name)
+            .ok_or_else(|| format!("the pattern has no parameter <{name}>"))?;
+        T::from_param(raw).map_err(|e| format!("parameter <{name}> = {raw:?} did not parse: {e:?}"))
+    }
+}
+
+type RouteFn = dyn for<'a> Fn(
+        &'a Request<'_>,
+        ChannelRequest<'a>,
+        Captures<'a>,
+    ) -> BoxFuture<'a, Result<Decision, String>>
+    + Send
+    + Sync;
+
+/// One channel route: a pattern and the handler that decides for the channels it matches.
+///
+/// The [`channel`](crate::channel) attribute builds these; [`ChannelRoute::new`] builds
+/// one from a closure:
+///
+/// ```
+/// use rocket_pusher::{ChannelRoute, IntoDecision};
+///
+/// let route = ChannelRoute::new("private-orders.<id>", |req, _ch, caps| Box::pin(async move {
+///     let id: u64 = caps.param("id")?;
+///     let signed_in = req.cookies().get("user").is_some();
+///     (signed_in && id < 1000).into_decision()
+/// }));
+/// # let _ = route;
+/// ```
+#[derive(Clone)]
+pub struct ChannelRoute {
+    source: Cow<'static, str>,
+    name: Cow<'static, str>,
+    handler: Arc<RouteFn>,
+}
+
+impl fmt::Debug for ChannelRoute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChannelRoute")
+            .field("pattern", &self.source)
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl ChannelRoute {
+    /// A route for `pattern` deciding with `handler`. The pattern is checked at ignite.
+    pub fn new<F>(pattern: impl Into<Cow<'static, str>>, handler: F) -> Self
+    where
+        F: for<'a> Fn(
+                &'a Request<'_>,
+                ChannelRequest<'a>,
+                Captures<'a>,
+            ) -> BoxFuture<'a, Result<Decision, String>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let source = pattern.into();
+        Self {
+            name: source.clone(),
+            source,
+            handler: Arc::new(handler),
+        }
+    }
+
+    /// Name the route in logs (the attribute uses the function's name).
+    #[must_use]
+    pub fn named(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The pattern.
+    pub fn pattern(&self) -> &str {
+        &self.source
+    }
+
+    /// The route's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Static(String),
+    Param,
+}
+
+/// A parsed, checked pattern.
+#[derive(Debug, Clone)]
+pub(crate) struct Pattern {
+    segments: Vec<Segment>,
+    names: Vec<String>,
+}
+
+impl Pattern {
+    pub(crate) fn parse(source: &str) -> Result<Self, String> {
+        let mut segments = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        let mut min_len = 0;
+        for (i, seg) in source.split('.').enumerate() {
+            if i > 0 {
+                min_len += 1;
+            }
+            if let Some(name) = seg.strip_prefix('<').and_then(|s| s.strip_suffix('>')) {
+                let ident = name
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                if !ident {
+                    return Err(format!("<{name}> is not a parameter name"));
+                }
+                if names.iter().any(|n| n == name) {
+                    return Err(format!("parameter <{name}> appears twice"));
+                }
+                if i == 0 {
+                    return Err(
+                        "the first segment must be literal text naming the channel type".into(),
+                    );
+                }
+                names.push(name.to_owned());
+                segments.push(Segment::Param);
+                min_len += 1;
+            } else {
+                if seg.contains(['<', '>']) {
+                    return Err(format!(
+                        "{seg:?}: a parameter must be a whole segment between dots"
+                    ));
+                }
+                if let Some(c) = seg.chars().find(|c| {
+                    !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '=' | '@' | ',' | ';'))
+                }) {
+                    return Err(format!("{c:?} can never appear in a channel name"));
+                }
+                min_len += seg.len();
+                segments.push(Segment::Static(seg.to_owned()));
+            }
+        }
+        if names.len() > MAX_PARAMS {
+            return Err(format!("at most {MAX_PARAMS} parameters"));
+        }
+        if min_len > MAX_CHANNEL_NAME_LEN {
+            return Err(format!(
+                "its shortest match is {min_len} characters, over the {MAX_CHANNEL_NAME_LEN} of a channel name"
+            ));
+        }
+        match ChannelKind::of(source) {
+            ChannelKind::Private | ChannelKind::Presence | ChannelKind::PrivateEncrypted => {}
+            _ => {
+                return Err(
+                    "must start with private-, presence- or private-encrypted- (other channels need no authorization)"
+                        .into(),
+                );
+            }
+        }
+        Ok(Self { segments, names })
+    }
+
+    fn first(&self) -> &str {
+        match self.segments.first() {
+            Some(Segment::Static(s)) => s,
+            _ => "",
+        }
+    }
+
+    fn captures<'a>(&'a self, channel: &'a str) -> Option<Captures<'a>> {
+        let mut spans = [(0, 0); MAX_PARAMS];
+        let mut len = 0;
+        let mut pos = 0;
+        let mut parts = channel.split('.');
+        for seg in &self.segments {
+            let part = parts.next()?;
+            match seg {
+                Segment::Static(s) if s == part => {}
+                Segment::Static(_) => return None,
+                Segment::Param if part.is_empty() => return None,
+                Segment::Param => {
+                    spans[len] = (pos, pos + part.len());
+                    len += 1;
+                }
+            }
+            pos += part.len() + 1;
+        }
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Captures {
+            channel,
+            names: &self.names,
+            spans,
+            len,
+        })
+    }
+
+    /// Can one channel name match both? (Rocket's rule for path segments.)
+    fn collides(&self, other: &Self) -> bool {
+        self.segments.len() == other.segments.len()
+            && self
+                .segments
+                .iter()
+                .zip(&other.segments)
+                .all(|pair| match pair {
+                    (Segment::Static(a), Segment::Static(b)) => a == b,
+                    _ => true,
+                })
+    }
+}
+
+/// The checked routes, indexed by their literal first segment.
+#[derive(Default)]
+pub(crate) struct ChannelRouter {
+    routes: Vec<(Pattern, ChannelRoute)>,
+    by_first: HashMap<String, Vec<usize>>,
+}
+
+impl ChannelRouter {
+    /// Check every pattern and every pair; the errors name the routes.
+    pub(crate) fn new(routes: &[ChannelRoute]) -> Result<Self, Vec<String>> {
+        let mut errors = Vec::new();
+        let mut router = Self::default();
+        for route in routes {
+            match Pattern::parse(&route.source) {
+                Ok(p) => {
+                    if let Some((_, other)) = router.routes.iter().find(|(q, _)| q.collides(&p)) {
+                        errors.push(format!(
+                            "channel routes {} ({:?}) and {} ({:?}) match the same channels",
+                            other.name, other.source, route.name, route.source
+                        ));
+                        continue;
+                    }
+                    let index = router.routes.len();
+                    router
+                        .by_first
+                        .entry(p.first().to_owned())
+                        .or_default()
+                        .push(index);
+                    router.routes.push((p, route.clone()));
+                }
+                Err(e) => errors.push(format!(
+                    "channel route {} has an invalid pattern {:?}: {e}",
+                    route.name, route.source
+                )),
+            }
+        }
+        if errors.is_empty() {
+            Ok(router)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    /// The route matching `channel` and its captures (at most one can match).
+    fn find<'a>(&'a self, channel: &'a str) -> Option<(&'a ChannelRoute, Captures<'a>)> {
+        let first = channel.split('.').next().unwrap_or(channel);
+        self.by_first.get(first)?.iter().find_map(|&i| {
+            let (pattern, route) = &self.routes[i];
+            pattern.captures(channel).map(|c| (route, c))
+        })
+    }
+
+    /// Decide for one channel; `None` when no route matches it.
+    pub(crate) async fn decide(
+        &self,
+        req: &Request<'_>,
+        channel: ChannelRequest<'_>,
+    ) -> Option<Result<Decision, String>> {
+        let (route, captures) = self.find(channel.channel.as_str())?;
+        let decision = (route.handler)(req, channel, captures).await;
+        Some(decision.map_err(|reason| format!("{}: {reason}", route.name)))
+    }
+}
+
+#[doc(hidden)]
+pub mod __private {
+    //! Used by the code the `channel` attribute generates.
+    use rocket::Request;
+    use rocket::outcome::Outcome;
+    use rocket::request::{FromParam, FromRequest};
+
+    use super::Captures;
+
+    pub fn param<'a, T: FromParam<'a>>(
+        caps: Captures<'a>,
+        index: usize,
+        name: &str,
+    ) -> Result<T, String> {
+        let raw = caps.get(index).unwrap_or_default();
+        T::from_param(raw).map_err(|e| format!("parameter <{name}> = {raw:?} did not parse: {e:?}"))
+    }
+
+    pub async fn guard<'a, 'r, T: FromRequest<'a>>(
+        req: &'a Request<'r>,
+        ty: &str,
+    ) -> Result<T, String> {
+        match req.guard::<T>().await {
+            Outcome::Success(v) => Ok(v),
+            Outcome::Error((status, e)) => Err(format!("guard {ty} failed with {status}: {e:?}")),
+            Outcome::Forward(status) => Err(format!("guard {ty} forwarded with {status}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(p: &'static str) -> ChannelRoute {
+        ChannelRoute::new(p, |_, _, _| Box::pin(async { Ok(Decision::Allow) }))
+    }
+
+    #[test]
+    fn parse_and_match() {
+        let p = Pattern::parse("private-orders.<id>.items.<item>").unwrap();
+        let c = p.captures("private-orders.42.items.x=1").unwrap();
+        assert_eq!(c.get(0), Some("42"));
+        assert_eq!(c.get_named("item"), Some("x=1"));
+        assert_eq!(c.param::<u64>("id"), Ok(42));
+        assert!(c.param::<u64>("item").unwrap_err().contains("<item>"));
+        assert!(p.captures("private-orders.42.items").is_none());
+        assert!(p.captures("private-orders.42.items.x.y").is_none());
+        assert!(p.captures("private-orders..items.x").is_none());
+        assert!(p.captures("private-order.42.items.x").is_none());
+    }
+
+    #[test]
+    fn invalid_patterns() {
+        for (bad, why) in [
+            ("orders.<id>", "must start with"),
+            ("private-orders.<i d>", "not a parameter name"),
+            ("private-orders.<id>.<id>", "appears twice"),
+            ("private-orders.x<id>", "whole segment"),
+            ("private-orders.a b", "can never appear"),
+            ("<kind>.x", "first segment"),
+            ("#server-to-user-<id>", "whole segment"),
+            ("#server-to-user.<id>", "can never appear"),
+        ] {
+            let e = Pattern::parse(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        let long = format!("private-{}.<id>", "a".repeat(160));
+        assert!(Pattern::parse(&long).unwrap_err().contains("164"));
+    }
+
+    #[test]
+    fn collisions() {
+        let ok = ChannelRouter::new(&[
+            route("private-orders.<id>"),
+            route("private-orders.<id>.items"),
+            route("presence-room.<name>"),
+            route("private-orders"),
+        ]);
+        assert!(ok.is_ok());
+        let e = ChannelRouter::new(&[route("private-a.<x>.b"), route("private-a.c.<y>")])
+            .err()
+            .unwrap();
+        assert!(
+            e[0].contains("private-a.<x>.b") && e[0].contains("private-a.c.<y>"),
+            "{e:?}"
+        );
+        assert!(ChannelRouter::new(&[route("private-a.b"), route("private-a.b")]).is_err());
+    }
+
+    #[test]
+    fn finds_among_many() {
+        let routes: Vec<_> = (0..100)
+            .map(|i| {
+                ChannelRoute::new(format!("private-r{i}.<id>"), |_, _, _| {
+                    Box::pin(async { Ok(Decision::Allow) })
+                })
+                .named(format!("r{i}"))
+            })
+            .collect();
+        let router = ChannelRouter::new(&routes).unwrap();
+        let (r, c) = router.find("private-r57.9").unwrap();
+        assert_eq!(r.name(), "r57");
+        assert_eq!(c.get(0), Some("9"));
+        assert!(router.find("private-r57").is_none());
+        assert!(router.find("private-zz.1").is_none());
+    }
+}
