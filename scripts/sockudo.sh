@@ -27,7 +27,7 @@ cmd_install() {
   # protoc is needed even with minimal features (metrics-exporter-tcp build script, pitfall 1).
   if ! command -v protoc >/dev/null; then
     local sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
-    $sudo apt-get update && $sudo apt-get install -y protobuf-compiler
+    $sudo apt-get update && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y protobuf-compiler
   fi
   # Own target dir: never lock or fill the project's target/. Niced: others compile here too.
   local build=${SOCKUDO_BUILD_DIR:-$SOCKUDO_ROOT/build}
@@ -46,7 +46,7 @@ running_pid() {
   return 0
 }
 
-# Alive and not a zombie (a failed start stops its own, not yet reaped, child).
+# Alive and not a zombie: once `start` exits, pid 1 adopts sockudo and reaps it ~1 s after exit.
 alive() { [[ -r /proc/$1/status ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 
 up() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/up"; }
@@ -75,13 +75,14 @@ cmd_start() {
   local i ok=
   for ((i = 0; i < 300; i++)); do   # 30 s
     kill -0 "$pid" 2>/dev/null || break
+    ! grep -q 'apps_count=0' "$log" || break   # fail fast, checked below
     if up "$SOCKUDO_PORT" 2>/dev/null; then ok=1; break; fi
     sleep 0.1
   done
   # A config that fails to load is silent: sockudo runs on defaults with no apps (pitfall 3).
   local why=
-  if [[ -z $ok ]]; then why="did not answer /up on 127.0.0.1:$SOCKUDO_PORT within 30 s"
-  elif grep -q 'apps_count=0' "$log"; then why="config not loaded (apps_count=0)"
+  if grep -q 'apps_count=0' "$log"; then why="config not loaded or has no apps (apps_count=0)"
+  elif [[ -z $ok ]]; then why="exited or did not answer /up on 127.0.0.1:$SOCKUDO_PORT within 30 s"
   elif ! curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$SOCKUDO_PORT/up/1234"; then
     why="app 1234 not loaded (/up/1234 failed)"
   fi
