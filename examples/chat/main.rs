@@ -42,12 +42,16 @@ impl<'r> FromRequest<'r> for User {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let name = req.cookies().get("user").map(|c| c.value().to_owned()).or_else(|| {
-            req.headers()
-                .get_one("Authorization")
-                .and_then(|h| h.strip_prefix("Bearer "))
-                .map(str::to_owned)
-        });
+        let name = req
+            .cookies()
+            .get("user")
+            .map(|c| c.value().to_owned())
+            .or_else(|| {
+                req.headers()
+                    .get_one("Authorization")
+                    .and_then(|h| h.strip_prefix("Bearer "))
+                    .map(str::to_owned)
+            });
         match name {
             Some(name) if valid_name(&name) => Outcome::Success(User(name)),
             _ => Outcome::Forward(Status::Unauthorized),
@@ -65,12 +69,22 @@ struct Login {
 }
 
 #[post("/login", data = "<form>")]
-fn login(form: rocket::form::Form<Login>, cookies: &CookieJar<'_>) -> Result<Redirect, (Status, &'static str)> {
+fn login(
+    form: rocket::form::Form<Login>,
+    cookies: &CookieJar<'_>,
+) -> Result<Redirect, (Status, &'static str)> {
     let name = form.name.trim();
     if !valid_name(name) {
-        return Err((Status::BadRequest, "a name is 1 to 32 letters, digits, - _ . or @"));
+        return Err((
+            Status::BadRequest,
+            "a name is 1 to 32 letters, digits, - _ . or @",
+        ));
     }
-    cookies.add(Cookie::build(("user", name.to_owned())).path("/").same_site(rocket::http::SameSite::Strict));
+    cookies.add(
+        Cookie::build(("user", name.to_owned()))
+            .path("/")
+            .same_site(rocket::http::SameSite::Strict),
+    );
     Ok(Redirect::to("/"))
 }
 
@@ -124,10 +138,19 @@ fn upstream(e: rocket_pusher::Error) -> (Status, String) {
 /// A message to the room; the sender's own connection is excluded (it shows the message
 /// itself), so nobody sees it twice.
 #[post("/messages", format = "json", data = "<msg>")]
-async fn message(pusher: &State<Pusher>, user: User, sender: Option<SocketId>, msg: Json<Text>) -> Reply {
+async fn message(
+    pusher: &State<Pusher>,
+    user: User,
+    sender: Option<SocketId>,
+    msg: Json<Text>,
+) -> Reply {
     check_text(&msg.text).map_err(|(s, m)| (s, m.to_owned()))?;
     pusher
-        .trigger(ROOM, "message", &json!({ "from": user.0, "text": msg.text }))
+        .trigger(
+            ROOM,
+            "message",
+            &json!({ "from": user.0, "text": msg.text }),
+        )
         .exclude(sender)
         .await
         .map_err(upstream)?;
@@ -150,7 +173,11 @@ async fn note(pusher: &State<Pusher>, user: User, msg: Json<Text>) -> Reply {
 async fn direct(pusher: &State<Pusher>, user: User, msg: Json<Direct>) -> Reply {
     check_text(&msg.text).map_err(|(s, m)| (s, m.to_owned()))?;
     pusher
-        .send_to_user(&msg.to, "direct", &json!({ "from": user.0, "text": msg.text }))
+        .send_to_user(
+            &msg.to,
+            "direct",
+            &json!({ "from": user.0, "text": msg.text }),
+        )
         .await
         .map_err(upstream)?;
     Ok(Status::Accepted)
@@ -173,44 +200,77 @@ struct Entry {
     user_id: Option<String>,
 }
 
+/// An entry with its place in the log: the page subscribes to the live entries, then
+/// fetches the log, and merges the two by `seq` without gaps or duplicates.
+#[derive(Debug, Clone, Serialize)]
+struct Logged {
+    seq: u64,
+    #[serde(flatten)]
+    entry: Entry,
+}
+
 #[derive(Default)]
-struct Activity(Mutex<Vec<Entry>>);
+struct Activity(Mutex<Vec<Logged>>);
 
 impl Activity {
     async fn add(&self, pusher: &Pusher, entry: Entry) {
-        if let Ok(mut log) = self.0.lock() {
-            log.push(entry.clone());
+        let logged = {
+            let Ok(mut log) = self.0.lock() else { return };
+            let logged = Logged {
+                seq: log.last().map_or(1, |l| l.seq + 1),
+                entry,
+            };
+            log.push(logged.clone());
             let excess = log.len().saturating_sub(500);
             log.drain(..excess);
-        }
-        if entry.via == "app" {
-            if let Err(e) = pusher.trigger(ACTIVITY, "entry", &entry).await {
-                log::warn!("could not broadcast activity: {e}");
-            }
+            logged
+        };
+        if logged.entry.via == "app"
+            && let Err(e) = pusher.trigger(ACTIVITY, "entry", &logged).await
+        {
+            log::warn!("could not broadcast activity: {e}");
         }
     }
 }
 
 #[get("/activity")]
-fn activity(log: &State<Activity>) -> Json<Vec<Entry>> {
+fn activity(log: &State<Activity>) -> Json<Vec<Logged>> {
     Json(log.0.lock().map(|l| l.clone()).unwrap_or_default())
 }
 
 #[post("/hooks/presence", data = "<hook>")]
-async fn presence_hook(hook: VerifiedWebhook<PresenceEvent>, pusher: &State<Pusher>, log: &State<Activity>) {
+async fn presence_hook(
+    hook: VerifiedWebhook<PresenceEvent>,
+    pusher: &State<Pusher>,
+    log: &State<Activity>,
+) {
     for e in &hook.events {
         let (event, channel, user) = match e {
             PresenceEvent::MemberAdded { channel, user_id } => ("member_added", channel, user_id),
-            PresenceEvent::MemberRemoved { channel, user_id } => ("member_removed", channel, user_id),
+            PresenceEvent::MemberRemoved { channel, user_id } => {
+                ("member_removed", channel, user_id)
+            }
             _ => continue,
         };
-        log.add(pusher, Entry { via: "app", event: event.into(), channel: channel.clone(), user_id: Some(user.clone()) })
-            .await;
+        log.add(
+            pusher,
+            Entry {
+                via: "app",
+                event: event.into(),
+                channel: channel.clone(),
+                user_id: Some(user.clone()),
+            },
+        )
+        .await;
     }
 }
 
 #[post("/hooks/channels", data = "<hook>")]
-async fn channel_hook(hook: VerifiedWebhook<ChannelExistenceEvent>, pusher: &State<Pusher>, log: &State<Activity>) {
+async fn channel_hook(
+    hook: VerifiedWebhook<ChannelExistenceEvent>,
+    pusher: &State<Pusher>,
+    log: &State<Activity>,
+) {
     for e in &hook.events {
         let event = match e {
             ChannelExistenceEvent::Occupied { .. } => "channel_occupied",
@@ -219,17 +279,37 @@ async fn channel_hook(hook: VerifiedWebhook<ChannelExistenceEvent>, pusher: &Sta
         };
         // The activity channel's own comings and goings would only echo the log.
         if e.channel() != ACTIVITY {
-            log.add(pusher, Entry { via: "app", event: event.into(), channel: e.channel().into(), user_id: None })
-                .await;
+            log.add(
+                pusher,
+                Entry {
+                    via: "app",
+                    event: event.into(),
+                    channel: e.channel().into(),
+                    user_id: None,
+                },
+            )
+            .await;
         }
     }
 }
 
 #[post("/hooks/client", data = "<hook>")]
-async fn client_hook(hook: VerifiedWebhook<ClientEvent>, pusher: &State<Pusher>, log: &State<Activity>) {
+async fn client_hook(
+    hook: VerifiedWebhook<ClientEvent>,
+    pusher: &State<Pusher>,
+    log: &State<Activity>,
+) {
     for e in &hook.events {
-        log.add(pusher, Entry { via: "app", event: e.event.clone(), channel: e.channel.clone(), user_id: e.user_id.clone() })
-            .await;
+        log.add(
+            pusher,
+            Entry {
+                via: "app",
+                event: e.event.clone(),
+                channel: e.channel.clone(),
+                user_id: e.user_id.clone(),
+            },
+        )
+        .await;
     }
 }
 
@@ -258,36 +338,77 @@ fn fairing() -> PusherFairing {
         // the entries of the app's own routes.
         .on_presence(|req, hook| {
             Box::pin(async move {
-                let (Some(pusher), Some(log)) = (req.rocket().state::<Pusher>(), req.rocket().state::<Activity>()) else {
+                let (Some(pusher), Some(log)) = (
+                    req.rocket().state::<Pusher>(),
+                    req.rocket().state::<Activity>(),
+                ) else {
                     return;
                 };
                 for e in hook.events {
-                    let event = if matches!(e, PresenceEvent::MemberAdded { .. }) { "member_added" } else { "member_removed" };
-                    log.add(pusher, Entry { via: "fairing", event: event.into(), channel: e.channel().into(), user_id: Some(e.user_id().into()) })
-                        .await;
+                    let event = if matches!(e, PresenceEvent::MemberAdded { .. }) {
+                        "member_added"
+                    } else {
+                        "member_removed"
+                    };
+                    log.add(
+                        pusher,
+                        Entry {
+                            via: "fairing",
+                            event: event.into(),
+                            channel: e.channel().into(),
+                            user_id: Some(e.user_id().into()),
+                        },
+                    )
+                    .await;
                 }
             })
         })
         .on_channel_existence(|req, hook| {
             Box::pin(async move {
-                let (Some(pusher), Some(log)) = (req.rocket().state::<Pusher>(), req.rocket().state::<Activity>()) else {
+                let (Some(pusher), Some(log)) = (
+                    req.rocket().state::<Pusher>(),
+                    req.rocket().state::<Activity>(),
+                ) else {
                     return;
                 };
                 for e in hook.events {
-                    let event = if matches!(e, ChannelExistenceEvent::Occupied { .. }) { "channel_occupied" } else { "channel_vacated" };
-                    log.add(pusher, Entry { via: "fairing", event: event.into(), channel: e.channel().into(), user_id: None })
-                        .await;
+                    let event = if matches!(e, ChannelExistenceEvent::Occupied { .. }) {
+                        "channel_occupied"
+                    } else {
+                        "channel_vacated"
+                    };
+                    log.add(
+                        pusher,
+                        Entry {
+                            via: "fairing",
+                            event: event.into(),
+                            channel: e.channel().into(),
+                            user_id: None,
+                        },
+                    )
+                    .await;
                 }
             })
         })
         .on_client_event(|req, hook| {
             Box::pin(async move {
-                let (Some(pusher), Some(log)) = (req.rocket().state::<Pusher>(), req.rocket().state::<Activity>()) else {
+                let (Some(pusher), Some(log)) = (
+                    req.rocket().state::<Pusher>(),
+                    req.rocket().state::<Activity>(),
+                ) else {
                     return;
                 };
                 for e in hook.events {
-                    log.add(pusher, Entry { via: "fairing", event: e.event, channel: e.channel, user_id: e.user_id })
-                        .await;
+                    log.add(
+                        pusher,
+                        Entry {
+                            via: "fairing",
+                            event: e.event,
+                            channel: e.channel,
+                            user_id: e.user_id,
+                        },
+                    )
+                    .await;
                 }
             })
         })
@@ -305,8 +426,24 @@ fn rocket() -> _ {
         .manage(Activity::default())
         .mount(
             "/",
-            routes![login, logout, session, message, note, direct, online, activity, presence_hook, channel_hook, client_hook],
+            routes![
+                login,
+                logout,
+                session,
+                message,
+                note,
+                direct,
+                online,
+                activity,
+                presence_hook,
+                channel_hook,
+                client_hook
+            ],
         )
         .mount("/", FileServer::from(relative!("examples/chat/static")))
-        .mount("/vendor", FileServer::from(relative!("examples/chat/node_modules/pusher-js/dist/web")).rank(11))
+        // pusher-js from npm; ranked before the static files, which would only forward.
+        .mount(
+            "/vendor",
+            FileServer::from(relative!("examples/chat/node_modules/pusher-js/dist/web")).rank(9),
+        )
 }

@@ -70,11 +70,29 @@ async function main() {
   // Sent to this signed-in user only (send_to_user).
   pusher.user.bind('direct', (m) => add('directs', `${m.from} → you: ${m.text}`));
 
-  // The activity log: webhooks the app received, re-broadcast by the app.
-  const seen = await (await fetch('/activity')).json();
-  const showEntry = (e) => add('activity', `${e.event} ${e.user_id ? e.user_id + ' ' : ''}${e.channel}`);
-  seen.filter((e) => e.via === 'app').forEach(showEntry);
-  pusher.subscribe(session.activity).bind('entry', showEntry);
+  // The activity log: webhooks the app received, re-broadcast by the app. Subscribe
+  // first, then fetch the log kept so far: no entry falls between the two, and `seq`
+  // drops those that come both ways. Fetched again after a reconnection.
+  const shown = new Set();
+  const showEntry = (e) => {
+    if (shown.has(e.seq)) return;
+    shown.add(e.seq);
+    add('activity', `${e.event} ${e.user_id ? e.user_id + ' ' : ''}${e.channel}`);
+  };
+  let early = []; // live entries that arrive while the log is being fetched
+  const activity = pusher.subscribe(session.activity);
+  activity.bind('entry', (e) => (early ? early.push(e) : showEntry(e)));
+  activity.bind('pusher:subscription_succeeded', async () => {
+    early = early || [];
+    let log = [];
+    try {
+      log = (await (await fetch('/activity')).json()).filter((e) => e.via === 'app');
+    } catch (err) {
+      add('activity', `could not load the log: ${err}`, 'mine');
+    }
+    log.concat(early).sort((a, b) => a.seq - b.seq).forEach(showEntry);
+    early = null;
+  });
 
   $('send').addEventListener('submit', (ev) => {
     ev.preventDefault();
