@@ -316,10 +316,10 @@ async fn ignite_fails_without_a_pusher_table() {
     capture_logs();
     let rocket =
         rocket::custom(Figment::from(rocket::Config::debug_default())).attach(PusherFairing::new());
-    assert_ignite_fails(rocket, "missing `pusher.app_id`").await;
+    assert_ignite_fails(rocket, "no `pusher` table in the configuration").await;
     // The same from a Rocket.toml that has no pusher table.
     let rocket = jailed("[default]\nport = 9999\n", &[], PusherFairing::new());
-    assert_ignite_fails(rocket, "missing `pusher.app_id`").await;
+    assert_ignite_fails(rocket, "no `pusher` table in the configuration").await;
 }
 
 #[rocket::async_test]

@@ -218,6 +218,12 @@ impl PusherFairing {
     }
 
     fn load_config(&self, rocket: &Rocket<Build>) -> Result<PusherConfig, Vec<String>> {
+        if self.defaults.is_empty() && rocket.figment().find_value("pusher").is_err() {
+            return Err(vec![format!(
+                "no `pusher` table in the configuration (profile `{}`)",
+                rocket.figment().profile()
+            )]);
+        }
         let figment = rocket
             .figment()
             .focus("pusher")
