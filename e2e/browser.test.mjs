@@ -129,7 +129,7 @@ describe('the chat demo in headless Chromium', { timeout: 120000 }, () => {
         // The user_info our presence_member handler returned, as pusher-js has it.
         const info = await me.page.evaluate(
           ({ room, id }) => window.demoPusher.channel(room).members.get(id)?.info,
-          { room: 'presence-room', id: other.name },
+          { room: 'presence-room.lobby', id: other.name },
         );
         assert.deepEqual(info, { name: other.name });
       }
@@ -178,13 +178,17 @@ describe('the chat demo in headless Chromium', { timeout: 120000 }, () => {
     const answer = `got it ${Date.now()}`;
     await submit(alice.page, '#direct', { '#direct-to': BOB, '#direct-text': answer });
     await waitLine(bob, 'directs', `${ALICE} → you: ${answer}`);
-    assert.deepEqual(await lines(bob.page, 'directs'), [`you → ${ALICE}: ${text}`, `${ALICE} → you: ${answer}`]);
-    assert.deepEqual(await lines(alice.page, 'directs'), [`${BOB} → you: ${text}`, `you → ${BOB}: ${answer}`]);
+    // Each sender also gets a delivery notice on its own private channel.
+    await waitLine(bob, 'directs', `✓ delivered to ${ALICE}`);
+    await waitLine(alice, 'directs', `✓ delivered to ${BOB}`);
+    const messages = async (who) => (await lines(who.page, 'directs')).filter((l) => !l.startsWith('✓'));
+    assert.deepEqual(await messages(bob), [`you → ${ALICE}: ${text}`, `${ALICE} → you: ${answer}`]);
+    assert.deepEqual(await messages(alice), [`${BOB} → you: ${text}`, `you → ${BOB}: ${answer}`]);
   });
 
   it('the activity log shows both joins, from the webhooks the app received', async () => {
     for (const me of [alice, bob]) {
-      for (const who of [alice, bob]) await waitLine(me, 'activity', `member_added ${who.name} presence-room`);
+      for (const who of [alice, bob]) await waitLine(me, 'activity', `member_added ${who.name} presence-room.lobby`);
       // Each webhook is shown once, though the page combines the log and live entries.
       const log = await lines(me.page, 'activity');
       assert.equal(new Set(log.filter((l) => l.includes(RUN))).size, log.filter((l) => l.includes(RUN)).length, `duplicates in ${me.name}'s log: ${JSON.stringify(log)}`);

@@ -13,7 +13,7 @@ const require = createRequire(import.meta.url);
 /** The plugin's Node export is the authorizer factory; it requires the same pusher-js as lib.mjs. */
 const PusherBatchAuthorizer = require('pusher-js-auth');
 
-const ROOM = 'presence-room';
+const ROOM = 'presence-room.lobby';
 const NOTES = 'private-encrypted-notes';
 const T = { timeout: 30000 };
 
@@ -43,6 +43,15 @@ test('private (encrypted) channel: subscribed through our auth route, with a sha
   await subscribed(notes);
   // pusher-js keeps the shared_secret of our auth response as the channel's key.
   assert.equal(notes.key?.length, 32, 'a 32-byte channel key from shared_secret');
+});
+
+test('private channel: a user joins their own private-user.<name>, a channel route refuses anyone else', T, async () => {
+  const fay = c.connect('ch-fay');
+  const own = fay.subscribe('private-user.ch-fay');
+  await subscribed(own);
+  const other = fay.subscribe('private-user.ch-gus');
+  const err = await subscribed(other).then(() => assert.fail('joined another user\'s channel'), (e) => e);
+  assert.equal(err.status, 403);
 });
 
 test('a refused channel fails with the authorizer 403 as pusher:subscription_error', T, async () => {

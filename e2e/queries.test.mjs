@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { cli, clients, eventually, rest, subscribed, unique } from './lib.mjs';
 
 const T = { timeout: 30000 };
-const ROOM = 'presence-room';
+const ROOM = 'presence-room.lobby';
 const c = clients();
 afterEach(() => c.disconnectAll());
 

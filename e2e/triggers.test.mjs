@@ -91,7 +91,7 @@ test('the sender is excluded by socket id (cli --exclude)', T, async () => {
 test("the demo's /messages route excludes the X-Socket-ID sender", T, async () => {
   const hal = c.connect('tr-hal');
   const ivy = c.connect('tr-ivy');
-  const [roomH, roomI] = [hal.subscribe('presence-room'), ivy.subscribe('presence-room')];
+  const [roomH, roomI] = [hal.subscribe('presence-room.lobby'), ivy.subscribe('presence-room.lobby')];
   await Promise.all([subscribed(roomH), subscribed(roomI)]);
   const halSaw = collect(roomH, 'message');
   let ivyGot = next(roomI, 'message');

@@ -48,7 +48,7 @@ test('terminate_user_connections drops that user and only that user', T, async (
   const dee2 = c.connect('us-dee'); // a second connection of the same user
   const eve = c.connect('us-eve');
   await Promise.all([signedIn(dee), signedIn(dee2), signedIn(eve)]);
-  const room = eve.subscribe('presence-room');
+  const room = eve.subscribe('presence-room.lobby');
   await subscribed(room);
 
   // pusher-js answers the server's close (code 4009) by closing the already closed

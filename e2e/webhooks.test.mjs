@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { APP, KEY, activity, clients, eventually, next, signWebhook, subscribed, unique } from './lib.mjs';
 
 const T = { timeout: 30000 };
-const ROOM = 'presence-room';
+const ROOM = 'presence-room.lobby';
 const c = clients();
 afterEach(() => c.disconnectAll());
 

@@ -20,13 +20,13 @@ use rocket::serde::json::Json;
 use rocket::{Request, State, get, post, routes};
 use rocket_pusher::{
     ChannelExistenceEvent, ClientConfig, ClientEvent, PresenceEvent, PresenceMember, Pusher,
-    PusherFairing, SocketId, UserData, UserId, VerifiedWebhook,
+    PusherFairing, SocketId, UserData, UserId, VerifiedWebhook, channel, channels,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-/// The one chat room everyone joins.
-const ROOM: &str = "presence-room";
+/// The room the page joins; any `presence-room.<name>` is a room (see `room` below).
+const ROOM: &str = "presence-room.lobby";
 /// Notes sent here are encrypted end to end: the Pusher server only sees ciphertext.
 const NOTES: &str = "private-encrypted-notes";
 /// Public channel on which the activity log (from webhooks) is broadcast.
@@ -168,7 +168,8 @@ async fn note(pusher: &State<Pusher>, user: User, msg: Json<Text>) -> Reply {
     Ok(Status::Accepted)
 }
 
-/// A direct message to one signed-in user.
+/// A direct message to one signed-in user, and a delivery notice on the sender's own
+/// private channel.
 #[post("/direct", format = "json", data = "<msg>")]
 async fn direct(pusher: &State<Pusher>, user: User, msg: Json<Direct>) -> Reply {
     check_text(&msg.text).map_err(|(s, m)| (s, m.to_owned()))?;
@@ -177,6 +178,14 @@ async fn direct(pusher: &State<Pusher>, user: User, msg: Json<Direct>) -> Reply 
             &msg.to,
             "direct",
             &json!({ "from": user.0, "text": msg.text }),
+        )
+        .await
+        .map_err(upstream)?;
+    pusher
+        .trigger(
+            format!("private-user.{}", user.0),
+            "delivered",
+            &json!({ "to": msg.to }),
         )
         .await
         .map_err(upstream)?;
@@ -313,21 +322,30 @@ async fn client_hook(
     }
 }
 
+/// Rooms: any signed-in user joins any `presence-room.<name>` and is shown by name.
+#[channel("presence-room.<name>")]
+async fn room(name: &str, user: User) -> Option<PresenceMember> {
+    let valid = name.len() <= 32 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    valid.then(|| PresenceMember::new(user.0.clone()).with_info(json!({ "name": user.0 })))
+}
+
+/// The encrypted notes channel: every signed-in user.
+#[channel("private-encrypted-notes")]
+async fn notes(_user: User) -> bool {
+    true
+}
+
+/// Each user's own private channel, where the app posts notices for them alone
+/// (here: that a direct message was delivered). Only its owner may join it.
+#[channel("private-user.<name>")]
+async fn own_channel(name: &str, user: User) -> bool {
+    name == user.0
+}
+
 fn fairing() -> PusherFairing {
     PusherFairing::new()
-        // Only signed-in users join; the room and the notes channel are the only channels.
-        .authorize(|req, ch| {
-            Box::pin(async move {
-                req.guard::<User>().await.succeeded().is_some()
-                    && [ROOM, NOTES].contains(&ch.channel.as_str())
-            })
-        })
-        .presence_member(|req, _| {
-            Box::pin(async move {
-                let user = req.guard::<User>().await.succeeded()?;
-                Some(PresenceMember::new(user.0.clone()).with_info(json!({ "name": user.0 })))
-            })
-        })
+        // Who may join which channel: the channel routes below.
+        .channels(channels![room, notes, own_channel])
         .user_signin(|req, _| {
             Box::pin(async move {
                 let user = req.guard::<User>().await.succeeded()?;

@@ -70,6 +70,10 @@ async function main() {
   // Sent to this signed-in user only (send_to_user).
   pusher.user.bind('direct', (m) => add('directs', `${m.from} → you: ${m.text}`));
 
+  // This user's own private channel (only its owner may join): delivery notices.
+  pusher.subscribe(`private-user.${session.user}`)
+    .bind('delivered', (m) => add('directs', `✓ delivered to ${m.to}`, 'mine'));
+
   // The activity log: webhooks the app received, re-broadcast by the app. Subscribe
   // first, then fetch the log kept so far: no entry falls between the two, and `seq`
   // drops those that come both ways. Fetched again after a reconnection.
