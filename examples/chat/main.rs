@@ -209,6 +209,29 @@ struct Entry {
     user_id: Option<String>,
 }
 
+impl Entry {
+    fn presence(e: &PresenceEvent) -> Self {
+        Self::new(e.name(), e.channel(), Some(e.user_id()))
+    }
+
+    fn existence(e: &ChannelExistenceEvent) -> Self {
+        Self::new(e.name(), e.channel(), None)
+    }
+
+    fn client(e: &ClientEvent) -> Self {
+        Self::new(&e.event, &e.channel, e.user_id.as_deref())
+    }
+
+    fn new(event: &str, channel: &str, user_id: Option<&str>) -> Self {
+        Self {
+            via: "",
+            event: event.into(),
+            channel: channel.into(),
+            user_id: user_id.map(Into::into),
+        }
+    }
+}
+
 /// An entry with its place in the log: the page subscribes to the live entries, then
 /// fetches the log, and merges the two by `seq` without gaps or duplicates.
 #[derive(Debug, Clone, Serialize)]
@@ -222,23 +245,43 @@ struct Logged {
 struct Activity(Mutex<Vec<Logged>>);
 
 impl Activity {
-    async fn add(&self, pusher: &Pusher, entry: Entry) {
-        let logged = {
-            let Ok(mut log) = self.0.lock() else { return };
-            let logged = Logged {
-                seq: log.last().map_or(1, |l| l.seq + 1),
-                entry,
+    /// Log what one webhook brought; the entries of the app's own routes are also
+    /// broadcast to the page.
+    async fn record(
+        &self,
+        pusher: &Pusher,
+        via: &'static str,
+        entries: impl IntoIterator<Item = Entry>,
+    ) {
+        // The activity channel's own comings and goings would only echo the log.
+        for entry in entries.into_iter().filter(|e| e.channel != ACTIVITY) {
+            let logged = {
+                let Ok(mut log) = self.0.lock() else { return };
+                let logged = Logged {
+                    seq: log.last().map_or(1, |l| l.seq + 1),
+                    entry: Entry { via, ..entry },
+                };
+                log.push(logged.clone());
+                let excess = log.len().saturating_sub(500);
+                log.drain(..excess);
+                logged
             };
-            log.push(logged.clone());
-            let excess = log.len().saturating_sub(500);
-            log.drain(..excess);
-            logged
-        };
-        if logged.entry.via == "app"
-            && let Err(e) = pusher.trigger(ACTIVITY, "entry", &logged).await
-        {
-            log::warn!("could not broadcast activity: {e}");
+            if via == "app"
+                && let Err(e) = pusher.trigger(ACTIVITY, "entry", &logged).await
+            {
+                log::warn!("could not broadcast activity: {e}");
+            }
         }
+    }
+}
+
+/// The fairing's webhook handlers reach the log through the request.
+async fn record_from_fairing(req: &Request<'_>, entries: Vec<Entry>) {
+    if let (Some(pusher), Some(log)) = (
+        req.rocket().state::<Pusher>(),
+        req.rocket().state::<Activity>(),
+    ) {
+        log.record(pusher, "fairing", entries).await;
     }
 }
 
@@ -253,25 +296,8 @@ async fn presence_hook(
     pusher: &State<Pusher>,
     log: &State<Activity>,
 ) {
-    for e in &hook.events {
-        let (event, channel, user) = match e {
-            PresenceEvent::MemberAdded { channel, user_id } => ("member_added", channel, user_id),
-            PresenceEvent::MemberRemoved { channel, user_id } => {
-                ("member_removed", channel, user_id)
-            }
-            _ => continue,
-        };
-        log.add(
-            pusher,
-            Entry {
-                via: "app",
-                event: event.into(),
-                channel: channel.clone(),
-                user_id: Some(user.clone()),
-            },
-        )
+    log.record(pusher, "app", hook.events.iter().map(Entry::presence))
         .await;
-    }
 }
 
 #[post("/hooks/channels", data = "<hook>")]
@@ -280,26 +306,8 @@ async fn channel_hook(
     pusher: &State<Pusher>,
     log: &State<Activity>,
 ) {
-    for e in &hook.events {
-        let event = match e {
-            ChannelExistenceEvent::Occupied { .. } => "channel_occupied",
-            ChannelExistenceEvent::Vacated { .. } => "channel_vacated",
-            _ => continue,
-        };
-        // The activity channel's own comings and goings would only echo the log.
-        if e.channel() != ACTIVITY {
-            log.add(
-                pusher,
-                Entry {
-                    via: "app",
-                    event: event.into(),
-                    channel: e.channel().into(),
-                    user_id: None,
-                },
-            )
-            .await;
-        }
-    }
+    log.record(pusher, "app", hook.events.iter().map(Entry::existence))
+        .await;
 }
 
 #[post("/hooks/client", data = "<hook>")]
@@ -308,18 +316,8 @@ async fn client_hook(
     pusher: &State<Pusher>,
     log: &State<Activity>,
 ) {
-    for e in &hook.events {
-        log.add(
-            pusher,
-            Entry {
-                via: "app",
-                event: e.event.clone(),
-                channel: e.channel.clone(),
-                user_id: e.user_id.clone(),
-            },
-        )
+    log.record(pusher, "app", hook.events.iter().map(Entry::client))
         .await;
-    }
 }
 
 /// Rooms: any signed-in user joins any `presence-room.<name>` and is shown by name.
@@ -355,80 +353,22 @@ fn fairing() -> PusherFairing {
         // The mounted webhook routes feed the same log, marked `fairing`; the page shows
         // the entries of the app's own routes.
         .on_presence(|req, hook| {
-            Box::pin(async move {
-                let (Some(pusher), Some(log)) = (
-                    req.rocket().state::<Pusher>(),
-                    req.rocket().state::<Activity>(),
-                ) else {
-                    return;
-                };
-                for e in hook.events {
-                    let event = if matches!(e, PresenceEvent::MemberAdded { .. }) {
-                        "member_added"
-                    } else {
-                        "member_removed"
-                    };
-                    log.add(
-                        pusher,
-                        Entry {
-                            via: "fairing",
-                            event: event.into(),
-                            channel: e.channel().into(),
-                            user_id: Some(e.user_id().into()),
-                        },
-                    )
-                    .await;
-                }
-            })
+            Box::pin(record_from_fairing(
+                req,
+                hook.events.iter().map(Entry::presence).collect(),
+            ))
         })
         .on_channel_existence(|req, hook| {
-            Box::pin(async move {
-                let (Some(pusher), Some(log)) = (
-                    req.rocket().state::<Pusher>(),
-                    req.rocket().state::<Activity>(),
-                ) else {
-                    return;
-                };
-                for e in hook.events {
-                    let event = if matches!(e, ChannelExistenceEvent::Occupied { .. }) {
-                        "channel_occupied"
-                    } else {
-                        "channel_vacated"
-                    };
-                    log.add(
-                        pusher,
-                        Entry {
-                            via: "fairing",
-                            event: event.into(),
-                            channel: e.channel().into(),
-                            user_id: None,
-                        },
-                    )
-                    .await;
-                }
-            })
+            Box::pin(record_from_fairing(
+                req,
+                hook.events.iter().map(Entry::existence).collect(),
+            ))
         })
         .on_client_event(|req, hook| {
-            Box::pin(async move {
-                let (Some(pusher), Some(log)) = (
-                    req.rocket().state::<Pusher>(),
-                    req.rocket().state::<Activity>(),
-                ) else {
-                    return;
-                };
-                for e in hook.events {
-                    log.add(
-                        pusher,
-                        Entry {
-                            via: "fairing",
-                            event: e.event,
-                            channel: e.channel,
-                            user_id: e.user_id,
-                        },
-                    )
-                    .await;
-                }
-            })
+            Box::pin(record_from_fairing(
+                req,
+                hook.events.iter().map(Entry::client).collect(),
+            ))
         })
 }
 

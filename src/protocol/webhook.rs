@@ -328,6 +328,14 @@ pub enum PresenceEvent {
 }
 
 impl PresenceEvent {
+    /// The event's `name`: `member_added` or `member_removed`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::MemberAdded { .. } => "member_added",
+            Self::MemberRemoved { .. } => "member_removed",
+        }
+    }
+
     /// The presence channel.
     pub fn channel(&self) -> &str {
         match self {
@@ -360,6 +368,14 @@ pub enum ChannelExistenceEvent {
 }
 
 impl ChannelExistenceEvent {
+    /// The event's `name`: `channel_occupied` or `channel_vacated`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Occupied { .. } => "channel_occupied",
+            Self::Vacated { .. } => "channel_vacated",
+        }
+    }
+
     /// The channel.
     pub fn channel(&self) -> &str {
         match self {
@@ -551,6 +567,7 @@ mod tests {
         let (presence, others) = narrow_events::<PresenceEvent>(w.events);
         assert_eq!(presence.len(), 1);
         assert_eq!(presence[0].user_id(), "u");
+        assert_eq!(presence[0].name(), "member_added");
         assert_eq!(others.len(), 6);
     }
 
