@@ -83,11 +83,7 @@ pub fn authorize_private(
     channel: &str,
 ) -> Result<ChannelAuth, ValidationError> {
     check(socket_id, channel, ChannelKind::Private)?;
-    Ok(ChannelAuth {
-        auth: sign_channel(token, socket_id, channel, None),
-        channel_data: None,
-        shared_secret: None,
-    })
+    Ok(channel_auth(token, socket_id, channel, None, None))
 }
 
 /// Authorize `socket_id` on a `presence-` channel as `member`.
@@ -99,11 +95,13 @@ pub fn authorize_presence(
 ) -> Result<ChannelAuth, ValidationError> {
     check(socket_id, channel, ChannelKind::Presence)?;
     let channel_data = member.to_channel_data()?;
-    Ok(ChannelAuth {
-        auth: sign_channel(token, socket_id, channel, Some(&channel_data)),
-        channel_data: Some(channel_data),
-        shared_secret: None,
-    })
+    Ok(channel_auth(
+        token,
+        socket_id,
+        channel,
+        Some(channel_data),
+        None,
+    ))
 }
 
 /// Authorize `socket_id` on a `presence-` channel with a `channel_data` string the caller
@@ -139,11 +137,13 @@ pub fn authorize_presence_raw(
             ));
         }
     }
-    Ok(ChannelAuth {
-        auth: sign_channel(token, socket_id, channel, Some(&channel_data)),
-        channel_data: Some(channel_data),
-        shared_secret: None,
-    })
+    Ok(channel_auth(
+        token,
+        socket_id,
+        channel,
+        Some(channel_data),
+        None,
+    ))
 }
 
 /// Authorize `socket_id` on a `private-encrypted-` channel: a private authorization plus
@@ -155,11 +155,14 @@ pub fn authorize_encrypted(
     channel: &str,
 ) -> Result<ChannelAuth, ValidationError> {
     check(socket_id, channel, ChannelKind::PrivateEncrypted)?;
-    Ok(ChannelAuth {
-        auth: sign_channel(token, socket_id, channel, None),
-        channel_data: None,
-        shared_secret: Some(master.shared_secret_base64(channel)),
-    })
+    let shared_secret = master.shared_secret_base64(channel);
+    Ok(channel_auth(
+        token,
+        socket_id,
+        channel,
+        None,
+        Some(shared_secret),
+    ))
 }
 
 /// Authorize any channel that needs it, choosing the form from its prefix.
@@ -221,6 +224,21 @@ fn check(socket_id: &str, channel: &str, want: ChannelKind) -> Result<(), Valida
             expected: want,
             found: kind,
         })
+    }
+}
+
+/// Sign and assemble a channel authorization; `channel_data` is signed as given.
+fn channel_auth(
+    token: &Token,
+    socket_id: &str,
+    channel: &str,
+    channel_data: Option<String>,
+    shared_secret: Option<String>,
+) -> ChannelAuth {
+    ChannelAuth {
+        auth: sign_channel(token, socket_id, channel, channel_data.as_deref()),
+        channel_data,
+        shared_secret,
     }
 }
 
