@@ -6,6 +6,7 @@ use std::time::Duration;
 use rocket::data::ByteUnit;
 use serde::Deserialize;
 
+use crate::client::RetryPolicy;
 use crate::error::ConfigError;
 use crate::protocol::{MasterKey, Secret, Token};
 
@@ -69,6 +70,11 @@ pub struct PusherConfig {
     /// `http`, or `recording` to send nothing and record requests for tests.
     /// _Default:_ `http`.
     pub transport: TransportKind,
+    /// When failed requests are tried again: a table with `attempts`, `initial_delay`,
+    /// `max_delay` and `retry_writes` (see [`RetryPolicy`]). _Default:_ 3 attempts for
+    /// reads (0.2 s then 0.4 s apart, with jitter, `Retry-After` honoured up to 5 s); writes
+    /// are not retried, since a retried trigger may be delivered twice.
+    pub retry: RetryPolicy,
 
     /// Whether the fairing mounts its routes. _Default:_ `true`.
     pub mount_routes: bool,
@@ -110,6 +116,7 @@ impl Default for PusherConfig {
             max_payload_bytes: 10 * 1024,
             max_batch_events: 10,
             transport: TransportKind::Http,
+            retry: RetryPolicy::default(),
             mount_routes: true,
             mount: "/pusher".into(),
             auth_path: "/auth".into(),
@@ -146,6 +153,7 @@ impl std::fmt::Debug for PusherConfig {
             .field("max_payload_bytes", &self.max_payload_bytes)
             .field("max_batch_events", &self.max_batch_events)
             .field("transport", &self.transport)
+            .field("retry", &self.retry)
             .field("mount_routes", &self.mount_routes)
             .field("mount", &self.mount)
             .field("auth_path", &self.auth_path)
@@ -239,6 +247,7 @@ impl PusherConfig {
         if self.max_batch_events == 0 {
             return Err(invalid("max_batch_events", "must be above 0"));
         }
+        self.retry.check()?;
         for t in &self.webhook_tokens {
             if t.key.is_empty() || t.secret.expose().is_empty() {
                 return Err(invalid(
@@ -344,11 +353,13 @@ fn parse_url(raw: &str) -> Result<ParsedUrl, ConfigError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("scheme must be http or https"));
     }
-    let key = percent_decode(url.username()).ok_or_else(|| bad("key is not valid UTF-8"))?;
+    let key = percent_decode(url.username())
+        .ok_or_else(|| bad("key has a bad %-escape or is not UTF-8"))?;
     let secret = url
         .password()
-        .and_then(percent_decode)
         .ok_or_else(|| bad("missing the secret (https://KEY:SECRET@HOST/apps/APP_ID)"))?;
+    let secret =
+        percent_decode(secret).ok_or_else(|| bad("secret has a bad %-escape or is not UTF-8"))?;
     if key.is_empty() {
         return Err(bad("missing the key (https://KEY:SECRET@HOST/apps/APP_ID)"));
     }
@@ -378,6 +389,11 @@ fn percent_decode(s: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
+            // Two hex digits exactly: `from_str_radix` alone would also take "+1".
+            let (hi, lo) = (bytes[i + 1], bytes[i + 2]);
+            if !(hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit()) {
+                return None;
+            }
             let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
             out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
@@ -436,6 +452,9 @@ mod tests {
         assert_eq!(r.tokens[0].secret.expose(), "SUPER/SECRET");
         assert_eq!(r.endpoint, "http://127.0.0.1:6001");
         for bad in [
+            "http://KEY:S%+1@h/apps/1",
+            "http://KEY:S%-1@h/apps/1",
+            "http://KEY%+4:S@h/apps/1",
             "http://KEY@h/apps/1",
             "http://KEY:S@h/app/1",
             "ftp://KEY:S@h/apps/1",

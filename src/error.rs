@@ -200,7 +200,8 @@ pub enum Error {
     /// 429: rate limited.
     #[error("429 Too Many Requests: {message}")]
     RateLimited {
-        /// `Retry-After`, if the server sent one in seconds.
+        /// `Retry-After`, if the server sent one (in seconds, or an HTTP date, counted from
+        /// when the reply arrived).
         retry_after: Option<Duration>,
         /// The body Pusher sent.
         message: String,

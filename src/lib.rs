@@ -91,8 +91,9 @@
 //!   [`channel`](Pusher::channel), [`users`](Pusher::users),
 //!   [`terminate_user_connections`](Pusher::terminate_user_connections),
 //!   [`send_to_user`](Pusher::send_to_user); encrypted channels are sealed transparently.
-//!   Errors are one typed [`Error`]. With `transport = "recording"` it sends nothing and
-//!   records what it would have sent, for the app's tests ([`Recorder`]).
+//!   Errors are one typed [`Error`]; reads that fail for a transient reason are retried,
+//!   writes only when asked ([`RetryPolicy`]). With `transport = "recording"` it sends
+//!   nothing and records what it would have sent, for the app's tests ([`Recorder`]).
 //! * The Rocket integration: [`PusherFairing`], its routes, and the guards
 //!   [`VerifiedWebhook`], [`SocketId`] and [`ChannelAuthRequest`].
 //!
@@ -114,7 +115,7 @@ pub mod protocol;
 pub use client::{
     BatchEvent, BatchResponse, BoxFuture, CachedEvent, ChannelAttributes, ChannelInfo, ChannelList,
     ChannelQuery, ChannelsQuery, IntoChannels, MAX_TRIGGER_CHANNELS, Pusher, PusherBuilder,
-    RecordedEvent, RecordedRequest, Recorder, Trigger, TriggerResponse, User,
+    RecordedEvent, RecordedRequest, Recorder, RetryPolicy, Trigger, TriggerResponse, User,
 };
 pub use config::{PusherConfig, TransportKind};
 pub use error::{ConfigError, Error, ValidationError};
@@ -129,6 +130,8 @@ pub use protocol::{
     UserData, UserId, Webhook, WebhookError,
 };
 
+#[doc(hidden)]
+pub use client::__fuzz;
 #[doc(hidden)]
 pub use integration::__private;
 pub use rocket;

@@ -1,6 +1,7 @@
 //! [`Pusher`]: an async client of the Pusher Channels HTTP API.
 
 mod queries;
+mod retry;
 mod transport;
 mod trigger;
 
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use queries::{CachedEvent, ChannelInfo, ChannelList, ChannelQuery, ChannelsQuery, User};
+pub use retry::RetryPolicy;
 pub use transport::{RecordedEvent, RecordedRequest, Recorder};
 pub use trigger::{
     BatchEvent, BatchResponse, ChannelAttributes, IntoChannels, MAX_TRIGGER_CHANNELS, Trigger,
@@ -56,6 +58,7 @@ struct Inner {
     master_key: Option<MasterKey>,
     max_payload_bytes: usize,
     max_batch_events: usize,
+    retry: RetryPolicy,
     transport: Transport,
 }
 
@@ -68,6 +71,7 @@ impl fmt::Debug for Pusher {
             .field("endpoint", &self.inner.endpoint)
             .field("timeout", &self.inner.timeout)
             .field("encryption", &self.inner.master_key.is_some())
+            .field("retry", &self.inner.retry)
             .field(
                 "transport",
                 &match self.inner.transport {
@@ -119,6 +123,7 @@ impl Pusher {
                 master_key: None,
                 max_payload_bytes: defaults.max_payload_bytes,
                 max_batch_events: defaults.max_batch_events,
+                retry: defaults.retry,
                 transport: Transport::Recording(Recorder::default()),
             }),
         }
@@ -152,6 +157,7 @@ impl Pusher {
                 master_key: resolved.master_key,
                 max_payload_bytes: config.max_payload_bytes,
                 max_batch_events: config.max_batch_events,
+                retry: config.retry.clone(),
                 transport,
             }),
         })
@@ -232,7 +238,7 @@ impl Pusher {
     pub async fn terminate_user_connections(&self, user_id: &str) -> Result<(), Error> {
         let user = UserId::new(user_id)?;
         let path = format!("/apps/{}/users/{user}/terminate_connections", self.app_id());
-        self.post(&path, b"{}".to_vec()).await?;
+        self.post(&path, b"{}".to_vec(), None).await?;
         Ok(())
     }
 
@@ -246,46 +252,138 @@ impl Pusher {
         Trigger::to_user(self, user_id, event, trigger::encode_data(data))
     }
 
+    /// The retry policy for reads, and for writes when it says so.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// A signed GET, retried by the client's policy.
     pub(crate) async fn get<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         params: &[(&str, &str)],
     ) -> Result<T, Error> {
-        let signed = protocol::sign_request(self.token(), "GET", path, params, None, now_secs());
         let body = self
-            .inner
-            .transport
-            .send(
-                &self.inner.endpoint,
-                self.inner.timeout,
-                Outgoing {
-                    method: "GET",
-                    path,
-                    query: &signed.query,
-                    body: None,
-                },
-            )
+            .send("GET", path, params, None, &self.inner.retry)
             .await?;
         decode(&body)
     }
 
-    pub(crate) async fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, Error> {
-        let signed =
-            protocol::sign_request(self.token(), "POST", path, &[], Some(&body), now_secs());
-        self.inner
-            .transport
-            .send(
-                &self.inner.endpoint,
-                self.inner.timeout,
-                Outgoing {
-                    method: "POST",
-                    path,
-                    query: &signed.query,
-                    body: Some(body),
-                },
-            )
-            .await
+    /// A signed POST, retried only by `retry` (a per-call policy) or by the client's policy
+    /// when that allows writes.
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        retry: Option<&RetryPolicy>,
+    ) -> Result<Vec<u8>, Error> {
+        let never = RetryPolicy::never();
+        let policy = match retry {
+            Some(p) => p,
+            None if self.inner.retry.retry_writes => &self.inner.retry,
+            None => &never,
+        };
+        // Shared, not copied, by every try.
+        let body = bytes::Bytes::from(body);
+        self.send("POST", path, &[], Some(&body), policy).await
     }
+
+    /// Sign and send, trying again while `policy` says so; each try is signed anew.
+    async fn send(
+        &self,
+        method: &'static str,
+        path: &str,
+        params: &[(&str, &str)],
+        body: Option<&bytes::Bytes>,
+        policy: &RetryPolicy,
+    ) -> Result<Vec<u8>, Error> {
+        let mut attempt = 1;
+        loop {
+            let signed = protocol::sign_request(
+                self.token(),
+                method,
+                path,
+                params,
+                body.map(|b| &b[..]),
+                now_secs(),
+            );
+            let result = self
+                .inner
+                .transport
+                .send(
+                    &self.inner.endpoint,
+                    self.inner.timeout,
+                    Outgoing {
+                        method,
+                        path,
+                        query: &signed.query,
+                        body,
+                    },
+                )
+                .await;
+            let error = match result {
+                Ok(body) => return Ok(body),
+                Err(e) => e,
+            };
+            let Some(delay) = policy.delay_after(attempt, &error) else {
+                return Err(error);
+            };
+            log::debug!(
+                "pusher: {method} {path} failed ({error}); try {} of {} in {delay:?}",
+                attempt + 1,
+                policy.attempts
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+}
+
+/// Entry points for the fuzz targets in `fuzz/`; not part of the API.
+#[doc(hidden)]
+pub mod __fuzz {
+    use std::time::{Duration, SystemTime};
+
+    use super::{
+        BatchResponse, ChannelInfo, ChannelList, RetryPolicy, TriggerResponse, User, transport,
+    };
+    use crate::error::Error;
+
+    /// Handle a server reply as the client does: the `Retry-After` header, the status and
+    /// the (possibly `truncated`) body, then decode a success body as each endpoint's
+    /// reply. Returns the error for a failure status, and asks the default policy for a
+    /// delay, which must never panic either.
+    pub fn handle_response(
+        status: u16,
+        retry_after: Option<&str>,
+        body: Vec<u8>,
+        truncated: bool,
+    ) -> Result<(), Error> {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let retry_after = retry_after.and_then(|v| transport::parse_retry_after(v, now));
+        match transport::finish_response(status, retry_after, body, truncated) {
+            Ok(body) => {
+                #[derive(serde::Deserialize)]
+                struct Users {
+                    #[allow(dead_code)]
+                    users: Vec<User>,
+                }
+                let _ = transport::decode::<TriggerResponse>(&body);
+                let _ = transport::decode::<BatchResponse>(&body);
+                let _ = transport::decode::<ChannelList>(&body);
+                let _ = transport::decode::<ChannelInfo>(&body);
+                let _ = transport::decode::<Users>(&body);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = RetryPolicy::default().delay_after(1, &e);
+                Err(e)
+            }
+        }
+    }
+
+    /// The largest error message kept from a reply body, in characters (plus ` …`).
+    pub const MAX_ERROR_MESSAGE_CHARS: usize = super::transport::MAX_ERROR_BODY_CHARS;
 }
 
 fn now_secs() -> u64 {
@@ -354,6 +452,14 @@ impl PusherBuilder {
     /// The most events in one batch. Default: 10.
     pub fn max_batch_events(mut self, events: usize) -> Self {
         self.config.max_batch_events = events;
+        self
+    }
+
+    /// Retry transient failures with this policy: reads always, writes only if the policy
+    /// says [`retry_writes`](RetryPolicy::retry_writes). Default: 3 attempts for reads,
+    /// none for writes; [`RetryPolicy::never`] turns retries off.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.config.retry = policy;
         self
     }
 

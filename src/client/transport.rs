@@ -1,7 +1,7 @@
 //! How requests leave the client: over HTTP, or into a [`Recorder`] for tests.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde::de::DeserializeOwned;
 
@@ -12,7 +12,7 @@ use crate::error::Error;
 pub(crate) const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
 /// How much of an error body is kept in an [`Error`] message.
-const MAX_ERROR_BODY_CHARS: usize = 2048;
+pub(crate) const MAX_ERROR_BODY_CHARS: usize = 2048;
 
 #[derive(Clone)]
 pub(crate) enum Transport {
@@ -25,7 +25,7 @@ pub(crate) struct Outgoing<'a> {
     pub(crate) path: &'a str,
     /// The signed, percent-encoded query string.
     pub(crate) query: &'a str,
-    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) body: Option<&'a bytes::Bytes>,
 }
 
 impl Transport {
@@ -48,7 +48,11 @@ async fn http_send(
     timeout: Duration,
     req: Outgoing<'_>,
 ) -> Result<Vec<u8>, Error> {
-    let url = format!("{endpoint}{}?{}", req.path, req.query);
+    let mut url = String::with_capacity(endpoint.len() + req.path.len() + 1 + req.query.len());
+    url.push_str(endpoint);
+    url.push_str(req.path);
+    url.push('?');
+    url.push_str(req.query);
     let method = if req.method == "GET" {
         reqwest::Method::GET
     } else {
@@ -61,7 +65,7 @@ async fn http_send(
     if let Some(body) = req.body {
         builder = builder
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body);
+            .body(body.clone());
     }
     let mut resp = builder
         .send()
@@ -72,8 +76,7 @@ async fn http_send(
         .headers()
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+        .and_then(|v| parse_retry_after(v, SystemTime::now()));
     let mut body = Vec::new();
     let mut truncated = false;
     while let Some(chunk) = resp
@@ -87,27 +90,49 @@ async fn http_send(
         }
         body.extend_from_slice(&chunk);
     }
+    finish_response(status, retry_after, body, truncated)
+}
+
+/// Turn a response read in full (or up to [`MAX_RESPONSE_BYTES`], `truncated`) into the
+/// body of a success or the typed error of a failure.
+pub(crate) fn finish_response(
+    status: u16,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+    truncated: bool,
+) -> Result<Vec<u8>, Error> {
     if (200..300).contains(&status) {
         if truncated {
             return Err(Error::Decode(format!(
                 "response body exceeds {MAX_RESPONSE_BYTES} bytes"
             )));
         }
-        Ok(body)
-    } else {
-        let mut message: String = String::from_utf8_lossy(&body)
-            .chars()
-            .take(MAX_ERROR_BODY_CHARS)
-            .collect();
-        if truncated || message.len() < body.len() && body.len() > MAX_ERROR_BODY_CHARS {
-            message.push_str(" …");
-        }
-        Err(Error::from_status(
-            status,
-            message.trim().to_owned(),
-            retry_after,
-        ))
+        return Ok(body);
     }
+    let text = String::from_utf8_lossy(&body);
+    let mut message: String = text.chars().take(MAX_ERROR_BODY_CHARS).collect();
+    let shortened = truncated || message.len() < text.len();
+    message.truncate(message.trim_end().len());
+    if shortened {
+        message.push_str(" …");
+    }
+    Err(Error::from_status(
+        status,
+        message.trim_start().to_owned(),
+        retry_after,
+    ))
+}
+
+/// A `Retry-After` value: delay-seconds, or an HTTP date (a date already past is no
+/// wait at all). `None` for anything else.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More digits than a u64 holds is still "a long time".
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// Map a reqwest error without its URL: the query holds the key and the signature.
@@ -218,7 +243,7 @@ impl Recorder {
             method: req.method,
             path: req.path.to_owned(),
             query: req.query.to_owned(),
-            body: req.body.map(|b| String::from_utf8_lossy(&b).into_owned()),
+            body: req.body.map(|b| String::from_utf8_lossy(b).into_owned()),
         };
         self.requests
             .lock()

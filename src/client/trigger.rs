@@ -1,12 +1,13 @@
 //! Triggering events: one event to 1..=100 channels, and batches of events.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::IntoFuture;
 
 use serde::{Deserialize, Serialize};
 
 use super::transport::decode;
-use super::{BoxFuture, Pusher};
+use super::{BoxFuture, Pusher, RetryPolicy};
 use crate::error::{Error, ValidationError};
 use crate::protocol::{
     ChannelKind, ChannelName, EventName, SocketId, UserId, encrypt_payload, random_nonce,
@@ -162,6 +163,7 @@ pub struct Trigger<'a> {
     socket_id: Option<SocketId>,
     user_count: bool,
     subscription_count: bool,
+    retry: Option<RetryPolicy>,
 }
 
 impl Pusher {
@@ -184,6 +186,7 @@ impl Pusher {
             socket_id: None,
             user_count: false,
             subscription_count: false,
+            retry: None,
         }
     }
 
@@ -242,18 +245,28 @@ impl Pusher {
         let body = serde_json::to_vec(&Body { batch })
             .map_err(|e| ValidationError::Serialize(e.to_string()))?;
         let path = format!("/apps/{}/batch_events", self.app_id());
-        let reply = self.post(&path, body).await?;
+        let reply = self.post(&path, body, None).await?;
         decode(&reply)
     }
 
-    /// The data to send on `channel`: encrypted for an encrypted channel, size-checked.
-    fn prepare_data(&self, channel: &ChannelName, data: &str) -> Result<String, Error> {
+    /// The data to send on `channel`: encrypted for an encrypted channel (borrowed as is
+    /// otherwise), size-checked.
+    fn prepare_data<'d>(
+        &self,
+        channel: &ChannelName,
+        data: &'d str,
+    ) -> Result<Cow<'d, str>, Error> {
         let data = if channel.kind() == ChannelKind::PrivateEncrypted {
             let master = self.master_key().ok_or(ValidationError::NoMasterKey)?;
             let nonce = random_nonce().map_err(|_| Error::Random)?;
-            encrypt_payload(master, channel.as_str(), data.as_bytes(), &nonce)
+            Cow::Owned(encrypt_payload(
+                master,
+                channel.as_str(),
+                data.as_bytes(),
+                &nonce,
+            ))
         } else {
-            data.to_owned()
+            Cow::Borrowed(data)
         };
         self.check_size(&data)?;
         Ok(data)
@@ -287,6 +300,7 @@ impl<'a> Trigger<'a> {
             socket_id: None,
             user_count: false,
             subscription_count: false,
+            retry: None,
         }
     }
 
@@ -306,6 +320,14 @@ impl<'a> Trigger<'a> {
     /// Ask for each channel's `subscription_count` in the reply.
     pub fn with_subscription_count(mut self) -> Self {
         self.subscription_count = true;
+        self
+    }
+
+    /// Retry this trigger with `policy` when it fails for a transient reason, whatever the
+    /// client's `retry_writes` says. The event is then delivered **at least once**: a try
+    /// whose reply was lost may have reached Pusher, and the retry sends it again.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
         self
     }
 
@@ -331,7 +353,7 @@ impl<'a> Trigger<'a> {
                     return Err(ValidationError::EncryptedMultiChannel.into());
                 }
                 self.pusher.check_size(&data)?;
-                data
+                Cow::Borrowed(data.as_str())
             }
         };
         let body = serde_json::to_vec(&TriggerBody {
@@ -343,7 +365,7 @@ impl<'a> Trigger<'a> {
         })
         .map_err(|e| ValidationError::Serialize(e.to_string()))?;
         let path = format!("/apps/{}/events", self.pusher.app_id());
-        let reply = self.pusher.post(&path, body).await?;
+        let reply = self.pusher.post(&path, body, self.retry.as_ref()).await?;
         decode(&reply)
     }
 }

@@ -2,6 +2,8 @@
 //! [`ChannelAuthRequest`] guard with its [`ChannelAuthResponse`] for apps that write their
 //! own auth route.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rocket::data::{self, Data, FromData, ToByteUnit};
@@ -10,7 +12,7 @@ use rocket::outcome::Outcome;
 use rocket::response::{self, Responder};
 use rocket::route::{self, Handler};
 use rocket::{Ignite, Request, Rocket, Sentinel};
-use serde_json::{Map, Value};
+use serde::Serialize;
 
 use super::channel_routes::ChannelRouter;
 use super::handlers::{ChannelRequest, Handlers};
@@ -149,17 +151,35 @@ impl ChannelAuthResponse {
     }
 
     fn batch<'a>(results: impl Iterator<Item = (&'a str, Result<ChannelAuth, ApiError>)>) -> Self {
-        let mut map = Map::new();
-        for (name, result) in results {
-            let entry = match result {
-                Ok(auth) => serde_json::json!({ "status": 200, "data": auth }),
-                Err(e) => serde_json::json!({ "status": e.status.code, "error": e.reason }),
-            };
-            map.insert(name.to_owned(), entry);
+        /// One channel's entry, serialized as it is (keys in sorted order, as before).
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Entry {
+            Granted {
+                data: ChannelAuth,
+                status: u16,
+            },
+            Refused {
+                error: Cow<'static, str>,
+                status: u16,
+            },
         }
+        // Sorted by channel name, each channel once.
+        let map: BTreeMap<&str, Entry> = results
+            .map(|(name, result)| {
+                let entry = match result {
+                    Ok(data) => Entry::Granted { data, status: 200 },
+                    Err(e) => Entry::Refused {
+                        error: e.reason,
+                        status: e.status.code,
+                    },
+                };
+                (name, entry)
+            })
+            .collect();
         Self {
             status: Status::Ok,
-            body: Value::Object(map).to_string(),
+            body: serde_json::to_string(&map).unwrap_or_default(),
         }
     }
 

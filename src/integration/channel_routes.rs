@@ -296,25 +296,42 @@ impl Pattern {
     }
 
     fn captures<'a>(&'a self, channel: &'a str) -> Option<Captures<'a>> {
+        let mut parts = Vec::new();
+        let mut start = 0;
+        for part in channel.split('.') {
+            parts.push((start, start + part.len()));
+            start += part.len() + 1;
+        }
+        self.captures_in(channel, &parts)
+    }
+
+    /// Match against `channel` already split at its dots (`parts` are byte spans), so
+    /// the many patterns sharing a first segment do not each split it again. Literal
+    /// segments are compared before any parameter is recorded.
+    fn captures_in<'a>(
+        &'a self,
+        channel: &'a str,
+        parts: &[(usize, usize)],
+    ) -> Option<Captures<'a>> {
+        if parts.len() != self.segments.len() {
+            return None;
+        }
+        let bytes = channel.as_bytes();
+        for (seg, &(start, end)) in self.segments.iter().zip(parts) {
+            match seg {
+                Segment::Static(s) if bytes.get(start..end) == Some(s.as_bytes()) => {}
+                Segment::Static(_) => return None,
+                Segment::Param if start == end => return None,
+                Segment::Param => {}
+            }
+        }
         let mut spans = [(0, 0); MAX_PARAMS];
         let mut len = 0;
-        let mut pos = 0;
-        let mut parts = channel.split('.');
-        for seg in &self.segments {
-            let part = parts.next()?;
-            match seg {
-                Segment::Static(s) if s == part => {}
-                Segment::Static(_) => return None,
-                Segment::Param if part.is_empty() => return None,
-                Segment::Param => {
-                    spans[len] = (pos, pos + part.len());
-                    len += 1;
-                }
+        for (seg, &span) in self.segments.iter().zip(parts) {
+            if *seg == Segment::Param {
+                spans[len] = span;
+                len += 1;
             }
-            pos += part.len() + 1;
-        }
-        if parts.next().is_some() {
-            return None;
         }
         Some(Captures {
             channel,
@@ -387,10 +404,33 @@ impl ChannelRouter {
 
     /// The route matching `channel` and its captures (at most one can match).
     fn find<'a>(&'a self, channel: &'a str) -> Option<(&'a ChannelRoute, Captures<'a>)> {
+        /// Channels with more segments than this (rare: a name is at most 164
+        /// characters) are split per pattern instead.
+        const SPLIT: usize = 16;
         let first = channel.split('.').next().unwrap_or(channel);
-        self.by_first.get(first)?.iter().find_map(|&i| {
+        let candidates = self.by_first.get(first)?;
+        // Split the channel once, on the stack; each candidate then compares segments.
+        let mut parts = [(0, 0); SPLIT];
+        let mut len = 0;
+        let mut start = 0;
+        for (i, b) in channel.bytes().enumerate().chain([(channel.len(), b'.')]) {
+            if b == b'.' {
+                if len == SPLIT {
+                    return candidates.iter().find_map(|&i| {
+                        let (pattern, route) = &self.routes[i];
+                        pattern.captures(channel).map(|c| (route, c))
+                    });
+                }
+                parts[len] = (start, i);
+                len += 1;
+                start = i + 1;
+            }
+        }
+        candidates.iter().find_map(|&i| {
             let (pattern, route) = &self.routes[i];
-            pattern.captures(channel).map(|c| (route, c))
+            pattern
+                .captures_in(channel, &parts[..len])
+                .map(|c| (route, c))
         })
     }
 
@@ -422,6 +462,31 @@ pub mod __private {
     ) -> Result<T, String> {
         let raw = caps.get(index).unwrap_or_default();
         T::from_param(raw).map_err(|e| format!("parameter <{name}> = {raw:?} did not parse: {e:?}"))
+    }
+
+    /// The channel-route matcher alone, as the auth route runs it; for `benches/`.
+    pub struct Matcher(super::ChannelRouter);
+
+    impl std::fmt::Debug for Matcher {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Matcher")
+                .field("routes", &self.0.routes.len())
+                .finish()
+        }
+    }
+
+    impl Matcher {
+        /// Check the routes as ignite does.
+        pub fn new(routes: &[super::ChannelRoute]) -> Result<Self, Vec<String>> {
+            super::ChannelRouter::new(routes).map(Self)
+        }
+
+        /// The name of the route matching `channel`, and its first parameter.
+        pub fn find<'a>(&'a self, channel: &'a str) -> Option<(&'a str, Option<&'a str>)> {
+            self.0
+                .find(channel)
+                .map(|(route, captures)| (route.name(), captures.get(0)))
+        }
     }
 
     pub async fn guard<'a, 'r, T: FromRequest<'a>>(
@@ -511,6 +576,16 @@ mod tests {
         assert_eq!(r.name(), "r57");
         assert_eq!(c.get(0), Some("9"));
         assert!(router.find("private-r57").is_none());
+        assert!(router.find("private-r57.9.x").is_none());
+        assert!(router.find("private-r57.").is_none());
+        let many = format!("private-r1{}", ".x".repeat(20));
+        assert!(router.find(&many).is_none());
+        let deep = ChannelRouter::new(&[route("private-d.<a>.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.<z>")])
+            .unwrap();
+        let (_, c) = deep
+            .find("private-d.1.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.2")
+            .unwrap();
+        assert_eq!((c.get(0), c.get(1)), (Some("1"), Some("2")));
         assert!(router.find("private-zz.1").is_none());
     }
 }

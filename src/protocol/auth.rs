@@ -211,7 +211,7 @@ pub fn verify_channel_auth(
         parts.push(b":");
         parts.push(data.as_bytes());
     }
-    verify_hex(token.secret.expose(), &parts, sig)
+    verify_hex(&token.secret, &parts, sig)
 }
 
 fn check(socket_id: &str, channel: &str, want: ChannelKind) -> Result<(), ValidationError> {
@@ -243,7 +243,7 @@ fn channel_auth(
 }
 
 fn sign_channel(token: &Token, socket_id: &str, channel: &str, data: Option<&str>) -> String {
-    let secret = token.secret.expose();
+    let secret = &token.secret;
     match data {
         None => auth_value(
             &token.key,
@@ -327,7 +327,7 @@ pub fn authenticate_user(
     Ok(UserAuth {
         auth: auth_value(
             &token.key,
-            token.secret.expose(),
+            &token.secret,
             &[socket_id.as_bytes(), b"::user::", user_data.as_bytes()],
         ),
         user_data,
@@ -344,7 +344,7 @@ pub fn verify_user_auth(token: &Token, socket_id: &str, auth: &UserAuth) -> bool
         return false;
     };
     verify_hex(
-        token.secret.expose(),
+        &token.secret,
         &[socket_id.as_bytes(), b"::user::", auth.user_data.as_bytes()],
         sig,
     )

@@ -4,22 +4,46 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer};
 
+use super::hmac::{HmacSha256, keyed};
+
 /// A secret string (an app secret, or a URL carrying one). Its `Debug` and `Display`
 /// never show the value, and it is deliberately not `Serialize`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+#[derive(Clone)]
+pub struct Secret {
+    value: String,
+    /// HMAC-SHA256 keyed with the value: the two key blocks are hashed once here instead
+    /// of on every signature (half the hashing of a short message). As secret as the value.
+    mac: HmacSha256,
+}
 
 impl Secret {
     /// Wrap a secret value.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        let value = value.into();
+        Self {
+            mac: keyed(value.as_bytes()),
+            value,
+        }
     }
 
     /// The secret itself. Call this only to sign or verify.
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.value
+    }
+
+    /// A MAC keyed with this secret, ready for `update`.
+    pub(crate) fn mac(&self) -> HmacSha256 {
+        self.mac.clone()
     }
 }
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl Eq for Secret {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -29,19 +53,19 @@ impl fmt::Debug for Secret {
 
 impl From<String> for Secret {
     fn from(value: String) -> Self {
-        Self(value)
+        Self::new(value)
     }
 }
 
 impl From<&str> for Secret {
     fn from(value: &str) -> Self {
-        Self(value.to_owned())
+        Self::new(value)
     }
 }
 
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self)
+        String::deserialize(deserializer).map(Self::new)
     }
 }
 

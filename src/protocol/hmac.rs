@@ -3,55 +3,110 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use super::credentials::Secret;
+
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 
-/// A MAC keyed with `secret`, ready for `update`.
-pub(crate) fn mac(secret: &str) -> HmacSha256 {
+/// A MAC keyed with `key`; [`Secret`] keeps one, so signing clones it instead of hashing
+/// the key blocks again.
+pub(crate) fn keyed(key: &[u8]) -> HmacSha256 {
     // HMAC takes keys of any length, so this cannot fail.
-    match HmacSha256::new_from_slice(secret.as_bytes()) {
+    match HmacSha256::new_from_slice(key) {
         Ok(mac) => mac,
         Err(_) => unreachable!("HMAC accepts keys of any length"),
     }
 }
 
-/// Lowercase hex of the HMAC-SHA256 of the concatenated `parts`.
-pub(crate) fn sign_hex(secret: &str, parts: &[&[u8]]) -> String {
-    let mut m = mac(secret);
+/// The HMAC-SHA256 of the concatenated `parts` under `secret`.
+fn digest(secret: &Secret, parts: &[&[u8]]) -> [u8; 32] {
+    let mut m = secret.mac();
     for part in parts {
         m.update(part);
     }
-    hex::encode(m.finalize().into_bytes())
+    m.finalize().into_bytes().into()
+}
+
+/// The two lowercase hex digits of every byte value.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [DIGITS[i >> 4], DIGITS[i & 0xf]];
+        i += 1;
+    }
+    table
+};
+
+/// Write the lowercase hex of `bytes` into `out` (twice as long).
+pub(crate) fn encode_hex(bytes: &[u8], out: &mut [u8]) {
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
+    }
+}
+
+/// Lowercase hex of 32 bytes, without a heap allocation.
+fn hex32(bytes: [u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    encode_hex(&bytes, &mut out);
+    out
+}
+
+/// Append the lowercase hex HMAC-SHA256 of the concatenated `parts` to `out`.
+pub(crate) fn push_sign_hex(out: &mut String, secret: &Secret, parts: &[&[u8]]) {
+    let hex = hex32(digest(secret, parts));
+    // Hex digits are ASCII.
+    out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+}
+
+/// Lowercase hex of the HMAC-SHA256 of the concatenated `parts`.
+pub(crate) fn sign_hex(secret: &Secret, parts: &[&[u8]]) -> String {
+    let mut out = String::with_capacity(64);
+    push_sign_hex(&mut out, secret, parts);
+    out
 }
 
 /// `key:hexsig`, the `auth` value of channel and user authorizations, in one allocation.
-pub(crate) fn auth_value(key: &str, secret: &str, parts: &[&[u8]]) -> String {
-    let mut m = mac(secret);
-    for part in parts {
-        m.update(part);
-    }
-    let digest = m.finalize().into_bytes();
+pub(crate) fn auth_value(key: &str, secret: &Secret, parts: &[&[u8]]) -> String {
     let mut out = String::with_capacity(key.len() + 1 + 64);
     out.push_str(key);
     out.push(':');
-    let mut buf = [0u8; 64];
-    // 32 bytes always fit in 64 hex characters.
-    if hex::encode_to_slice(digest, &mut buf).is_ok() {
-        out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
-    }
+    push_sign_hex(&mut out, secret, parts);
     out
 }
 
 /// Constant-time check of a hex signature over the concatenated `parts`.
 ///
 /// Upper- or lowercase hex is accepted; anything that is not 64 hex digits fails.
-pub(crate) fn verify_hex(secret: &str, parts: &[&[u8]], signature_hex: &str) -> bool {
+pub(crate) fn verify_hex(secret: &Secret, parts: &[&[u8]], signature_hex: &str) -> bool {
     let mut expected = [0u8; 32];
     if hex::decode_to_slice(signature_hex, &mut expected).is_err() {
         return false;
     }
-    let mut m = mac(secret);
+    let mut m = secret.mac();
     for part in parts {
         m.update(part);
     }
     m.verify_slice(&expected).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_state_matches_a_fresh_mac() {
+        let secret = Secret::new("7ad3773142a6692b25b8");
+        let mut fresh = keyed(b"7ad3773142a6692b25b8");
+        fresh.update(b"1234.1234:private-foobar");
+        assert_eq!(
+            sign_hex(&secret, &[b"1234.1234", b":private-foobar"]),
+            hex::encode(fresh.finalize().into_bytes())
+        );
+        // A clone keyed with another value signs differently.
+        assert_ne!(
+            sign_hex(&Secret::new("other"), &[b"x"]),
+            sign_hex(&secret, &[b"x"])
+        );
+    }
 }

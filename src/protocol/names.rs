@@ -32,9 +32,9 @@ const fn is_name_byte(b: u8) -> bool {
 
 /// The first character of `s` outside the channel-name alphabet, if any.
 fn first_illegal_char(s: &str) -> Option<char> {
-    s.char_indices()
-        .find(|&(i, _)| !is_name_byte(s.as_bytes()[i]))
-        .map(|(_, c)| c)
+    // Every byte before the first illegal one is ASCII, so it starts a character.
+    let i = s.bytes().position(|b| !is_name_byte(b))?;
+    s.get(i..).and_then(|rest| rest.chars().next())
 }
 
 /// What a channel's name makes it: the prefix decides authorization and encryption.

@@ -7,7 +7,7 @@
 use md5::{Digest, Md5};
 
 use super::credentials::Token;
-use super::hmac::sign_hex;
+use super::hmac::{encode_hex, sign_hex};
 
 /// The MD5 of an empty body, which a POST without content still has to carry.
 pub const EMPTY_BODY_MD5: &str = "d41d8cd98f00b204e9800998ecf8427e";
@@ -27,7 +27,13 @@ pub struct SignedRequest {
 
 /// Lowercase hex MD5 of `body`, the `body_md5` parameter.
 pub fn body_md5(body: &[u8]) -> String {
-    hex::encode(Md5::digest(body))
+    md5_hex(body).iter().map(|&b| char::from(b)).collect()
+}
+
+fn md5_hex(body: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    encode_hex(&Md5::digest(body), &mut out);
+    out
 }
 
 /// Sign a REST request.
@@ -62,34 +68,43 @@ pub fn sign_request(
     timestamp: u64,
 ) -> SignedRequest {
     let timestamp = timestamp.to_string();
-    let md5 = body.map(body_md5);
+    let md5 = body.map(md5_hex);
+    let md5 = md5
+        .as_ref()
+        .map(|h| std::str::from_utf8(h).unwrap_or_default());
     let mut all: Vec<(&str, &str)> = Vec::with_capacity(params.len() + 4);
     all.push(("auth_key", &token.key));
     all.push(("auth_timestamp", &timestamp));
     all.push(("auth_version", "1.0"));
-    if let Some(md5) = &md5 {
+    if let Some(md5) = md5 {
         all.push(("body_md5", md5));
     }
     all.extend_from_slice(params);
     all.sort_unstable_by(|a, b| a.0.cmp(b.0));
 
-    let mut canonical = String::with_capacity(128);
-    let mut query = String::with_capacity(192);
+    // `METHOD\nPATH\nQUERY` with raw values, and the query to send, percent-encoded, built
+    // side by side.
+    let raw_len: usize = all.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut string_to_sign = String::with_capacity(method.len() + path.len() + 2 + raw_len);
+    string_to_sign.push_str(method);
+    string_to_sign.push('\n');
+    string_to_sign.push_str(path);
+    string_to_sign.push('\n');
+    let mut query = String::with_capacity(raw_len + raw_len / 4 + 16 + 64);
     for (i, (k, v)) in all.iter().enumerate() {
         if i > 0 {
-            canonical.push('&');
+            string_to_sign.push('&');
             query.push('&');
         }
-        canonical.push_str(k);
-        canonical.push('=');
-        canonical.push_str(v);
+        string_to_sign.push_str(k);
+        string_to_sign.push('=');
+        string_to_sign.push_str(v);
         percent_encode_into(k, &mut query);
         query.push('=');
         percent_encode_into(v, &mut query);
     }
 
-    let string_to_sign = format!("{method}\n{path}\n{canonical}");
-    let signature = sign_hex(token.secret.expose(), &[string_to_sign.as_bytes()]);
+    let signature = sign_hex(&token.secret, &[string_to_sign.as_bytes()]);
     query.push_str("&auth_signature=");
     query.push_str(&signature);
     SignedRequest {
@@ -102,15 +117,20 @@ pub fn sign_request(
 /// Append `s` percent-encoded per RFC 3986: everything but `A-Z a-z 0-9 - . _ ~` escaped.
 pub fn percent_encode_into(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in s.as_bytes() {
+    let mut start = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 0xf)] as char);
+            continue;
         }
+        // Runs of unreserved bytes are ASCII, so they are copied whole; a run is empty
+        // right after a multi-byte character's first byte (`get` gives `None` there).
+        out.push_str(s.get(start..i).unwrap_or_default());
+        out.push('%');
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+        start = i + 1;
     }
+    out.push_str(s.get(start..).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -175,5 +195,18 @@ mod tests {
                 .contains(&format!("body_md5={EMPTY_BODY_MD5}"))
         );
         assert_eq!(body_md5(b"{}"), "99914b932bd37a50b983c5e7c90ae93b");
+    }
+
+    #[test]
+    fn percent_encoding() {
+        let mut out = String::new();
+        percent_encode_into("plain-._~09AZaz", &mut out);
+        assert_eq!(out, "plain-._~09AZaz");
+        out.clear();
+        percent_encode_into("a b&c=é/ü€", &mut out);
+        assert_eq!(out, "a%20b%26c%3D%C3%A9%2F%C3%BC%E2%82%AC");
+        out.clear();
+        percent_encode_into("", &mut out);
+        assert_eq!(out, "");
     }
 }

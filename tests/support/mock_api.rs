@@ -44,6 +44,23 @@ pub(crate) enum Reply {
     },
     /// Read the request, then never answer (and never close the connection).
     Stall,
+    /// Send the head (announcing a `len`-byte body) and `sent` bytes of body in one write,
+    /// then reset the connection (TCP RST).
+    Reset {
+        status: u16,
+        sent: usize,
+        len: usize,
+    },
+    /// Send the head (announcing a `len`-byte body) and `sent` bytes of body in one write,
+    /// then say nothing more and keep the connection open.
+    StallBody {
+        status: u16,
+        sent: usize,
+        len: usize,
+    },
+    /// A `len`-byte body of `x` written in 64 KiB pieces until the client stops reading;
+    /// [`MockApi::huge_bytes_written`] tells how much got out.
+    Huge { status: u16, len: usize },
 }
 
 impl Reply {
@@ -110,6 +127,8 @@ struct Shared {
     /// Used once each, before `default`.
     queued: VecDeque<Reply>,
     default: Reply,
+    /// Body bytes written by [`Reply::Huge`] replies.
+    huge_written: usize,
 }
 
 /// The running server; it stops with the test's runtime.
@@ -137,6 +156,7 @@ impl MockApi {
             connections: 0,
             queued: VecDeque::new(),
             default: Reply::new(200, "{}"),
+            huge_written: 0,
         }));
         let state = Arc::clone(&shared);
         tokio::spawn(async move {
@@ -183,6 +203,11 @@ impl MockApi {
             panic!("the request did not verify: {why}\n{req:#?}");
         }
         req
+    }
+
+    /// Body bytes the [`Reply::Huge`] replies managed to write before the client let go.
+    pub(crate) fn huge_bytes_written(&self) -> usize {
+        lock(&self.shared).huge_written
     }
 
     /// How many TCP connections were accepted so far.
@@ -235,31 +260,72 @@ async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) {
             state.requests.push(req);
             reply
         };
-        let Reply::Respond {
-            status,
-            body,
-            retry_after,
-        } = reply
-        else {
-            // Keep the connection open and say nothing, until the runtime shuts down.
-            std::future::pending::<()>().await;
-            return;
+        let (status, body, retry_after) = match reply {
+            Reply::Respond {
+                status,
+                body,
+                retry_after,
+            } => (status, body, retry_after),
+            Reply::Stall => {
+                // Keep the connection open and say nothing, until the runtime shuts down.
+                std::future::pending::<()>().await;
+                return;
+            }
+            Reply::Reset { status, sent, len } => {
+                let partial = [head(status, len, None).as_bytes(), &vec![b'x'; sent]].concat();
+                let _ = stream.write_all(&partial).await;
+                let _ = stream.flush().await;
+                // An abortive close: the client reads a reset, not an end of stream.
+                let _ = stream.set_zero_linger();
+                return;
+            }
+            Reply::StallBody { status, sent, len } => {
+                let partial = [head(status, len, None).as_bytes(), &vec![b'x'; sent]].concat();
+                let _ = stream.write_all(&partial).await;
+                std::future::pending::<()>().await;
+                return;
+            }
+            Reply::Huge { status, len } => {
+                if stream
+                    .write_all(head(status, len, None).as_bytes())
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                let piece = vec![b'x'; 64 * 1024];
+                let mut left = len;
+                while left > 0 {
+                    let n = left.min(piece.len());
+                    if stream.write_all(&piece[..n]).await.is_err() {
+                        return;
+                    }
+                    lock(&shared).huge_written += n;
+                    left -= n;
+                }
+                continue;
+            }
         };
-        let mut head = format!(
-            "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
-            reason(status),
-            body.len()
-        );
-        if let Some(v) = retry_after {
-            head.push_str(&format!("retry-after: {v}\r\n"));
-        }
-        head.push_str("\r\n");
+        let head = head(status, body.len(), retry_after.as_deref());
         // One write: head and body in separate segments would wait on delayed ACKs.
         let response = [head.as_bytes(), body.as_bytes()].concat();
         if stream.write_all(&response).await.is_err() || close {
             return;
         }
     }
+}
+
+/// A response head announcing a `len`-byte JSON body.
+fn head(status: u16, len: usize, retry_after: Option<&str>) -> String {
+    let mut head = format!(
+        "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {len}\r\n",
+        reason(status),
+    );
+    if let Some(v) = retry_after {
+        head.push_str(&format!("retry-after: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    head
 }
 
 /// Read one request: the head up to `\r\n\r\n`, then `Content-Length` bytes of body

@@ -1,0 +1,309 @@
+//! The client under load, and the sink it posts to; `scripts/bench` runs both.
+//!
+//! ```text
+//! bench_client sink --port 18110                     # answers every request `200 {}`
+//! bench_client run --port 18110 --mode ours --concurrency 64 --duration 5
+//! ```
+//!
+//! `run` triggers an event for `--duration` seconds (after a one-second warm-up) with
+//! `--concurrency` triggers in flight, and prints one JSON line: triggers, triggers per
+//! second, p50 and p99 latency in microseconds, errors, and the CPU ticks the process
+//! used. `--mode ours` is `Pusher::trigger` (validate, serialize, sign, send, decode the
+//! reply); `--mode raw` is the floor: a bare `reqwest::Client` posting the same request,
+//! signed once beforehand, and reading the reply. Both use a default `reqwest` client on
+//! a multi-threaded tokio runtime with one worker per core.
+//!
+//! Everything stays on 127.0.0.1. Run alone by `cargo bench` (which passes `--bench`) it
+//! prints a note and exits.
+
+use std::convert::Infallible;
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use rocket_pusher::{Credentials, Pusher};
+use serde::Serialize;
+use tokio::net::TcpListener;
+
+const APP_ID: &str = "1234";
+const KEY: &str = "278d425bdf160c739803";
+const SECRET: &str = "7ad3773142a6692b25b8";
+const CHANNEL: &str = "presence-room";
+const EVENT: &str = "message";
+
+/// The event's data: what a chat message looks like.
+#[derive(Serialize)]
+struct Message<'a> {
+    from: &'a str,
+    text: &'a str,
+}
+
+const MESSAGE: Message<'static> = Message {
+    from: "alice",
+    text: "hello world",
+};
+
+struct Args(Vec<String>);
+
+impl Args {
+    fn get(&self, name: &str) -> Option<&str> {
+        let i = self.0.iter().position(|a| a == name)?;
+        self.0.get(i + 1).map(String::as_str)
+    }
+
+    fn number(&self, name: &str, default: u64) -> u64 {
+        self.get(name).map_or(default, |v| match v.parse() {
+            Ok(n) => n,
+            Err(_) => fail(&format!("{name} takes a number, not {v:?}")),
+        })
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("bench_client: {message}");
+    std::process::exit(2)
+}
+
+fn main() {
+    let args = Args(std::env::args().skip(1).collect());
+    if args.0.iter().any(|a| a == "--bench") {
+        eprintln!("bench_client is driven by scripts/bench; nothing to run here");
+        return;
+    }
+    let port = u16::try_from(args.number("--port", 18110)).unwrap_or_else(|_| fail("bad --port"));
+    match args.0.first().map(String::as_str) {
+        Some("sink") => {
+            let threads = args.number("--threads", 1) as usize;
+            let runtime = if threads <= 1 {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+            } else {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(threads)
+                    .enable_all()
+                    .build()
+            };
+            let runtime = runtime.unwrap_or_else(|e| fail(&e.to_string()));
+            if let Err(e) = runtime.block_on(sink(port)) {
+                fail(&format!("sink: {e}"));
+            }
+        }
+        Some("run") => {
+            let mode = match args.get("--mode") {
+                Some("ours") => Mode::Ours,
+                Some("raw") => Mode::Raw,
+                _ => fail("--mode is ours or raw"),
+            };
+            let concurrency = args.number("--concurrency", 1).max(1) as usize;
+            let duration = Duration::from_secs(args.number("--duration", 5));
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| fail(&e.to_string()));
+            let report = runtime.block_on(run(port, mode, concurrency, duration));
+            println!("{report}");
+        }
+        _ => fail(
+            "usage: bench_client sink|run --port P [--mode ours|raw --concurrency N --duration S]",
+        ),
+    }
+}
+
+/// Answer every request `200 {}` once its body is read, on 127.0.0.1 only.
+async fn sink(port: u16) -> std::io::Result<()> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(async move {
+            let service = service_fn(|req: Request<Incoming>| async move {
+                let _ = req.into_body().collect().await;
+                let mut res = Response::new(Full::new(Bytes::from_static(b"{}")));
+                res.headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                Ok::<_, Infallible>(res)
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Ours,
+    Raw,
+}
+
+/// What each mode needs: our client, or a bare reqwest client and the pre-signed request.
+#[derive(Clone)]
+enum Sender {
+    Ours(Pusher),
+    Raw {
+        client: reqwest::Client,
+        url: String,
+        body: Bytes,
+    },
+}
+
+impl Sender {
+    async fn new(mode: Mode, port: u16) -> Self {
+        match mode {
+            Mode::Ours => {
+                let pusher = Pusher::builder(APP_ID, KEY, SECRET)
+                    .host("127.0.0.1")
+                    .port(port)
+                    .use_tls(false)
+                    .build()
+                    .unwrap_or_else(|e| fail(&e.to_string()));
+                Self::Ours(pusher)
+            }
+            Mode::Raw => {
+                // Sign the very request `ours` sends, once: the recording transport keeps it.
+                let recorder = Pusher::recording(Credentials::new(APP_ID, KEY, SECRET));
+                let sent = signed_once(&recorder).await;
+                let client = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .unwrap_or_else(|e| fail(&e.to_string()));
+                Self::Raw {
+                    client,
+                    url: format!("http://127.0.0.1:{port}{}?{}", sent.0, sent.1),
+                    body: Bytes::from(sent.2),
+                }
+            }
+        }
+    }
+
+    async fn send(&self) -> Result<(), String> {
+        match self {
+            Self::Ours(pusher) => pusher
+                .trigger(CHANNEL, EVENT, &MESSAGE)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Self::Raw { client, url, body } => {
+                let res = client
+                    .post(url.as_str())
+                    .header(CONTENT_TYPE, "application/json")
+                    .header("X-Pusher-Library", "rocket_pusher bench")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let ok = res.status().is_success();
+                let _ = res.bytes().await.map_err(|e| e.to_string())?;
+                if ok { Ok(()) } else { Err("status".into()) }
+            }
+        }
+    }
+}
+
+/// The path, query and body of one trigger, signed by the recording transport.
+async fn signed_once(recorder: &Pusher) -> (String, String, Vec<u8>) {
+    if let Err(e) = recorder.trigger(CHANNEL, EVENT, &MESSAGE).await {
+        fail(&e.to_string());
+    }
+    let requests = recorder
+        .recorder()
+        .map(|r| r.requests())
+        .unwrap_or_default();
+    let Some(req) = requests.into_iter().next() else {
+        fail("the recorder kept no request");
+    };
+    (
+        req.path,
+        req.query,
+        req.body.unwrap_or_default().into_bytes(),
+    )
+}
+
+/// Run `concurrency` loops until `until`, collecting latencies in microseconds.
+async fn load(sender: &Sender, concurrency: usize, until: Instant) -> (Vec<u32>, u64) {
+    let mut tasks = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let sender = sender.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(1 << 16);
+            let mut errors = 0u64;
+            while Instant::now() < until {
+                let start = Instant::now();
+                match sender.send().await {
+                    Ok(()) => latencies
+                        .push(u32::try_from(start.elapsed().as_micros()).unwrap_or(u32::MAX)),
+                    Err(e) => {
+                        if errors == 0 {
+                            eprintln!("bench_client: {e}");
+                        }
+                        errors += 1;
+                    }
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        if let Ok((latencies, e)) = task.await {
+            all.extend(latencies);
+            errors += e;
+        }
+    }
+    (all, errors)
+}
+
+/// User plus system CPU time of this process so far, in clock ticks.
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 counted from the state.
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+async fn run(port: u16, mode: Mode, concurrency: usize, duration: Duration) -> String {
+    let sender = Sender::new(mode, port).await;
+    load(
+        &sender,
+        concurrency,
+        Instant::now() + Duration::from_secs(1),
+    )
+    .await;
+    let cpu = cpu_ticks();
+    let start = Instant::now();
+    let (mut latencies, errors) = load(&sender, concurrency, start + duration).await;
+    let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_ticks() - cpu;
+    latencies.sort_unstable();
+    let pct = |p: f64| {
+        let i = ((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1));
+        latencies.get(i).copied().unwrap_or(0)
+    };
+    let ops = latencies.len();
+    serde_json::json!({
+        "mode": if mode == Mode::Ours { "ours" } else { "raw" },
+        "concurrency": concurrency,
+        "ops": ops,
+        "secs": secs,
+        "ops_per_s": ops as f64 / secs,
+        "p50_us": pct(0.50),
+        "p99_us": pct(0.99),
+        "errors": errors,
+        "cpu_ticks": cpu,
+    })
+    .to_string()
+}

@@ -1,0 +1,531 @@
+#!/usr/bin/env python3
+"""Drives the load phases of `scripts/bench` and prints the tables.
+
+`scripts/bench` builds, starts every server on 127.0.0.1 (and stops them), then runs
+
+    harness.py --app PORT:PID --app100 PORT:PID --flask PORT:PID --sink PORT
+               --demo PORT:PID --client-bin PATH --python PATH --out DIR
+
+Phases, each bounded in time:
+
+* routes: every wrk script against the Rust bench app and the Flask-Pusher peer,
+  `-t2 -c32` and `-t2 -c256`, `--rounds` rounds of `--duration` seconds, cases
+  interleaved within a round so slow drift hits all of them alike. Server CPU per request
+  is the server's utime+stime delta (all its processes, for gunicorn) over the run,
+  divided by the requests wrk completed. Ratios to the floor are taken within a round,
+  then the median over rounds is reported;
+* client: `bench_client run` (ours, raw reqwest) and the Python client against the sink,
+  1 and 64 in flight;
+* sustained: the chat demo under `demo_mixed.lua` at 256 connections for `--minutes`
+  one-minute wrk runs back to back, RSS sampled every second; its idle RSS first;
+* criterion: the medians criterion wrote under target/criterion, as ratios.
+
+Results go to OUT/results.json and OUT/report.md; the report is printed.
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WRK = os.path.join(ROOT, "benches", "wrk")
+TICK = os.sysconf("SC_CLK_TCK")
+
+# case, script, the floor it is compared with, runs against Flask-Pusher too
+ROUTE_CASES = [
+    ("floor_form", "floor_form", None, True),
+    ("floor_hook", "floor_hook", None, True),
+    ("auth", "auth", "floor_form", True),
+    ("batch_auth_10", "batch_auth", "floor_hook", True),
+    ("presence_auth", "presence_auth", "floor_form", True),
+    ("user_auth", "user_auth", "floor_form", False),
+    ("hook_channel_existence", "hook_channel_existence", "floor_hook", True),
+    ("hook_presence", "hook_presence", "floor_hook", True),
+    ("hook_client", "hook_client", "floor_hook", True),
+    ("verified_webhook", "verified_webhook", "floor_hook", True),
+    ("channel_routes_1", "auth_route", "floor_form", False),
+]
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- processes
+
+
+def proc_stat(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    rest = stat.rsplit(")", 1)[1].split()
+    # rest[0] is field 3 (state); ppid is field 4, utime 14, stime 15.
+    return int(rest[1]), int(rest[11]) + int(rest[12])
+
+
+def descendants(pid):
+    """pid and every process below it."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid, _ = proc_stat(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def cpu_ticks(pid, tree):
+    total = 0
+    for p in descendants(pid) if tree else [pid]:
+        try:
+            total += proc_stat(p)[1]
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def rss_kib(pid, field="VmRSS"):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+# ---------------------------------------------------------------- wrk
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def to_ms(text):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    return float(m.group(1)) * UNITS[m.group(2)] if m else float("nan")
+
+
+def parse_wrk(out):
+    r = {"requests": 0, "rps": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan"),
+         "socket_errors": 0, "non_2xx": 0}
+    m = re.search(r"(\d+) requests in", out)
+    if m:
+        r["requests"] = int(m.group(1))
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if m:
+        r["rps"] = float(m.group(1))
+    for q, key in (("50", "p50_ms"), ("99", "p99_ms")):
+        m = re.search(rf"^\s+{q}%\s+(\S+)", out, re.M)
+        if m:
+            r[key] = to_ms(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        r["socket_errors"] = sum(int(x) for x in m.groups())
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if m:
+        r["non_2xx"] = int(m.group(1))
+    return r
+
+
+def wrk(port, script, conns, seconds, pid=None, tree=False):
+    cmd = ["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--latency", "--timeout", "5s",
+           "-s", os.path.join(WRK, script + ".lua"), f"http://127.0.0.1:{port}"]
+    before = cpu_ticks(pid, tree) if pid else 0
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
+    r = parse_wrk(out)
+    if pid:
+        ticks = cpu_ticks(pid, tree) - before
+        r["cpu_us_per_req"] = ticks * 1e6 / TICK / r["requests"] if r["requests"] else float("nan")
+    return r
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def median(values):
+    values = [v for v in values if v == v]  # drop NaN
+    return statistics.median(values) if values else float("nan")
+
+
+def fmt(v, digits=0):
+    if v != v:
+        return "–"
+    return f"{v:,.{digits}f}"
+
+
+def ratio(v):
+    return "–" if v != v else f"{v:.2f}"
+
+
+def table(headers, rows):
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def server(spec):
+    port, pid = spec.split(":")
+    return int(port), int(pid)
+
+
+# ---------------------------------------------------------------- phases
+
+
+def routes_phase(a, results):
+    app_port, app_pid = server(a.app)
+    app100_port, app100_pid = server(a.app100)
+    flask = server(a.flask) if a.flask else None
+    targets = [("rust", app_port, app_pid, False)]
+    if flask:
+        targets.append(("flask", flask[0], flask[1], True))
+
+    # Every case must answer 2xx before it is measured.
+    for name, port, pid, tree in targets:
+        for case, script, _, on_flask in ROUTE_CASES:
+            if name == "flask" and not on_flask:
+                continue
+            r = wrk(port, script, 4, 1)
+            if r["non_2xx"] or r["socket_errors"] or not r["requests"]:
+                sys.exit(f"harness: {case} on {name} is broken: {r}")
+    r = wrk(app100_port, "auth_route", 4, 1)
+    if r["non_2xx"] or not r["requests"]:
+        sys.exit(f"harness: auth_route on the 100-route app is broken: {r}")
+
+    runs = results.setdefault("routes", [])
+    for conns in (32, 256):
+        for rnd in range(a.rounds):
+            log(f"routes: -c{conns} round {rnd + 1}/{a.rounds}")
+            for name, port, pid, tree in targets:
+                for case, script, _, on_flask in ROUTE_CASES:
+                    if name == "flask" and not on_flask:
+                        continue
+                    r = wrk(port, script, conns, a.duration, pid, tree)
+                    runs.append({"server": name, "case": case, "conns": conns, "round": rnd, **r})
+            r = wrk(app100_port, "auth_route", conns, a.duration, app100_pid)
+            runs.append({"server": "rust", "case": "channel_routes_100", "conns": conns,
+                         "round": rnd, **r})
+    results["rss_after_routes_kib"] = {"bench_app_hwm": rss_kib(app_pid, "VmHWM"),
+                                       "bench_app_rss": rss_kib(app_pid)}
+
+
+def routes_report(results):
+    runs = results.get("routes", [])
+    if not runs:
+        return ""
+    floors = {c: f for c, _, f, _ in ROUTE_CASES}
+    floors["channel_routes_100"] = "floor_form"
+
+    def pick(server, case, conns, rnd):
+        for r in runs:
+            if (r["server"], r["case"], r["conns"], r["round"]) == (server, case, conns, rnd):
+                return r
+        return None
+
+    out = []
+    for conns in (32, 256):
+        rows = []
+        rounds = sorted({r["round"] for r in runs if r["conns"] == conns})
+        cases = [c for c, *_ in ROUTE_CASES] + ["channel_routes_100"]
+        for case in cases:
+            mine = [pick("rust", case, conns, n) for n in rounds]
+            mine = [m for m in mine if m]
+            if not mine:
+                continue
+            floor = floors.get(case)
+            rps_ratio, p99_ratio, flask_ratio = [], [], []
+            for n in rounds:
+                m = pick("rust", case, conns, n)
+                if floor and m:
+                    f = pick("rust", floor, conns, n)
+                    if f and f["rps"]:
+                        rps_ratio.append(m["rps"] / f["rps"])
+                        p99_ratio.append(m["p99_ms"] / f["p99_ms"])
+                fl = pick("flask", case, conns, n)
+                if m and fl and fl["rps"]:
+                    flask_ratio.append(m["rps"] / fl["rps"])
+            flask_runs = [r for r in (pick("flask", case, conns, n) for n in rounds) if r]
+            rows.append([
+                case,
+                fmt(median([m["rps"] for m in mine])),
+                fmt(median([m["p50_ms"] for m in mine]), 2),
+                fmt(median([m["p99_ms"] for m in mine]), 2),
+                fmt(median([m.get("cpu_us_per_req", float("nan")) for m in mine]), 1),
+                sum(m["socket_errors"] + m["non_2xx"] for m in mine),
+                ratio(median(rps_ratio)) if floor else "floor",
+                ratio(median(p99_ratio)) if floor else "",
+                fmt(median([r["rps"] for r in flask_runs])) if flask_runs else "n/a",
+                fmt(median([r["p99_ms"] for r in flask_runs]), 1) if flask_runs else "",
+                fmt(median([r.get("cpu_us_per_req", float("nan")) for r in flask_runs]))
+                if flask_runs else "",
+                sum(r["socket_errors"] + r["non_2xx"] for r in flask_runs) if flask_runs else "",
+                ratio(median(flask_ratio)) if flask_ratio else "",
+            ])
+        out.append(f"### Routes, wrk -t2 -c{conns} ({len(rounds)} rounds, medians)\n")
+        out.append(table(["case", "req/s", "p50 ms", "p99 ms", "CPU µs/req", "errors",
+                          "req/s ÷ floor", "p99 ÷ floor", "Flask-Pusher req/s", "FP p99 ms",
+                          "FP CPU µs/req", "FP errors", "ours ÷ FP"], rows))
+        out.append("")
+    return "\n".join(out)
+
+
+def client_phase(a, results):
+    sink_port = int(a.sink)
+    runs = results.setdefault("client", [])
+    for rnd in range(a.rounds):
+        log(f"client: round {rnd + 1}/{a.rounds}")
+        for conc in (1, 64):
+            for mode in ("ours", "raw", "python"):
+                if mode == "python":
+                    if not a.python:
+                        continue
+                    cmd = [a.python, os.path.join(ROOT, "benches", "peers", "python_client.py"),
+                           "--port", str(sink_port), "--concurrency", str(conc),
+                           "--duration", str(a.client_duration)]
+                else:
+                    cmd = [a.client_bin, "run", "--port", str(sink_port), "--mode", mode,
+                           "--concurrency", str(conc), "--duration", str(a.client_duration)]
+                p = subprocess.run(cmd, capture_output=True, text=True,
+                                   timeout=a.client_duration + 60)
+                lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
+                if not lines:
+                    sys.exit(f"harness: {cmd} printed nothing: {p.stderr[-2000:]}")
+                r = json.loads(lines[-1])
+                cpu = r.pop("cpu_ticks", None)
+                cpu = cpu / TICK if cpu is not None else r.pop("cpu_secs")
+                r["cpu_us_per_op"] = cpu * 1e6 / r["ops"] if r["ops"] else float("nan")
+                runs.append({"round": rnd, **r})
+
+
+def client_report(results):
+    runs = results.get("client", [])
+    if not runs:
+        return ""
+    rows = []
+    for conc in (1, 64):
+        for mode, label in (("raw", "raw reqwest, pre-signed (floor)"),
+                            ("ours", "Pusher::trigger"), ("python", "Python pusher 3.3.4")):
+            mine = [r for r in runs if r["mode"] == mode and r["concurrency"] == conc]
+            if not mine:
+                continue
+            vs_raw, vs_py = [], []
+            for r in mine:
+                same = {x["mode"]: x for x in runs
+                        if x["round"] == r["round"] and x["concurrency"] == conc}
+                if "raw" in same:
+                    vs_raw.append(r["ops_per_s"] / same["raw"]["ops_per_s"])
+                if "python" in same and mode == "ours":
+                    vs_py.append(r["ops_per_s"] / same["python"]["ops_per_s"])
+            rows.append([conc, label, fmt(median([r["ops_per_s"] for r in mine])),
+                         fmt(median([r["p50_us"] for r in mine])),
+                         fmt(median([r["p99_us"] for r in mine])),
+                         fmt(median([r["cpu_us_per_op"] for r in mine]), 1),
+                         sum(r["errors"] for r in mine), ratio(median(vs_raw)),
+                         ratio(median(vs_py)) if vs_py else ""])
+    rounds = len({r["round"] for r in runs})
+    return (f"### Client against the local sink ({rounds} rounds, medians)\n\n"
+            + table(["in flight", "client", "triggers/s", "p50 µs", "p99 µs",
+                     "client CPU µs/trigger", "errors", "÷ raw", "÷ Python"], rows) + "\n")
+
+
+def sustained_phase(a, results):
+    port, pid = server(a.demo)
+    s = results.setdefault("sustained", {})
+    s["idle_rss_kib"] = rss_kib(pid)
+    s["minute_seconds"] = a.minute_seconds
+    samples = []
+    stop = threading.Event()
+
+    def sample():
+        t0 = time.monotonic()
+        while not stop.is_set():
+            try:
+                samples.append((time.monotonic() - t0, rss_kib(pid)))
+            except OSError:
+                return
+            stop.wait(1.0)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    minutes = []
+    t0 = time.monotonic()
+    for minute in range(a.minutes):
+        log(f"sustained: minute {minute + 1}/{a.minutes}")
+        r = wrk(port, "demo_mixed", 256, a.minute_seconds, pid)
+        r["rss_end_kib"] = rss_kib(pid)
+        r["elapsed_s"] = time.monotonic() - t0
+        minutes.append(r)
+    stop.set()
+    sampler.join()
+    s["minutes"] = minutes
+    s["rss_samples"] = samples
+    s["peak_rss_kib"] = rss_kib(pid, "VmHWM")
+    time.sleep(2)
+    s["after_rss_kib"] = rss_kib(pid)
+
+
+def sustained_report(results):
+    s = results.get("sustained")
+    if not s or not s.get("minutes"):
+        return ""
+    rows = []
+    for i, m in enumerate(s["minutes"]):
+        rows.append([i + 1, fmt(m["rps"]), fmt(m["p50_ms"], 2), fmt(m["p99_ms"], 2),
+                     m["socket_errors"], m["non_2xx"], fmt(m["rss_end_kib"] / 1024, 1),
+                     fmt(m.get("cpu_us_per_req", float("nan")), 1)])
+    first, last = s["minutes"][0], s["minutes"][-1]
+    # RSS growth: the first minute's end to the last minute's end.
+    growth = (last["rss_end_kib"] - first["rss_end_kib"]) / 1024
+    idle = s.get("idle_rss_kib_at_start", s["idle_rss_kib"])
+    out = [f"### Sustained: chat demo (release), wrk -t2 -c256, {len(rows)} runs of "
+           f"{s.get('minute_seconds', 60)} s back to back, auth + webhooks mixed\n",
+           table(["minute", "req/s", "p50 ms", "p99 ms", "socket errors", "non-2xx",
+                  "RSS MiB (end)", "CPU µs/req"], rows), "",
+           f"- idle RSS: {idle / 1024:.1f} MiB; peak RSS (VmHWM) under load: "
+           f"{s['peak_rss_kib'] / 1024:.1f} MiB; RSS 2 s after the load: "
+           f"{s['after_rss_kib'] / 1024:.1f} MiB",
+           f"- RSS growth from the end of minute 1 to the end of minute {len(rows)}: "
+           f"{growth:+.2f} MiB",
+           f"- p99 last ÷ first minute: {ratio(last['p99_ms'] / first['p99_ms'])}; errors "
+           f"in total: {sum(m['socket_errors'] + m['non_2xx'] for m in s['minutes'])}",
+           ""]
+    return "\n".join(out)
+
+
+def criterion_report():
+    base = os.path.join(ROOT, "target", "criterion")
+    if not os.path.isdir(base):
+        return ""
+
+    def est(group, fn):
+        path = os.path.join(base, group, fn, "new", "estimates.json")
+        try:
+            with open(path) as f:
+                return json.load(f)["median"]["point_estimate"]
+        except (OSError, KeyError, ValueError):
+            return None
+
+    def t(ns):
+        return f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
+
+    rows = []
+    groups = sorted(g for g in os.listdir(base) if os.path.isdir(os.path.join(base, g)))
+    for g in groups:
+        if g in ("route", "channel_routes", "report"):
+            continue
+        ours, bare = est(g, "ours"), est(g, "bare")
+        if ours is None or bare is None:
+            continue
+        extra = []
+        for alt in ("bare_serialize", "bare_parse", "bare_derive", "bare_hmac"):
+            v = est(g, alt)
+            if v is not None:
+                extra.append(f"{alt} {t(v)}: ours ÷ {alt} = {ours / v:.2f}")
+        rows.append([g, t(ours), t(bare), f"{ours / bare:.2f}", "; ".join(extra)])
+    out = []
+    if rows:
+        out += ["### Protocol (criterion medians)\n",
+                table(["group", "ours", "bare primitive", "ours ÷ bare", "other floor"], rows),
+                ""]
+    cr = [[fn, t(v)] for fn in ("1", "100_same_prefix", "100_own_prefix")
+          if (v := est("channel_routes", fn)) is not None]
+    if cr:
+        out += ["### Channel-route matching alone (criterion medians)\n",
+                table(["routes", "find"], cr), ""]
+    route = {}
+    rdir = os.path.join(base, "route")
+    if os.path.isdir(rdir):
+        for fn in os.listdir(rdir):
+            v = est("route", fn)
+            if v is not None:
+                route[fn] = v
+    if route:
+        floors = {"auth": "floor_form", "presence_auth": "floor_form", "user_auth": "floor_form",
+                  "hook_presence": "floor_hook", "verified_webhook": "floor_hook",
+                  "channel_routes_1": "floor_form", "channel_routes_100": "floor_form"}
+        rr = []
+        for fn in ("floor_form", "floor_hook", "auth", "presence_auth", "user_auth",
+                   "hook_presence", "verified_webhook", "channel_routes_1", "channel_routes_100"):
+            if fn in route:
+                f = floors.get(fn)
+                rr.append([fn, t(route[fn]),
+                           f"{route[f] / route[fn]:.2f}" if f in route else "floor"])
+        out += ["### Routes in process, Rocket local client (criterion medians)\n",
+                table(["route", "time per request", "floor time ÷ route time"], rr), ""]
+    return "\n".join(out)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--app")
+    p.add_argument("--app100")
+    p.add_argument("--flask")
+    p.add_argument("--sink")
+    p.add_argument("--demo")
+    p.add_argument("--client-bin")
+    p.add_argument("--python")
+    p.add_argument("--duration", type=int, default=10)
+    p.add_argument("--client-duration", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--minutes", type=int, default=5)
+    p.add_argument("--minute-seconds", type=int, default=60)
+    p.add_argument("--phases", default="routes,client,sustained,criterion")
+    p.add_argument("--out", default=os.path.join(ROOT, "target", "bench"))
+    p.add_argument("--report-only", action="store_true",
+                   help="print the report of OUT/results.json again")
+    a = p.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    path = os.path.join(a.out, "results.json")
+    phases = a.phases.split(",")
+
+    if a.report_only:
+        with open(path) as f:
+            results = json.load(f)
+    else:
+        results = {"started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                   "loadavg_before": open("/proc/loadavg").read().split()[:3],
+                   "args": vars(a)}
+        if "sustained" in phases and a.demo:
+            # Idle RSS before any other load runs on the machine.
+            results.setdefault("sustained", {})["idle_rss_kib_at_start"] = rss_kib(server(a.demo)[1])
+        def save():
+            results["loadavg_after"] = open("/proc/loadavg").read().split()[:3]
+            with open(path, "w") as f:
+                json.dump(results, f, indent=1)
+
+        # Each phase's results are saved as soon as it ends.
+        for name, run, needs in (("routes", routes_phase, a.app), ("client", client_phase, a.sink),
+                                 ("sustained", sustained_phase, a.demo)):
+            if name in phases and needs:
+                run(a, results)
+                save()
+        save()
+
+    parts = [f"Run started {results.get('started')}, load average before "
+             f"{' '.join(results.get('loadavg_before', []))}, after "
+             f"{' '.join(results.get('loadavg_after', []))}.\n"]
+    parts.append(routes_report(results))
+    if "rss_after_routes_kib" in results:
+        m = results["rss_after_routes_kib"]
+        parts.append(f"- bench app peak RSS (VmHWM) after the route runs: "
+                     f"{m['bench_app_hwm'] / 1024:.1f} MiB\n")
+    parts.append(client_report(results))
+    parts.append(sustained_report(results))
+    if "criterion" in phases:
+        parts.append(criterion_report())
+    report = "\n".join(x for x in parts if x)
+    with open(os.path.join(a.out, "report.md"), "w") as f:
+        f.write(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

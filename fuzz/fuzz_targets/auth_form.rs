@@ -1,0 +1,8 @@
+//! The `auth_form` fuzz target: see `harness.rs`.
+
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::auth_form::run(data));

@@ -1,0 +1,8 @@
+//! The `config_toml` fuzz target: see `harness.rs`.
+
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::config_toml::run(data));
