@@ -288,6 +288,14 @@ impl Pattern {
         Ok(Self { segments, names })
     }
 
+    /// The index key: the literal first two segments, or the first alone.
+    fn key(&self) -> String {
+        match (self.segments.first(), self.segments.get(1)) {
+            (Some(Segment::Static(a)), Some(Segment::Static(b))) => format!("{a}.{b}"),
+            _ => self.first().to_owned(),
+        }
+    }
+
     fn first(&self) -> &str {
         match self.segments.first() {
             Some(Segment::Static(s)) => s,
@@ -355,11 +363,13 @@ impl Pattern {
     }
 }
 
-/// The checked routes, indexed by their literal first segment.
+/// The checked routes, indexed by their literal first two segments (`private-orders.items`)
+/// when the second is literal, else by the first alone: routes sharing a prefix such as
+/// `private-app.<x>` variants stay one or two hash lookups away.
 #[derive(Default)]
 pub(crate) struct ChannelRouter {
     routes: Vec<(Pattern, ChannelRoute)>,
-    by_first: HashMap<String, Vec<usize>>,
+    by_key: HashMap<String, Vec<usize>>,
 }
 
 impl ChannelRouter {
@@ -378,11 +388,7 @@ impl ChannelRouter {
                         continue;
                     }
                     let index = router.routes.len();
-                    router
-                        .by_first
-                        .entry(p.first().to_owned())
-                        .or_default()
-                        .push(index);
+                    router.by_key.entry(p.key()).or_default().push(index);
                     router.routes.push((p, route.clone()));
                 }
                 Err(e) => errors.push(format!(
@@ -407,8 +413,16 @@ impl ChannelRouter {
         /// Channels with more segments than this (rare: a name is at most 164
         /// characters) are split per pattern instead.
         const SPLIT: usize = 16;
-        let first = channel.split('.').next().unwrap_or(channel);
-        let candidates = self.by_first.get(first)?;
+        let mut dots = channel.match_indices('.').map(|(i, _)| i);
+        let first_end = dots.next();
+        let first = &channel[..first_end.unwrap_or(channel.len())];
+        let first_two = first_end.map(|_| &channel[..dots.next().unwrap_or(channel.len())]);
+        let by_two = first_two.and_then(|k| self.by_key.get(k));
+        let by_first = self.by_key.get(first);
+        if by_two.is_none() && by_first.is_none() {
+            return None;
+        }
+        let candidates = || by_two.into_iter().chain(by_first).flatten();
         // Split the channel once, on the stack; each candidate then compares segments.
         let mut parts = [(0, 0); SPLIT];
         let mut len = 0;
@@ -416,7 +430,7 @@ impl ChannelRouter {
         for (i, b) in channel.bytes().enumerate().chain([(channel.len(), b'.')]) {
             if b == b'.' {
                 if len == SPLIT {
-                    return candidates.iter().find_map(|&i| {
+                    return candidates().find_map(|&i| {
                         let (pattern, route) = &self.routes[i];
                         pattern.captures(channel).map(|c| (route, c))
                     });
@@ -426,7 +440,7 @@ impl ChannelRouter {
                 start = i + 1;
             }
         }
-        candidates.iter().find_map(|&i| {
+        candidates().find_map(|&i| {
             let (pattern, route) = &self.routes[i];
             pattern
                 .captures_in(channel, &parts[..len])
@@ -559,6 +573,25 @@ mod tests {
             "{e:?}"
         );
         assert!(ChannelRouter::new(&[route("private-a.b"), route("private-a.b")]).is_err());
+    }
+
+    #[test]
+    fn finds_by_literal_and_dynamic_second_segment() {
+        let routes = [
+            route("private-a.x.<id>").named("lit"),
+            route("private-a.<y>.z.<k>").named("dyn"),
+            route("private-a").named("one"),
+            route("private-a.w").named("two"),
+        ];
+        let router = ChannelRouter::new(&routes).unwrap();
+        let name = |c: &str| router.find(c).map(|(r, _)| r.name().to_owned());
+        assert_eq!(name("private-a.x.1").as_deref(), Some("lit"));
+        assert_eq!(name("private-a.q.z.1").as_deref(), Some("dyn"));
+        assert_eq!(name("private-a.x.z.1").as_deref(), Some("dyn"));
+        assert_eq!(name("private-a").as_deref(), Some("one"));
+        assert_eq!(name("private-a.w").as_deref(), Some("two"));
+        assert_eq!(name("private-a.q.q"), None);
+        assert_eq!(name("private-b.x.1"), None);
     }
 
     #[test]
