@@ -63,17 +63,23 @@ impl PresenceMember {
 
     /// The `channel_data` string: compact JSON, `user_id` first.
     pub fn to_channel_data(&self) -> Result<String, ValidationError> {
-        if self.user_id.is_empty() {
-            return Err(ValidationError::EmptyUserId);
-        }
-        if self.user_id.len() > MAX_PRESENCE_USER_ID_LEN {
-            return Err(ValidationError::UserIdTooLong {
-                len: self.user_id.len(),
-                max: MAX_PRESENCE_USER_ID_LEN,
-            });
-        }
+        check_presence_user_id(&self.user_id)?;
         serde_json::to_string(self).map_err(|_| ValidationError::UserData("not serializable"))
     }
+}
+
+/// A presence `user_id` string: non-empty, at most 128 bytes.
+fn check_presence_user_id(id: &str) -> Result<(), ValidationError> {
+    if id.is_empty() {
+        return Err(ValidationError::EmptyUserId);
+    }
+    if id.len() > MAX_PRESENCE_USER_ID_LEN {
+        return Err(ValidationError::UserIdTooLong {
+            len: id.len(),
+            max: MAX_PRESENCE_USER_ID_LEN,
+        });
+    }
+    Ok(())
 }
 
 /// Authorize `socket_id` on a `private-` channel. `channel` must be one.
@@ -123,9 +129,7 @@ pub fn authorize_presence_raw(
     let parsed: RawMember = serde_json::from_str(&channel_data)
         .map_err(|_| ValidationError::UserData("channel_data must be an object with user_id"))?;
     match parsed.user_id {
-        Value::String(id) => {
-            PresenceMember::new(id).to_channel_data()?;
-        }
+        Value::String(id) => check_presence_user_id(&id)?,
         // The docs' own example and the official libraries accept a numeric id; pusher-js
         // reads it as a JS number, so it must be an integer JS represents exactly.
         Value::Number(n)
