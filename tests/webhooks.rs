@@ -262,6 +262,24 @@ async fn a_missing_or_wrong_key_or_signature_gets_403() {
         .await;
     assert_ok_empty(&read(resp).await);
     assert_eq!(received.total(), 1);
+
+    // A repeated header: the first value counts, as with a keyed lookup.
+    let resp = client
+        .post(EXISTENCE)
+        .header(ContentType::JSON)
+        .header(Header::new("X-Pusher-Key", KEY))
+        .header(Header::new("X-Pusher-Key", "other-key"))
+        .header(Header::new("X-Pusher-Signature", "00"))
+        .header(Header::new("X-Pusher-Signature", good.clone()))
+        .body(body)
+        .dispatch()
+        .await;
+    assert_json_error(
+        &read(resp).await,
+        Status::Forbidden,
+        "invalid X-Pusher-Signature",
+    );
+    assert_eq!(received.total(), 1);
 }
 
 #[rocket::async_test]
@@ -303,6 +321,14 @@ async fn a_signed_body_that_is_not_a_webhook_gets_400() {
     ] {
         let got = post_signed(&client, PRESENCE, body.as_bytes()).await;
         assert_json_error(&got, Status::BadRequest, reason);
+    }
+    // Bytes that are not UTF-8, inside a string and outside one.
+    for body in [
+        &b"{\"time_ms\":1,\"events\":[{\"name\":\"\xff\",\"channel\":\"a\"}]}"[..],
+        &b"{\"time_ms\":1,\"events\":[]}\xc3"[..],
+    ] {
+        let got = post_signed(&client, PRESENCE, body).await;
+        assert_json_error(&got, Status::BadRequest, "not JSON");
     }
     assert_eq!(received.total(), 0);
 }
