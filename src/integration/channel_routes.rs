@@ -48,6 +48,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use rocket::Request;
@@ -369,7 +370,31 @@ impl Pattern {
 #[derive(Default)]
 pub(crate) struct ChannelRouter {
     routes: Vec<(Pattern, ChannelRoute)>,
-    by_key: HashMap<String, Vec<usize>>,
+    by_key: HashMap<String, Vec<usize>, BuildHasherDefault<KeyHasher>>,
+}
+
+/// FNV-1a over the key's bytes. The table is filled once at ignite from the app's own
+/// patterns and only read after, so a client's channel name cannot grow a probe
+/// sequence beyond the table; SipHash's flood resistance would buy nothing here and
+/// costs several times more on these short keys.
+struct KeyHasher(u64);
+
+impl Default for KeyHasher {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
 impl ChannelRouter {
@@ -413,7 +438,10 @@ impl ChannelRouter {
         /// Channels with more segments than this (rare: a name is at most 164
         /// characters) are split per pattern instead.
         const SPLIT: usize = 16;
-        let mut dots = channel.match_indices('.').map(|(i, _)| i);
+        let mut dots = channel
+            .bytes()
+            .enumerate()
+            .filter_map(|(i, b)| (b == b'.').then_some(i));
         let first_end = dots.next();
         let first = &channel[..first_end.unwrap_or(channel.len())];
         let first_two = first_end.map(|_| &channel[..dots.next().unwrap_or(channel.len())]);
