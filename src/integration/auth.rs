@@ -2,17 +2,14 @@
 //! [`ChannelAuthRequest`] guard with its [`ChannelAuthResponse`] for apps that write their
 //! own auth route.
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rocket::data::{self, Data, FromData, ToByteUnit};
+use rocket::data::{self, ByteUnit, Data, FromData, Limits, ToByteUnit};
 use rocket::http::{ContentType, Status};
 use rocket::outcome::Outcome;
 use rocket::response::{self, Responder};
 use rocket::route::{self, Handler};
 use rocket::{Ignite, Request, Rocket, Sentinel};
-use serde::Serialize;
 
 use super::channel_routes::ChannelRouter;
 use super::handlers::{ChannelRequest, Handlers};
@@ -21,7 +18,7 @@ use crate::Pusher;
 use crate::protocol::{
     AuthForm, AuthFormError, ChannelAuth, ChannelKind, ChannelName, FormChannels, PresenceMember,
     SocketId, authenticate_user, authorize_encrypted, authorize_presence, authorize_private,
-    parse_auth_form,
+    parse_auth_form, push_str_literal,
 };
 
 /// The decision for one channel in an app's own auth route.
@@ -137,7 +134,7 @@ impl ChannelAuthResponse {
         match result {
             Ok(auth) => Self {
                 status: Status::Ok,
-                body: serde_json::to_string(&auth).unwrap_or_default(),
+                body: auth.to_json(),
             },
             Err(e) => Self::error(e),
         }
@@ -146,40 +143,46 @@ impl ChannelAuthResponse {
     fn error(e: ApiError) -> Self {
         Self {
             status: e.status,
-            body: serde_json::json!({ "error": e.reason }).to_string(),
+            body: e.to_json(),
         }
     }
 
     fn batch<'a>(results: impl Iterator<Item = (&'a str, Result<ChannelAuth, ApiError>)>) -> Self {
-        /// One channel's entry, serialized as it is (keys in sorted order, as before).
-        #[derive(Serialize)]
-        #[serde(untagged)]
-        enum Entry {
-            Granted {
-                data: ChannelAuth,
-                status: u16,
-            },
-            Refused {
-                error: Cow<'static, str>,
-                status: u16,
-            },
+        // Sorted by channel name, each channel once (the last answer for a repeated name),
+        // entries as `{"data": {..}, "status": 200}` or `{"error": "..", "status": 403}`.
+        let mut results: Vec<_> = results.collect();
+        results.sort_by(|a, b| a.0.cmp(b.0));
+        let mut body = String::with_capacity(2 + results.len() * 128);
+        body.push('{');
+        let mut first = true;
+        for (i, (name, result)) in results.iter().enumerate() {
+            if results.get(i + 1).is_some_and(|next| next.0 == *name) {
+                continue;
+            }
+            if !first {
+                body.push(',');
+            }
+            first = false;
+            push_str_literal(&mut body, name);
+            match result {
+                Ok(auth) => {
+                    body.push_str(r#":{"data":"#);
+                    auth.write_json(&mut body);
+                    body.push_str(r#","status":200}"#);
+                }
+                Err(e) => {
+                    body.push_str(r#":{"error":"#);
+                    push_str_literal(&mut body, &e.reason);
+                    body.push_str(r#","status":"#);
+                    body.push_str(e.status.code.to_string().as_str());
+                    body.push('}');
+                }
+            }
         }
-        // Sorted by channel name, each channel once.
-        let map: BTreeMap<&str, Entry> = results
-            .map(|(name, result)| {
-                let entry = match result {
-                    Ok(data) => Entry::Granted { data, status: 200 },
-                    Err(e) => Entry::Refused {
-                        error: e.reason,
-                        status: e.status.code,
-                    },
-                };
-                (name, entry)
-            })
-            .collect();
+        body.push('}');
         Self {
             status: Status::Ok,
-            body: serde_json::to_string(&map).unwrap_or_default(),
+            body,
         }
     }
 
@@ -216,11 +219,11 @@ impl<'r> FromData<'r> for ChannelAuthRequest {
     type Error = ApiError;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        let max = req
-            .rocket()
-            .state::<AuthSettings>()
-            .map_or(AuthSettings::DEFAULT_MAX_CHANNELS, |s| s.max_batch_channels);
-        match read_form(req, data, max).await {
+        let settings = match req.rocket().state::<AuthSettings>() {
+            Some(s) => *s,
+            None => AuthSettings::from_limits(req.limits(), AuthSettings::DEFAULT_MAX_CHANNELS),
+        };
+        match read_form(req, data, settings).await {
             Ok(form) if matches!(form.channels, FormChannels::None) => {
                 let e = ApiError::from(AuthFormError::MissingChannel);
                 Outcome::Error((e.status, e))
@@ -244,21 +247,33 @@ impl Sentinel for ChannelAuthRequest {
     }
 }
 
-/// Auth settings the fairing manages.
+/// Auth settings the fairing manages, resolved once at ignite.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct AuthSettings {
     pub(crate) max_batch_channels: usize,
+    /// The `form/pusher` limit, else `form`: looked up once, not per request (the lookup
+    /// compares limit names and cost more than parsing a single-channel form).
+    pub(crate) form_limit: ByteUnit,
 }
 
 impl AuthSettings {
     pub(crate) const DEFAULT_MAX_CHANNELS: usize = 100;
+
+    pub(crate) fn from_limits(limits: &Limits, max_batch_channels: usize) -> Self {
+        Self {
+            max_batch_channels,
+            form_limit: limits
+                .find(["form", "pusher"])
+                .unwrap_or_else(|| 32.kibibytes()),
+        }
+    }
 }
 
 /// Read and parse a form body under the `form` limit (`form/pusher` if set).
 async fn read_form(
     req: &Request<'_>,
     data: Data<'_>,
-    max_channels: usize,
+    settings: AuthSettings,
 ) -> Result<AuthForm, ApiError> {
     if req.content_type().is_some_and(|ct| !ct.is_form()) {
         return Err(ApiError::new(
@@ -266,10 +281,7 @@ async fn read_form(
             "expected application/x-www-form-urlencoded",
         ));
     }
-    let limit = req
-        .limits()
-        .find(["form", "pusher"])
-        .unwrap_or_else(|| 32.kibibytes());
+    let limit = settings.form_limit;
     let body = data
         .open(limit)
         .into_bytes()
@@ -281,7 +293,7 @@ async fn read_form(
             format!("form body exceeds the limit of {limit}"),
         ));
     }
-    Ok(parse_auth_form(&body, max_channels)?)
+    Ok(parse_auth_form(&body, settings.max_batch_channels)?)
 }
 
 /// A channel name from the form, validated; public channels are refused with 404.
@@ -345,7 +357,7 @@ fn grant(
 pub(crate) struct AuthRoute {
     pub(crate) handlers: Arc<Handlers>,
     pub(crate) router: Arc<ChannelRouter>,
-    pub(crate) max_batch_channels: usize,
+    pub(crate) settings: AuthSettings,
     pub(crate) jsonp: bool,
 }
 
@@ -428,7 +440,7 @@ impl Handler for AuthRoute {
         if req.method() == rocket::http::Method::Get {
             return self.handle_jsonp(req).await;
         }
-        match read_form(req, data, self.max_batch_channels).await {
+        match read_form(req, data, self.settings).await {
             Ok(form) => {
                 let response = self.answer(req, &form).await;
                 route::Outcome::from(req, response)
@@ -444,7 +456,7 @@ impl AuthRoute {
             return route::Outcome::from(req, ApiError::new(Status::NotFound, "JSONP is disabled"));
         }
         let query = req.uri().query().map_or("", |q| q.as_str());
-        let form = match parse_auth_form(query.as_bytes(), self.max_batch_channels) {
+        let form = match parse_auth_form(query.as_bytes(), self.settings.max_batch_channels) {
             Ok(f) => f,
             Err(e) => return route::Outcome::from(req, ApiError::from(e)),
         };
@@ -478,6 +490,7 @@ pub(crate) fn valid_callback(cb: &str) -> bool {
 #[derive(Clone)]
 pub(crate) struct UserAuthRoute {
     pub(crate) handlers: Arc<Handlers>,
+    pub(crate) settings: AuthSettings,
 }
 
 #[rocket::async_trait]
@@ -493,7 +506,11 @@ impl Handler for UserAuthRoute {
 
 impl UserAuthRoute {
     async fn answer(&self, req: &Request<'_>, data: Data<'_>) -> Result<String, ApiError> {
-        let form = read_form(req, data, 0).await?;
+        let settings = AuthSettings {
+            max_batch_channels: 0,
+            ..self.settings
+        };
+        let form = read_form(req, data, settings).await?;
         let pusher = req.rocket().state::<Pusher>().ok_or_else(not_configured)?;
         let Some(handler) = &self.handlers.user else {
             return Err(ApiError::new(
@@ -512,7 +529,7 @@ impl UserAuthRoute {
                     format!("user data is invalid: {e}"),
                 )
             })?;
-        Ok(serde_json::to_string(&auth).unwrap_or_default())
+        Ok(auth.to_json())
     }
 }
 
@@ -521,5 +538,58 @@ struct UserAuthBody(String);
 impl<'r> Responder<'r, 'static> for UserAuthBody {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         json_response(Status::Ok, self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn batch_answer_is_sorted_unique_and_what_serde_would_write() {
+        let granted = |auth: &str| ChannelAuth {
+            auth: auth.into(),
+            channel_data: Some(r#"{"user_id":"a\"b"}"#.into()),
+            shared_secret: None,
+        };
+        let answer = ChannelAuthResponse::batch(
+            [
+                ("private-b", Ok(granted("k:2"))),
+                (
+                    "private-\"q\"",
+                    Err(ApiError::new(Status::Forbidden, "channel \"refused\"")),
+                ),
+                ("private-a", Ok(granted("k:1"))),
+                ("private-b", Ok(granted("k:3"))),
+            ]
+            .into_iter(),
+        );
+        let mut expected = serde_json::Map::new();
+        expected.insert(
+            "private-\"q\"".into(),
+            json!({"error": "channel \"refused\"", "status": 403}),
+        );
+        expected.insert(
+            "private-a".into(),
+            json!({"data": granted("k:1"), "status": 200}),
+        );
+        expected.insert(
+            "private-b".into(),
+            json!({"data": granted("k:3"), "status": 200}),
+        );
+        // The same bytes as serde's compact output of the sorted map.
+        assert_eq!(answer.body(), Value::Object(expected).to_string());
+        assert_eq!(answer.status(), Status::Ok);
+    }
+
+    #[test]
+    fn error_answer_escapes_the_reason() {
+        let e = ChannelAuthResponse::error(ApiError::new(Status::BadRequest, "bad \\ \"x\"\n"));
+        assert_eq!(
+            serde_json::from_str::<Value>(e.body()).unwrap(),
+            json!({"error": "bad \\ \"x\"\n"})
+        );
+        assert_eq!(e.status(), Status::BadRequest);
     }
 }

@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use rocket::data::Limits;
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::figment::providers::Serialized;
 use rocket::figment::value::{Dict, Value};
@@ -266,6 +267,7 @@ fn check_path(key: &'static str, path: &str) -> Result<(), String> {
 
 fn routes(
     config: &PusherConfig,
+    settings: AuthSettings,
     handlers: &Arc<Handlers>,
     router: &Arc<ChannelRouter>,
 ) -> Result<Vec<Route>, String> {
@@ -276,7 +278,7 @@ fn routes(
     let auth = AuthRoute {
         handlers: handlers.clone(),
         router: router.clone(),
-        max_batch_channels: config.max_batch_channels,
+        settings,
         jsonp: config.jsonp,
     };
     let mut routes = vec![named(
@@ -296,6 +298,7 @@ fn routes(
             &config.user_auth_path,
             UserAuthRoute {
                 handlers: handlers.clone(),
+                settings,
             },
         ),
         "pusher: user sign-in",
@@ -359,8 +362,12 @@ impl PusherFairing {
         }
         let router = Arc::new(ChannelRouter::new(&self.handlers.channel_routes)?);
         let handlers = Arc::new(self.handlers.clone());
+        // Rocket extracts its own config after the ignite fairings; a malformed `limits`
+        // fails ignite there, so its defaults are a safe stand-in here.
+        let limits: Limits = rocket.figment().extract_inner("limits").unwrap_or_default();
+        let auth = AuthSettings::from_limits(&limits, config.max_batch_channels);
         let routes = if config.mount_routes {
-            routes(&config, &handlers, &router).map_err(|m| vec![m])?
+            routes(&config, auth, &handlers, &router).map_err(|m| vec![m])?
         } else {
             Vec::new()
         };
@@ -392,9 +399,7 @@ impl PusherFairing {
                 body_limit: config.webhook_body_limit,
                 max_age_ms: config.webhook_max_age.map(|s| (s * 1000.0) as u64),
             },
-            auth: AuthSettings {
-                max_batch_channels: config.max_batch_channels,
-            },
+            auth,
             pusher,
             mount: config.mount,
             routes,

@@ -7,7 +7,7 @@ use rocket::Request;
 use rocket::http::{ContentType, Status};
 use rocket::response::{self, Responder, Response};
 
-use crate::protocol::{AuthFormError, WebhookError};
+use crate::protocol::{AuthFormError, WebhookError, push_str_literal};
 
 /// A refusal from one of the crate's routes or guards: a 4xx (or 5xx for a server-side
 /// mistake) with a short JSON reason, `{"error": "…"}`.
@@ -29,19 +29,33 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// `{"error": "<reason>"}`.
+    pub(crate) fn to_json(&self) -> String {
+        let mut body = String::with_capacity(14 + self.reason.len());
+        body.push_str(r#"{"error":"#);
+        push_str_literal(&mut body, &self.reason);
+        body.push('}');
+        body
+    }
+}
+
 impl<'r> Responder<'r, 'static> for ApiError {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        let body = serde_json::json!({ "error": self.reason }).to_string();
-        json_response(self.status, body)
+        json_response(self.status, self.to_json())
     }
 }
 
 /// A response with a JSON body.
-pub(crate) fn json_response(status: Status, body: String) -> response::Result<'static> {
+pub(crate) fn json_response<B>(status: Status, body: B) -> response::Result<'static>
+where
+    B: AsRef<[u8]> + Send + Unpin + 'static,
+{
+    let len = body.as_ref().len();
     Response::build()
         .status(status)
         .header(ContentType::JSON)
-        .sized_body(body.len(), Cursor::new(body))
+        .sized_body(len, Cursor::new(body))
         .ok()
 }
 
@@ -88,7 +102,7 @@ pub(crate) struct Ok200;
 
 impl<'r> Responder<'r, 'static> for Ok200 {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        json_response(Status::Ok, "{}".to_owned())
+        json_response(Status::Ok, "{}")
     }
 }
 

@@ -30,10 +30,28 @@ const fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'=' | b'@' | b',' | b'.' | b';')
 }
 
+/// [`is_name_byte`] for every byte value: one load per byte on the hot path.
+const NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = is_name_byte(i as u8);
+        i += 1;
+    }
+    table
+};
+
 /// The first character of `s` outside the channel-name alphabet, if any.
 fn first_illegal_char(s: &str) -> Option<char> {
+    // Valid names are the rule: check every byte without branching, then look for the
+    // culprit only when there is one.
+    if s.bytes()
+        .fold(true, |ok, b| ok & NAME_BYTES[usize::from(b)])
+    {
+        return None;
+    }
     // Every byte before the first illegal one is ASCII, so it starts a character.
-    let i = s.bytes().position(|b| !is_name_byte(b))?;
+    let i = s.bytes().position(|b| !NAME_BYTES[usize::from(b)])?;
     s.get(i..).and_then(|rest| rest.chars().next())
 }
 
@@ -261,13 +279,14 @@ name_type_common!(SocketId);
 
 /// Check `id` against the socket-id rule (`^[0-9]+\.[0-9]+$`) without allocating.
 pub fn validate_socket_id(id: &str) -> Result<(), ValidationError> {
+    // One pass over the bytes: digits and exactly one dot, neither first nor last.
+    let bytes = id.as_bytes();
+    let dots = bytes.iter().filter(|&&c| c == b'.').count();
     let ok = id.len() <= MAX_SOCKET_ID_LEN
-        && id.split_once('.').is_some_and(|(a, b)| {
-            !a.is_empty()
-                && !b.is_empty()
-                && a.bytes().all(|c| c.is_ascii_digit())
-                && b.bytes().all(|c| c.is_ascii_digit())
-        });
+        && dots == 1
+        && bytes.first().is_some_and(u8::is_ascii_digit)
+        && bytes.last().is_some_and(u8::is_ascii_digit)
+        && bytes.iter().all(|&c| c.is_ascii_digit() || c == b'.');
     if ok {
         Ok(())
     } else {
