@@ -75,14 +75,50 @@ pub(crate) fn auth_value(key: &str, secret: &Secret, parts: &[&[u8]]) -> String 
     out
 }
 
+/// The value of each hex digit (either case), 0xff for any other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Decode exactly 64 hex digits. The signature is public (it came with the request),
+/// so this may stop at the first bad digit; the MAC itself is compared in constant time.
+fn decode_hex32(hex: &[u8]) -> Option<[u8; 32]> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let mut bad = 0u8;
+    for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        let (hi, lo) = (
+            HEX_VALUES[usize::from(pair[0])],
+            HEX_VALUES[usize::from(pair[1])],
+        );
+        // Both are 0xff for a bad digit, so one OR of all of them tells.
+        bad |= hi | lo;
+        *byte = (hi << 4) | (lo & 0xf);
+    }
+    (bad & 0xf0 == 0).then_some(out)
+}
+
 /// Constant-time check of a hex signature over the concatenated `parts`.
 ///
 /// Upper- or lowercase hex is accepted; anything that is not 64 hex digits fails.
 pub(crate) fn verify_hex(secret: &Secret, parts: &[&[u8]], signature_hex: &str) -> bool {
-    let mut expected = [0u8; 32];
-    if hex::decode_to_slice(signature_hex, &mut expected).is_err() {
+    let Some(expected) = decode_hex32(signature_hex.as_bytes()) else {
         return false;
-    }
+    };
     let mut m = secret.mac();
     for part in parts {
         m.update(part);
@@ -93,6 +129,29 @@ pub(crate) fn verify_hex(secret: &Secret, parts: &[&[u8]], signature_hex: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex32_decodes_like_the_hex_crate() {
+        let lower = "00ff7f80a5c30123456789abcdefABCDEF0123456789abcdef0123456789abcd";
+        let mut want = [0u8; 32];
+        hex::decode_to_slice(lower, &mut want).unwrap();
+        assert_eq!(decode_hex32(lower.as_bytes()), Some(want));
+        assert_eq!(
+            decode_hex32(lower.to_uppercase().as_bytes()),
+            Some(want),
+            "either case"
+        );
+        for bad in [
+            &lower[..63],
+            "",
+            &format!("{lower}0"),
+            &format!("g{}", &lower[1..]),
+            &format!("{} ", &lower[..63]),
+            &format!("{}é", &lower[..62]),
+        ] {
+            assert_eq!(decode_hex32(bad.as_bytes()), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn keyed_state_matches_a_fresh_mac() {
