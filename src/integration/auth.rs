@@ -17,8 +17,7 @@ use super::response::{ApiError, json_response};
 use crate::Pusher;
 use crate::protocol::{
     AuthForm, AuthFormError, ChannelAuth, ChannelKind, ChannelName, FormChannels, PresenceMember,
-    SocketId, authenticate_user, authorize_encrypted, authorize_presence, authorize_private,
-    parse_auth_form, push_str_literal,
+    SocketId, authenticate_user, authorize_checked, parse_auth_form, push_str_literal,
 };
 
 /// The decision for one channel in an app's own auth route.
@@ -325,7 +324,7 @@ fn grant(
     match channel.kind() {
         ChannelKind::Presence => {
             let member = member.unwrap_or_else(|| PresenceMember::new(socket_id.as_str()));
-            authorize_presence(token, socket_id.as_str(), channel.as_str(), &member).map_err(|e| {
+            authorize_checked(token, None, socket_id, channel, Some(&member)).map_err(|e| {
                 log::error!("pusher: the presence member for {channel} is invalid: {e}");
                 ApiError::new(
                     Status::InternalServerError,
@@ -333,21 +332,17 @@ fn grant(
                 )
             })
         }
-        ChannelKind::PrivateEncrypted => {
-            let Some(master) = pusher.master_key() else {
-                log::warn!(
-                    "pusher: refused {channel}: encrypted channels need \
-                     encryption_master_key_base64 in the pusher config"
-                );
-                return Err(ApiError::new(
-                    Status::Forbidden,
-                    "encrypted channels are not enabled on this server",
-                ));
-            };
-            authorize_encrypted(token, master, socket_id.as_str(), channel.as_str())
-                .map_err(|e| ApiError::new(Status::BadRequest, e.to_string()))
+        ChannelKind::PrivateEncrypted if pusher.master_key().is_none() => {
+            log::warn!(
+                "pusher: refused {channel}: encrypted channels need \
+                 encryption_master_key_base64 in the pusher config"
+            );
+            Err(ApiError::new(
+                Status::Forbidden,
+                "encrypted channels are not enabled on this server",
+            ))
         }
-        _ => authorize_private(token, socket_id.as_str(), channel.as_str())
+        _ => authorize_checked(token, pusher.master_key(), socket_id, channel, None)
             .map_err(|e| ApiError::new(Status::BadRequest, e.to_string())),
     }
 }

@@ -13,8 +13,8 @@ use super::credentials::Token;
 use super::encryption::MasterKey;
 use super::hmac::{auth_value, verify_hex};
 use super::names::{
-    ChannelKind, MAX_PRESENCE_USER_ID_LEN, validate_channel_name, validate_socket_id,
-    validate_user_id,
+    ChannelKind, ChannelName, MAX_PRESENCE_USER_ID_LEN, SocketId, validate_channel_name,
+    validate_socket_id, validate_user_id,
 };
 use crate::error::ValidationError;
 
@@ -229,6 +229,33 @@ fn check(socket_id: &str, channel: &str, want: ChannelKind) -> Result<(), Valida
             found: kind,
         })
     }
+}
+
+/// Authorize a channel whose name and socket id were validated when they were parsed
+/// (the auth routes check each once, not again here). The channel's kind picks the form;
+/// `member` is the presence member, `master` the key of encrypted channels.
+pub(crate) fn authorize_checked(
+    token: &Token,
+    master: Option<&MasterKey>,
+    socket_id: &SocketId,
+    channel: &ChannelName,
+    member: Option<&PresenceMember>,
+) -> Result<ChannelAuth, ValidationError> {
+    let (socket_id, name) = (socket_id.as_str(), channel.as_str());
+    Ok(match channel.kind() {
+        ChannelKind::Private => channel_auth(token, socket_id, name, None, None),
+        ChannelKind::Presence => {
+            let member = member.ok_or(ValidationError::MissingPresenceMember)?;
+            let data = member.to_channel_data()?;
+            channel_auth(token, socket_id, name, Some(data), None)
+        }
+        ChannelKind::PrivateEncrypted => {
+            let master = master.ok_or(ValidationError::NoMasterKey)?;
+            let secret = master.shared_secret_base64(name);
+            channel_auth(token, socket_id, name, None, Some(secret))
+        }
+        _ => return Err(ValidationError::PublicChannel),
+    })
 }
 
 /// Sign and assemble a channel authorization; `channel_data` is signed as given.

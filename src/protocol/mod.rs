@@ -14,6 +14,7 @@ mod names;
 mod signing;
 mod webhook;
 
+pub(crate) use auth::authorize_checked;
 pub use auth::{
     ChannelAuth, PresenceMember, UserAuth, UserData, authenticate_user, authorize_channel,
     authorize_encrypted, authorize_presence, authorize_presence_raw, authorize_private,
