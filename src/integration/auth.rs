@@ -15,9 +15,11 @@ use super::channel_routes::ChannelRouter;
 use super::handlers::{ChannelRequest, Handlers};
 use super::response::{ApiError, json_response};
 use crate::Pusher;
+use crate::error::ValidationError;
 use crate::protocol::{
     AuthForm, AuthFormError, ChannelAuth, ChannelKind, ChannelName, FormChannels, PresenceMember,
     SocketId, authenticate_user, authorize_checked, parse_auth_form, push_str_literal,
+    validate_channel_name,
 };
 
 /// The decision for one channel in an app's own auth route.
@@ -146,16 +148,22 @@ impl ChannelAuthResponse {
         }
     }
 
-    fn batch<'a>(results: impl Iterator<Item = (&'a str, Result<ChannelAuth, ApiError>)>) -> Self {
+    fn batch<N: AsRef<str>>(
+        results: impl Iterator<Item = (N, Result<ChannelAuth, ApiError>)>,
+    ) -> Self {
         // Sorted by channel name, each channel once (the last answer for a repeated name),
         // entries as `{"data": {..}, "status": 200}` or `{"error": "..", "status": 403}`.
         let mut results: Vec<_> = results.collect();
-        results.sort_by(|a, b| a.0.cmp(b.0));
-        let mut body = String::with_capacity(2 + results.len() * 128);
+        results.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+        let mut body = String::with_capacity(2 + results.len() * 160);
         body.push('{');
         let mut first = true;
         for (i, (name, result)) in results.iter().enumerate() {
-            if results.get(i + 1).is_some_and(|next| next.0 == *name) {
+            let name = name.as_ref();
+            if results
+                .get(i + 1)
+                .is_some_and(|next| next.0.as_ref() == name)
+            {
                 continue;
             }
             if !first {
@@ -295,17 +303,36 @@ async fn read_form(
     Ok(parse_auth_form(&body, settings.max_batch_channels)?)
 }
 
+/// [`checked_channel`] taking the form's own string, which becomes the [`ChannelName`]
+/// without a copy; a refused name is handed back.
+fn owned_channel(name: String) -> Result<ChannelName, (String, ApiError)> {
+    if let Err(e) = check_channel(&name) {
+        return Err((name, e));
+    }
+    // Checked just above, so this cannot fail.
+    ChannelName::new(name).map_err(|e| (String::new(), invalid_channel(e)))
+}
+
 /// A channel name from the form, validated; public channels are refused with 404.
 fn checked_channel(name: &str) -> Result<ChannelName, ApiError> {
-    let channel = ChannelName::new(name)
-        .map_err(|e| ApiError::new(Status::BadRequest, format!("invalid channel_name: {e}")))?;
-    if !channel.kind().needs_authorization() {
-        return Err(ApiError::new(
+    check_channel(name)?;
+    ChannelName::new(name).map_err(invalid_channel)
+}
+
+fn check_channel(name: &str) -> Result<(), ApiError> {
+    let kind = validate_channel_name(name).map_err(invalid_channel)?;
+    if kind.needs_authorization() {
+        Ok(())
+    } else {
+        Err(ApiError::new(
             Status::NotFound,
             "public channels need no authorization",
-        ));
+        ))
     }
-    Ok(channel)
+}
+
+fn invalid_channel(e: ValidationError) -> ApiError {
+    ApiError::new(Status::BadRequest, format!("invalid channel_name: {e}"))
 }
 
 /// Sign `decision` for `channel`.
@@ -361,22 +388,22 @@ impl AuthRoute {
         &self,
         req: &Request<'_>,
         pusher: &Pusher,
-        form: &AuthForm,
-        name: &str,
+        socket_id: &SocketId,
+        params: &[(String, String)],
+        channel: &ChannelName,
     ) -> Result<ChannelAuth, ApiError> {
-        let channel = checked_channel(name)?;
         let creq = ChannelRequest {
-            socket_id: &form.socket_id,
-            channel: &channel,
-            params: &form.params,
+            socket_id,
+            channel,
+            params,
         };
         // Channel routes first; the single authorizer decides for channels they don't match.
         if let Some(result) = self.router.decide(req, creq).await {
             let decision = result.unwrap_or_else(|reason| {
-                log::info!("pusher: refused {channel} to {}: {reason}", form.socket_id);
+                log::info!("pusher: refused {channel} to {socket_id}: {reason}");
                 Decision::Deny
             });
-            return grant(pusher, &form.socket_id, &channel, decision);
+            return grant(pusher, socket_id, channel, decision);
         }
         let Some(authorizer) = &self.handlers.authorizer else {
             let reason = if self.router.is_empty() {
@@ -402,21 +429,51 @@ impl AuthRoute {
         } else {
             Decision::Allow
         };
-        grant(pusher, &form.socket_id, &channel, decision)
+        grant(pusher, socket_id, channel, decision)
     }
 
-    async fn answer(&self, req: &Request<'_>, form: &AuthForm) -> ChannelAuthResponse {
+    /// Decide for one channel of the form, which gives its name up to a [`ChannelName`]
+    /// (no copy) and gets it back for the batch answer's key.
+    async fn decide_owned(
+        &self,
+        req: &Request<'_>,
+        pusher: &Pusher,
+        socket_id: &SocketId,
+        params: &[(String, String)],
+        name: String,
+    ) -> (String, Result<ChannelAuth, ApiError>) {
+        match owned_channel(name) {
+            Ok(channel) => {
+                let result = self.decide(req, pusher, socket_id, params, &channel).await;
+                (channel.into_string(), result)
+            }
+            Err((name, e)) => (name, Err(e)),
+        }
+    }
+
+    async fn answer(&self, req: &Request<'_>, form: AuthForm) -> ChannelAuthResponse {
         let Some(pusher) = req.rocket().state::<Pusher>() else {
             return ChannelAuthResponse::error(not_configured());
         };
-        match &form.channels {
+        let AuthForm {
+            socket_id,
+            channels,
+            params,
+        } = form;
+        match channels {
             FormChannels::Single(name) => {
-                ChannelAuthResponse::single(self.decide(req, pusher, form, name).await)
+                let (_, result) = self
+                    .decide_owned(req, pusher, &socket_id, &params, name)
+                    .await;
+                ChannelAuthResponse::single(result)
             }
             FormChannels::Batch(list) => {
                 let mut results = Vec::with_capacity(list.len());
                 for name in list {
-                    results.push((name.as_str(), self.decide(req, pusher, form, name).await));
+                    results.push(
+                        self.decide_owned(req, pusher, &socket_id, &params, name)
+                            .await,
+                    );
                 }
                 ChannelAuthResponse::batch(results.into_iter())
             }
@@ -437,7 +494,7 @@ impl Handler for AuthRoute {
         }
         match read_form(req, data, self.settings).await {
             Ok(form) => {
-                let response = self.answer(req, &form).await;
+                let response = self.answer(req, form).await;
                 route::Outcome::from(req, response)
             }
             Err(e) => route::Outcome::from(req, e),
@@ -462,7 +519,7 @@ impl AuthRoute {
             );
         };
         let callback = callback.to_owned();
-        let response = self.answer(req, &form).await;
+        let response = self.answer(req, form).await;
         route::Outcome::from(req, response.jsonp(&callback))
     }
 }

@@ -89,18 +89,9 @@ pub fn parse_auth_form(body: &[u8], max_channels: usize) -> Result<AuthForm, Aut
     let mut socket_id: Option<String> = None;
     let mut channels = FormChannels::None;
     let mut params = Vec::new();
-    let mut rest = body;
-    while !rest.is_empty() {
-        // `&` and `=` are ASCII, so their byte positions are character boundaries. A byte
-        // scan: a `char` pattern's searcher costs more to set up than these short fields.
-        let (pair, tail) = split_at_byte(rest, b'&');
-        rest = tail;
-        if pair.is_empty() {
-            continue;
-        }
-        let (raw_key, raw_value) = split_at_byte(pair, b'=');
-        let key = decode(raw_key)?;
-        let value = decode(raw_value)?;
+    for pair in Pairs(body) {
+        let key = pair.key()?;
+        let value = pair.value()?;
         match classify(&key) {
             Field::SocketId => {
                 if socket_id.is_some() {
@@ -137,11 +128,78 @@ pub fn parse_auth_form(body: &[u8], max_channels: usize) -> Result<AuthForm, Aut
     })
 }
 
-/// `s` before and after the first `sep` (an ASCII byte), or all of `s` and `""`.
-fn split_at_byte(s: &str, sep: u8) -> (&str, &str) {
-    match s.bytes().position(|b| b == sep) {
-        Some(i) => (&s[..i], &s[i + 1..]),
-        None => (s, ""),
+/// The `key=value` pairs of a form body, empty ones skipped. One pass over each pair's
+/// bytes finds its `=` and whether either side has an escape to decode: the fields are
+/// short, and a `char` pattern's searcher costs more to set up than to run on them.
+struct Pairs<'a>(&'a str);
+
+struct Pair<'a> {
+    key: &'a str,
+    value: &'a str,
+    key_escaped: bool,
+    value_escaped: bool,
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = Pair<'a>;
+
+    fn next(&mut self) -> Option<Pair<'a>> {
+        loop {
+            let rest = self.0;
+            if rest.is_empty() {
+                return None;
+            }
+            let bytes = rest.as_bytes();
+            let mut eq = None;
+            let (mut key_escaped, mut value_escaped) = (false, false);
+            let mut end = bytes.len();
+            for (i, &b) in bytes.iter().enumerate() {
+                match b {
+                    b'&' => {
+                        end = i;
+                        break;
+                    }
+                    b'=' if eq.is_none() => eq = Some(i),
+                    b'%' | b'+' if eq.is_none() => key_escaped = true,
+                    b'%' | b'+' => value_escaped = true,
+                    _ => {}
+                }
+            }
+            // `&` and `=` are ASCII, so these positions are character boundaries.
+            self.0 = rest.get(end + 1..).unwrap_or_default();
+            if end == 0 {
+                continue;
+            }
+            let pair = &rest[..end];
+            let (key, value) = match eq {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, ""),
+            };
+            return Some(Pair {
+                key,
+                value,
+                key_escaped,
+                value_escaped,
+            });
+        }
+    }
+}
+
+impl<'a> Pair<'a> {
+    fn key(&self) -> Result<Cow<'a, str>, AuthFormError> {
+        if self.key_escaped {
+            decode(self.key)
+        } else {
+            Ok(Cow::Borrowed(self.key))
+        }
+    }
+
+    fn value(&self) -> Result<Cow<'a, str>, AuthFormError> {
+        if self.value_escaped {
+            decode(self.value)
+        } else {
+            Ok(Cow::Borrowed(self.value))
+        }
     }
 }
 
@@ -166,15 +224,8 @@ fn classify(key: &str) -> Field {
     }
 }
 
-/// Decode one form-urlencoded component, borrowing when there is nothing to decode.
+/// Decode one form-urlencoded component that holds a `%` escape or a `+`.
 fn decode(s: &str) -> Result<Cow<'_, str>, AuthFormError> {
-    // A fold without an early exit, so the check runs many bytes at a time.
-    if !s
-        .bytes()
-        .fold(false, |found, b| found | (b == b'%') | (b == b'+'))
-    {
-        return Ok(Cow::Borrowed(s));
-    }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -247,6 +298,37 @@ mod tests {
             parse_auth_form(b"socket_id=1.2&channel_name=a&channel_name[0]=b", 2),
             Err(AuthFormError::MixedSingleAndBatch)
         );
+    }
+
+    #[test]
+    fn pairs_split_on_the_first_equals_and_skip_empty_ones() {
+        let f = parse_auth_form(
+            b"&&socket_id=1.2&&a=b=c&flag&e=&=v&plus+key=x+y&k=%3D%26&channel_name=private-x&",
+            1,
+        )
+        .unwrap();
+        assert_eq!(f.socket_id, "1.2");
+        assert_eq!(f.channels, FormChannels::Single("private-x".into()));
+        let params: Vec<(&str, &str)> = f
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            params,
+            [
+                ("a", "b=c"),
+                ("flag", ""),
+                ("e", ""),
+                ("", "v"),
+                ("plus key", "x y"),
+                ("k", "=&")
+            ]
+        );
+        // Multi-byte text around the separators.
+        let f = parse_auth_form("socket_id=1.2&é=ü€&ß".as_bytes(), 1).unwrap();
+        assert_eq!(f.param("é"), Some("ü€"));
+        assert_eq!(f.param("ß"), Some(""));
     }
 
     #[test]
