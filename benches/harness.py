@@ -18,6 +18,13 @@ Phases, each bounded in time:
   1 and 64 in flight;
 * sustained: the chat demo under `demo_mixed.lua` at 256 connections for `--minutes`
   one-minute wrk runs back to back, RSS sampled every second; its idle RSS first;
+* instructions: each route case against a fresh bench app under valgrind's callgrind,
+  `--requests` and then five times as many requests on one keep-alive connection; the
+  difference of the two totals over the extra requests is the instructions one request
+  costs, start-up and shut-down cancelled out. Counts are repeatable whatever else the
+  machine does, so this is the noise-free view of the same comparison. Valgrind does not
+  run the CPU's SHA extensions, so SHA-256 runs in software there; its share
+  (`sha2::sha256::soft`) is reported and also taken out;
 * criterion: the medians criterion wrote under target/criterion, as ratios.
 
 Results go to OUT/results.json and OUT/report.md; the report is printed.
@@ -27,6 +34,8 @@ import argparse
 import json
 import os
 import re
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -215,6 +224,123 @@ def routes_phase(a, results):
                          "round": rnd, **r})
     results["rss_after_routes_kib"] = {"bench_app_hwm": rss_kib(app_pid, "VmHWM"),
                                        "bench_app_rss": rss_kib(app_pid)}
+
+
+def wrk_request(script):
+    """The raw HTTP/1.1 request a wrk script sends."""
+    src = open(os.path.join(WRK, script + ".lua")).read()
+    method = re.search(r'wrk.method = "(\w+)"', src).group(1)
+    path = re.search(r'wrk.path = "([^"]+)"', src).group(1)
+    headers = re.findall(r'wrk.headers\["([^"]+)"\] = \[\[(.*?)\]\]', src)
+    body = re.search(r"wrk.body = \[\[(.*?)\]\]", src, re.S).group(1).encode()
+    head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n")
+    return head.encode() + body
+
+
+def send_requests(port, request, n):
+    """Send `request` n times on one connection, reading each answer; the non-2xx count."""
+    bad = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        f = s.makefile("rb")
+        for _ in range(n):
+            s.sendall(request)
+            status = f.readline()
+            bad += b" 2" not in status[:13]
+            length = 0
+            while (line := f.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            f.read(length)
+    return bad
+
+
+def callgrind_totals(out_file):
+    """Total instructions, and those in software SHA-256, of a callgrind output file."""
+    text = subprocess.run(["callgrind_annotate", "--threshold=100", out_file],
+                          capture_output=True, text=True, check=True).stdout
+    total = sha = 0
+    for line in text.splitlines():
+        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+(\S.*)", line)
+        if not m:
+            continue
+        n = int(m.group(1).replace(",", ""))
+        if "PROGRAM TOTALS" in m.group(2):
+            total = n
+        elif "sha2::sha256::soft" in m.group(2):
+            sha += n
+    return total, sha
+
+
+def callgrind_run(a, script, routes, n):
+    port = int(a.instructions_port)
+    out_file = os.path.join(a.out, "callgrind", f"{script}.{routes}.{n}.out")
+    os.makedirs(os.path.dirname(out_file), exist_ok=True)
+    p = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}",
+                          a.app_bin, "--port", str(port), "--channel-routes", str(routes)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.time() > deadline or p.poll() is not None:
+                    sys.exit(f"harness: the bench app under valgrind did not start on {port}")
+                time.sleep(0.2)
+        bad = send_requests(port, wrk_request(script), n)
+        if bad:
+            sys.exit(f"harness: {script} answered {bad} non-2xx under valgrind")
+    finally:
+        p.send_signal(2)  # Ctrl-C: Rocket shuts down and callgrind writes its file
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return callgrind_totals(out_file)
+
+
+def instructions_phase(a, results):
+    cases = [(case, script, 1) for case, script, _, _ in ROUTE_CASES]
+    cases.append(("channel_routes_100", "auth_route", 100))
+    runs = results.setdefault("instructions", [])
+    n = a.requests
+    for case, script, routes in cases:
+        log(f"instructions: {case}")
+        t1, s1 = callgrind_run(a, script, routes, n)
+        t5, s5 = callgrind_run(a, script, routes, 5 * n)
+        runs.append({"case": case, "per_request": (t5 - t1) / (4 * n),
+                     "sha_per_request": (s5 - s1) / (4 * n)})
+
+
+def instructions_report(results):
+    runs = {r["case"]: r for r in results.get("instructions", [])}
+    if not runs:
+        return ""
+    floors = {case: floor for case, _, floor, _ in ROUTE_CASES}
+    floors["channel_routes_100"] = "floor_form"
+    rows = []
+    for case in [c for c, _, _, _ in ROUTE_CASES] + ["channel_routes_100"]:
+        r = runs.get(case)
+        if not r:
+            continue
+        floor = runs.get(floors.get(case) or "")
+        rest = r["per_request"] - r["sha_per_request"]
+        if floor:
+            over = r["per_request"] - floor["per_request"]
+            over_rest = rest - (floor["per_request"] - floor["sha_per_request"])
+            cells = [fmt(over), fmt(over_rest),
+                     ratio(floor["per_request"] / r["per_request"]),
+                     ratio((floor["per_request"] - floor["sha_per_request"]) / rest)]
+        else:
+            cells = ["floor", "", "", ""]
+        rows.append([case, fmt(r["per_request"]), fmt(r["sha_per_request"])] + cells)
+    return ("### Instructions per request (callgrind, bench app, one keep-alive connection)\n\n"
+            + table(["case", "instructions", "of which software SHA-256", "over the floor",
+                     "over the floor, SHA-256 aside", "floor ÷ case", "floor ÷ case, SHA-256 aside"],
+                    rows) + "\n")
 
 
 def routes_report(results):
@@ -480,11 +606,18 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--minutes", type=int, default=5)
     p.add_argument("--minute-seconds", type=int, default=60)
-    p.add_argument("--phases", default="routes,client,sustained,criterion")
+    p.add_argument("--phases", default="routes,client,sustained,instructions,criterion")
+    p.add_argument("--app-bin", help="the bench app executable, for the instructions phase")
+    p.add_argument("--instructions-port", default="18130")
+    p.add_argument("--requests", type=int, default=500,
+                   help="requests of the shorter callgrind run (the longer sends 5x)")
     p.add_argument("--out", default=os.path.join(ROOT, "target", "bench"))
     p.add_argument("--report-only", action="store_true",
                    help="print the report of OUT/results.json again")
     a = p.parse_args()
+    # SIGTERM (from scripts/bench's trap) unwinds like Ctrl-C, so `finally` blocks stop
+    # the processes this harness started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.makedirs(a.out, exist_ok=True)
     path = os.path.join(a.out, "results.json")
     phases = a.phases.split(",")
@@ -506,7 +639,8 @@ def main():
 
         # Each phase's results are saved as soon as it ends.
         for name, run, needs in (("routes", routes_phase, a.app), ("client", client_phase, a.sink),
-                                 ("sustained", sustained_phase, a.demo)):
+                                 ("sustained", sustained_phase, a.demo),
+                                 ("instructions", instructions_phase, a.app_bin)):
             if name in phases and needs:
                 run(a, results)
                 save()
@@ -520,6 +654,7 @@ def main():
         m = results["rss_after_routes_kib"]
         parts.append(f"- bench app peak RSS (VmHWM) after the route runs: "
                      f"{m['bench_app_hwm'] / 1024:.1f} MiB\n")
+    parts.append(instructions_report(results))
     parts.append(client_report(results))
     parts.append(sustained_report(results))
     if "criterion" in phases:
