@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::credentials::Token;
 use super::encryption::MasterKey;
 use super::hmac::{auth_value, verify_hex};
+use super::json;
 use super::names::{
     ChannelKind, MAX_PRESENCE_USER_ID_LEN, validate_channel_name, validate_socket_id,
     validate_user_id,
@@ -64,7 +65,36 @@ impl PresenceMember {
     /// The `channel_data` string: compact JSON, `user_id` first.
     pub fn to_channel_data(&self) -> Result<String, ValidationError> {
         check_presence_user_id(&self.user_id)?;
-        serde_json::to_string(self).map_err(|_| ValidationError::UserData("not serializable"))
+        let mut out = String::with_capacity(self.channel_data_len());
+        self.write_channel_data(&mut out);
+        Ok(out)
+    }
+
+    /// Room for [`write_channel_data`](Self::write_channel_data): exact unless a string
+    /// needs escaping.
+    fn channel_data_len(&self) -> usize {
+        const FIXED: usize = r#"{"user_id":""}"#.len();
+        const INFO: usize = r#","user_info":"#.len();
+        FIXED
+            + self.user_id.len()
+            + self
+                .user_info
+                .as_ref()
+                .map_or(0, |v| INFO + json::value_len(v))
+    }
+
+    /// Append what `serde_json::to_string(self)` writes.
+    fn write_channel_data(&self, out: &mut String) {
+        out.push_str(r#"{"user_id":""#);
+        json::push_str_body(out, &self.user_id);
+        match &self.user_info {
+            Some(info) => {
+                out.push_str(r#"","user_info":"#);
+                json::push_value(out, info);
+                out.push('}');
+            }
+            None => out.push_str("\"}"),
+        }
     }
 }
 
@@ -307,6 +337,45 @@ impl UserData {
         self.watchlist = Some(ids.into_iter().map(Into::into).collect());
         self
     }
+
+    /// Room for [`write_user_data`](Self::write_user_data): exact unless a string needs
+    /// escaping.
+    fn user_data_len(&self) -> usize {
+        const FIXED: usize = r#"{"id":""}"#.len();
+        const INFO: usize = r#","user_info":"#.len();
+        const WATCHLIST: usize = r#","watchlist":[]"#.len();
+        FIXED
+            + self.id.len()
+            + self
+                .user_info
+                .as_ref()
+                .map_or(0, |v| INFO + json::value_len(v))
+            + self.watchlist.as_ref().map_or(0, |ids| {
+                WATCHLIST + ids.iter().map(|id| json::str_len(id) + 1).sum::<usize>()
+                    - usize::from(!ids.is_empty())
+            })
+    }
+
+    /// Append what `serde_json::to_string(self)` writes.
+    fn write_user_data(&self, out: &mut String) {
+        out.push_str(r#"{"id":"#);
+        json::push_str(out, &self.id);
+        if let Some(info) = &self.user_info {
+            out.push_str(r#","user_info":"#);
+            json::push_value(out, info);
+        }
+        if let Some(ids) = &self.watchlist {
+            out.push_str(r#","watchlist":["#);
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json::push_str(out, id);
+            }
+            out.push(']');
+        }
+        out.push('}');
+    }
 }
 
 /// What the user-auth endpoint returns: `{"auth", "user_data"}`.
@@ -326,8 +395,8 @@ pub fn authenticate_user(
 ) -> Result<UserAuth, ValidationError> {
     validate_socket_id(socket_id)?;
     validate_user_id(&user.id)?;
-    let user_data =
-        serde_json::to_string(user).map_err(|_| ValidationError::UserData("not serializable"))?;
+    let mut user_data = String::with_capacity(user.user_data_len());
+    user.write_user_data(&mut user_data);
     Ok(UserAuth {
         auth: auth_value(
             &token.key,
@@ -445,5 +514,118 @@ mod tests {
             authenticate_user(&docs(), "1.1", &UserData::new("")),
             Err(ValidationError::EmptyUserId)
         );
+    }
+
+    #[test]
+    fn member_json_is_what_serde_json_writes() {
+        for id in [
+            "alice",
+            "10",
+            "say \"hi\"",
+            "back\\slash",
+            "line\nbreak\ttab\u{0}\u{1f}\u{7f}",
+            "caf\u{e9} \u{1f600} \u{2028}",
+            "</script>",
+        ] {
+            for info in [
+                None,
+                Some(Value::Null),
+                Some(serde_json::json!({"name": id, "n": [1, -2, 3.5, true, null], "o": {}})),
+                Some(serde_json::json!("just a string")),
+                Some(serde_json::json!([])),
+            ] {
+                let member = PresenceMember {
+                    user_id: id.to_owned(),
+                    user_info: info,
+                };
+                let want = serde_json::to_string(&member).unwrap();
+                let got = member.to_channel_data().unwrap();
+                assert_eq!(got, want);
+                // Sized up front: no regrowth when nothing needs escaping.
+                if !want.contains('\\') && !want.contains(|c: char| c.is_ascii_digit()) {
+                    assert_eq!(got.capacity(), got.len(), "{got}");
+                }
+                let a = authorize_presence(&docs(), "1.1", "presence-x", &member).unwrap();
+                assert_eq!(a.channel_data.as_deref(), Some(want.as_str()));
+                assert!(verify_channel_auth(&docs(), "1.1", "presence-x", &a));
+                let mut fresh =
+                    <crate::protocol::hmac::HmacSha256 as hmac::KeyInit>::new_from_slice(
+                        b"7ad3773142a6692b25b8",
+                    )
+                    .unwrap();
+                hmac::Mac::update(&mut fresh, format!("1.1:presence-x:{want}").as_bytes());
+                let sig = hex::encode(hmac::Mac::finalize(fresh).into_bytes());
+                assert_eq!(a.auth, format!("278d425bdf160c739803:{sig}"));
+            }
+        }
+        assert_eq!(
+            PresenceMember::new("").to_channel_data(),
+            Err(ValidationError::EmptyUserId)
+        );
+    }
+
+    #[test]
+    fn user_json_is_what_serde_json_writes() {
+        let infos = [
+            None,
+            Some(Value::Null),
+            Some(serde_json::json!({"name": "Zo\u{eb} \"Z\"", "age": 7})),
+        ];
+        let watchlists = [
+            None,
+            Some(vec![]),
+            Some(vec!["bob".to_owned()]),
+            Some(vec![
+                "bob".to_owned(),
+                "car\nol".to_owned(),
+                "d\u{e9}".to_owned(),
+            ]),
+        ];
+        for info in &infos {
+            for watchlist in &watchlists {
+                let user = UserData {
+                    id: "alice@example.com".to_owned(),
+                    user_info: info.clone(),
+                    watchlist: watchlist.clone(),
+                };
+                let want = serde_json::to_string(&user).unwrap();
+                let got = authenticate_user(&docs(), "1.1", &user).unwrap();
+                assert_eq!(got.user_data, want);
+                assert!(verify_user_auth(&docs(), "1.1", &got));
+                // Sized up front: no regrowth.
+                if !want.contains('\\') && !want.contains("\"age\"") {
+                    assert_eq!(got.user_data.capacity(), want.len(), "{want}");
+                }
+                let mut fresh =
+                    <crate::protocol::hmac::HmacSha256 as hmac::KeyInit>::new_from_slice(
+                        b"7ad3773142a6692b25b8",
+                    )
+                    .unwrap();
+                hmac::Mac::update(&mut fresh, format!("1.1::user::{want}").as_bytes());
+                let sig = hex::encode(hmac::Mac::finalize(fresh).into_bytes());
+                assert_eq!(got.auth, format!("278d425bdf160c739803:{sig}"));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_member_or_user_json_is_what_serde_json_writes(
+            id in proptest::prelude::any::<String>(),
+            name in proptest::prelude::any::<String>(),
+            n in proptest::prelude::any::<i64>(),
+            info in proptest::prelude::any::<bool>(),
+            watchlist in proptest::option::of(proptest::collection::vec(".{0,8}", 0..4)),
+        ) {
+            let user_info = info.then(|| serde_json::json!({"name": name, "n": n, "list": [n, name]}));
+            let member = PresenceMember { user_id: id.clone(), user_info: user_info.clone() };
+            let mut out = String::with_capacity(member.channel_data_len());
+            member.write_channel_data(&mut out);
+            proptest::prop_assert_eq!(out, serde_json::to_string(&member).unwrap());
+            let user = UserData { id, user_info, watchlist };
+            let mut out = String::with_capacity(user.user_data_len());
+            user.write_user_data(&mut out);
+            proptest::prop_assert_eq!(out, serde_json::to_string(&user).unwrap());
+        }
     }
 }

@@ -9,6 +9,7 @@ mod auth_form;
 mod credentials;
 mod encryption;
 mod hmac;
+mod json;
 mod names;
 mod signing;
 mod webhook;
