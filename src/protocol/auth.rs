@@ -130,14 +130,36 @@ pub fn authorize_presence(
     member: &PresenceMember,
 ) -> Result<ChannelAuth, ValidationError> {
     check(socket_id, channel, ChannelKind::Presence)?;
-    let channel_data = member.to_channel_data()?;
-    Ok(channel_auth(
-        token,
-        socket_id,
-        channel,
-        Some(channel_data),
-        None,
-    ))
+    presence_auth(token, socket_id, channel, member)
+}
+
+/// [`authorize_presence`] once the socket id and channel are known to be valid.
+// Inlined into both callers: a call would cost `authorize_presence` a copy of the result.
+#[inline(always)]
+fn presence_auth(
+    token: &Token,
+    socket_id: &str,
+    channel: &str,
+    member: &PresenceMember,
+) -> Result<ChannelAuth, ValidationError> {
+    check_presence_user_id(&member.user_id)?;
+    // The signed message `socket_id:channel:channel_data` is written whole and hashed in
+    // one piece, then its prefix is dropped (moving the JSON down in place; the prefix's
+    // room stays as spare capacity) to leave the `channel_data` string.
+    let prefix = socket_id.len() + 1 + channel.len() + 1;
+    let mut data = String::with_capacity(prefix + member.channel_data_len());
+    data.push_str(socket_id);
+    data.push(':');
+    data.push_str(channel);
+    data.push(':');
+    member.write_channel_data(&mut data);
+    let auth = auth_value(&token.key, &token.secret, &[data.as_bytes()]);
+    data.drain(..prefix);
+    Ok(ChannelAuth {
+        auth,
+        channel_data: Some(data),
+        shared_secret: None,
+    })
 }
 
 /// Authorize `socket_id` on a `presence-` channel with a `channel_data` string the caller
@@ -189,14 +211,18 @@ pub fn authorize_encrypted(
     channel: &str,
 ) -> Result<ChannelAuth, ValidationError> {
     check(socket_id, channel, ChannelKind::PrivateEncrypted)?;
+    Ok(encrypted_auth(token, master, socket_id, channel))
+}
+
+/// [`authorize_encrypted`] once the socket id and channel are known to be valid.
+fn encrypted_auth(
+    token: &Token,
+    master: &MasterKey,
+    socket_id: &str,
+    channel: &str,
+) -> ChannelAuth {
     let shared_secret = master.shared_secret_base64(channel);
-    Ok(channel_auth(
-        token,
-        socket_id,
-        channel,
-        None,
-        Some(shared_secret),
-    ))
+    channel_auth(token, socket_id, channel, None, Some(shared_secret))
 }
 
 /// Authorize any channel that needs it, choosing the form from its prefix.
@@ -210,15 +236,22 @@ pub fn authorize_channel(
     channel: &str,
     member: Option<&PresenceMember>,
 ) -> Result<ChannelAuth, ValidationError> {
+    // The channel is validated once, here; the socket id after the kind's own checks, in
+    // the order the `authorize_*` functions report errors.
     match validate_channel_name(channel)? {
-        ChannelKind::Private => authorize_private(token, socket_id, channel),
+        ChannelKind::Private => {
+            validate_socket_id(socket_id)?;
+            Ok(channel_auth(token, socket_id, channel, None, None))
+        }
         ChannelKind::Presence => {
             let member = member.ok_or(ValidationError::MissingPresenceMember)?;
-            authorize_presence(token, socket_id, channel, member)
+            validate_socket_id(socket_id)?;
+            presence_auth(token, socket_id, channel, member)
         }
         ChannelKind::PrivateEncrypted => {
             let master = master.ok_or(ValidationError::NoMasterKey)?;
-            authorize_encrypted(token, master, socket_id, channel)
+            validate_socket_id(socket_id)?;
+            Ok(encrypted_auth(token, master, socket_id, channel))
         }
         _ => Err(ValidationError::PublicChannel),
     }
@@ -395,16 +428,17 @@ pub fn authenticate_user(
 ) -> Result<UserAuth, ValidationError> {
     validate_socket_id(socket_id)?;
     validate_user_id(&user.id)?;
-    let mut user_data = String::with_capacity(user.user_data_len());
+    // `socket_id::user::user_data` is written whole and hashed in one piece, then the
+    // prefix is dropped (in place) to leave the `user_data` string.
+    const USER: &str = "::user::";
+    let prefix = socket_id.len() + USER.len();
+    let mut user_data = String::with_capacity(prefix + user.user_data_len());
+    user_data.push_str(socket_id);
+    user_data.push_str(USER);
     user.write_user_data(&mut user_data);
-    Ok(UserAuth {
-        auth: auth_value(
-            &token.key,
-            &token.secret,
-            &[socket_id.as_bytes(), b"::user::", user_data.as_bytes()],
-        ),
-        user_data,
-    })
+    let auth = auth_value(&token.key, &token.secret, &[user_data.as_bytes()]);
+    user_data.drain(..prefix);
+    Ok(UserAuth { auth, user_data })
 }
 
 /// Check that a user authentication was signed by `token` (constant time).
@@ -592,9 +626,13 @@ mod tests {
                 let got = authenticate_user(&docs(), "1.1", &user).unwrap();
                 assert_eq!(got.user_data, want);
                 assert!(verify_user_auth(&docs(), "1.1", &got));
-                // Sized up front: no regrowth.
+                // Sized up front (the signed prefix's room stays): no regrowth.
                 if !want.contains('\\') && !want.contains("\"age\"") {
-                    assert_eq!(got.user_data.capacity(), want.len(), "{want}");
+                    assert_eq!(
+                        got.user_data.capacity(),
+                        "1.1::user::".len() + want.len(),
+                        "{want}"
+                    );
                 }
                 let mut fresh =
                     <crate::protocol::hmac::HmacSha256 as hmac::KeyInit>::new_from_slice(
@@ -606,6 +644,51 @@ mod tests {
                 assert_eq!(got.auth, format!("278d425bdf160c739803:{sig}"));
             }
         }
+    }
+
+    #[test]
+    fn authorize_channel_matches_the_specific_functions() {
+        let t = docs();
+        let master = MasterKey::from_bytes([7; 32]);
+        let m = PresenceMember::new("alice");
+        for socket in ["1.1", "bad"] {
+            assert_eq!(
+                authorize_channel(&t, None, socket, "private-x", None),
+                authorize_private(&t, socket, "private-x")
+            );
+            assert_eq!(
+                authorize_channel(&t, None, socket, "presence-x", Some(&m)),
+                authorize_presence(&t, socket, "presence-x", &m)
+            );
+            assert_eq!(
+                authorize_channel(&t, Some(&master), socket, "private-encrypted-x", None),
+                authorize_encrypted(&t, &master, socket, "private-encrypted-x")
+            );
+        }
+        // A bad channel is reported before a bad socket id, a missing member or key before
+        // a bad socket id, and a bad socket id before a bad member.
+        assert_eq!(
+            authorize_channel(&t, None, "bad", "private-a b", None),
+            Err(ValidationError::ChannelNameCharacter { ch: ' ' })
+        );
+        assert_eq!(
+            authorize_channel(&t, None, "bad", "presence-x", None),
+            Err(ValidationError::MissingPresenceMember)
+        );
+        assert_eq!(
+            authorize_channel(&t, None, "bad", "private-encrypted-x", None),
+            Err(ValidationError::NoMasterKey)
+        );
+        assert_eq!(
+            authorize_channel(
+                &t,
+                None,
+                "bad",
+                "presence-x",
+                Some(&PresenceMember::new(""))
+            ),
+            Err(ValidationError::SocketId)
+        );
     }
 
     proptest::proptest! {
