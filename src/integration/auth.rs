@@ -18,7 +18,7 @@ use crate::Pusher;
 use crate::error::ValidationError;
 use crate::protocol::{
     AuthForm, AuthFormError, ChannelAuth, ChannelKind, ChannelName, FormChannels, PresenceMember,
-    SocketId, authenticate_user, authorize_checked, parse_auth_form, push_str_literal,
+    SocketId, authenticate_user, authorize_checked, parse_auth_form, push_json_str,
     validate_channel_name,
 };
 
@@ -170,7 +170,7 @@ impl ChannelAuthResponse {
                 body.push(',');
             }
             first = false;
-            push_str_literal(&mut body, name);
+            push_json_str(&mut body, name);
             match result {
                 Ok(auth) => {
                     body.push_str(r#":{"data":"#);
@@ -179,7 +179,7 @@ impl ChannelAuthResponse {
                 }
                 Err(e) => {
                     body.push_str(r#":{"error":"#);
-                    push_str_literal(&mut body, &e.reason);
+                    push_json_str(&mut body, &e.reason);
                     body.push_str(r#","status":"#);
                     body.push_str(e.status.code.to_string().as_str());
                     body.push('}');

@@ -7,7 +7,7 @@ use rocket::Request;
 use rocket::http::{ContentType, Status};
 use rocket::response::{self, Responder, Response};
 
-use crate::protocol::{AuthFormError, WebhookError, push_str_literal};
+use crate::protocol::{AuthFormError, WebhookError, push_json_str};
 
 /// A refusal from one of the crate's routes or guards: a 4xx (or 5xx for a server-side
 /// mistake) with a short JSON reason, `{"error": "…"}`.
@@ -34,7 +34,7 @@ impl ApiError {
     pub(crate) fn to_json(&self) -> String {
         let mut body = String::with_capacity(14 + self.reason.len());
         body.push_str(r#"{"error":"#);
-        push_str_literal(&mut body, &self.reason);
+        push_json_str(&mut body, &self.reason);
         body.push('}');
         body
     }

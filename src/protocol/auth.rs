@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::credentials::Token;
 use super::encryption::MasterKey;
 use super::hmac::{auth_value, verify_hex};
+use super::json;
 use super::names::{
     ChannelKind, ChannelName, MAX_PRESENCE_USER_ID_LEN, SocketId, validate_channel_name,
     validate_socket_id, validate_user_id,
@@ -64,7 +65,36 @@ impl PresenceMember {
     /// The `channel_data` string: compact JSON, `user_id` first.
     pub fn to_channel_data(&self) -> Result<String, ValidationError> {
         check_presence_user_id(&self.user_id)?;
-        serde_json::to_string(self).map_err(|_| ValidationError::UserData("not serializable"))
+        let mut out = String::with_capacity(self.channel_data_len());
+        self.write_channel_data(&mut out);
+        Ok(out)
+    }
+
+    /// Room for [`write_channel_data`](Self::write_channel_data): exact unless a string
+    /// needs escaping.
+    fn channel_data_len(&self) -> usize {
+        const FIXED: usize = r#"{"user_id":""}"#.len();
+        const INFO: usize = r#","user_info":"#.len();
+        FIXED
+            + self.user_id.len()
+            + self
+                .user_info
+                .as_ref()
+                .map_or(0, |v| INFO + json::value_len(v))
+    }
+
+    /// Append what `serde_json::to_string(self)` writes.
+    fn write_channel_data(&self, out: &mut String) {
+        out.push_str(r#"{"user_id":""#);
+        json::push_str_body(out, &self.user_id);
+        match &self.user_info {
+            Some(info) => {
+                out.push_str(r#"","user_info":"#);
+                json::push_value(out, info);
+                out.push('}');
+            }
+            None => out.push_str("\"}"),
+        }
     }
 }
 
@@ -100,14 +130,36 @@ pub fn authorize_presence(
     member: &PresenceMember,
 ) -> Result<ChannelAuth, ValidationError> {
     check(socket_id, channel, ChannelKind::Presence)?;
-    let channel_data = member.to_channel_data()?;
-    Ok(channel_auth(
-        token,
-        socket_id,
-        channel,
-        Some(channel_data),
-        None,
-    ))
+    presence_auth(token, socket_id, channel, member)
+}
+
+/// [`authorize_presence`] once the socket id and channel are known to be valid.
+// Inlined into both callers: a call would cost `authorize_presence` a copy of the result.
+#[inline(always)]
+fn presence_auth(
+    token: &Token,
+    socket_id: &str,
+    channel: &str,
+    member: &PresenceMember,
+) -> Result<ChannelAuth, ValidationError> {
+    check_presence_user_id(&member.user_id)?;
+    // The signed message `socket_id:channel:channel_data` is written whole and hashed in
+    // one piece, then its prefix is dropped (moving the JSON down in place; the prefix's
+    // room stays as spare capacity) to leave the `channel_data` string.
+    let prefix = socket_id.len() + 1 + channel.len() + 1;
+    let mut data = String::with_capacity(prefix + member.channel_data_len());
+    data.push_str(socket_id);
+    data.push(':');
+    data.push_str(channel);
+    data.push(':');
+    member.write_channel_data(&mut data);
+    let auth = auth_value(&token.key, &token.secret, &[data.as_bytes()]);
+    data.drain(..prefix);
+    Ok(ChannelAuth {
+        auth,
+        channel_data: Some(data),
+        shared_secret: None,
+    })
 }
 
 /// Authorize `socket_id` on a `presence-` channel with a `channel_data` string the caller
@@ -159,14 +211,18 @@ pub fn authorize_encrypted(
     channel: &str,
 ) -> Result<ChannelAuth, ValidationError> {
     check(socket_id, channel, ChannelKind::PrivateEncrypted)?;
+    Ok(encrypted_auth(token, master, socket_id, channel))
+}
+
+/// [`authorize_encrypted`] once the socket id and channel are known to be valid.
+fn encrypted_auth(
+    token: &Token,
+    master: &MasterKey,
+    socket_id: &str,
+    channel: &str,
+) -> ChannelAuth {
     let shared_secret = master.shared_secret_base64(channel);
-    Ok(channel_auth(
-        token,
-        socket_id,
-        channel,
-        None,
-        Some(shared_secret),
-    ))
+    channel_auth(token, socket_id, channel, None, Some(shared_secret))
 }
 
 /// Authorize any channel that needs it, choosing the form from its prefix.
@@ -180,15 +236,22 @@ pub fn authorize_channel(
     channel: &str,
     member: Option<&PresenceMember>,
 ) -> Result<ChannelAuth, ValidationError> {
+    // The channel is validated once, here; the socket id after the kind's own checks, in
+    // the order the `authorize_*` functions report errors.
     match validate_channel_name(channel)? {
-        ChannelKind::Private => authorize_private(token, socket_id, channel),
+        ChannelKind::Private => {
+            validate_socket_id(socket_id)?;
+            Ok(channel_auth(token, socket_id, channel, None, None))
+        }
         ChannelKind::Presence => {
             let member = member.ok_or(ValidationError::MissingPresenceMember)?;
-            authorize_presence(token, socket_id, channel, member)
+            validate_socket_id(socket_id)?;
+            presence_auth(token, socket_id, channel, member)
         }
         ChannelKind::PrivateEncrypted => {
             let master = master.ok_or(ValidationError::NoMasterKey)?;
-            authorize_encrypted(token, master, socket_id, channel)
+            validate_socket_id(socket_id)?;
+            Ok(encrypted_auth(token, master, socket_id, channel))
         }
         _ => Err(ValidationError::PublicChannel),
     }
@@ -246,13 +309,11 @@ pub(crate) fn authorize_checked(
         ChannelKind::Private => channel_auth(token, socket_id, name, None, None),
         ChannelKind::Presence => {
             let member = member.ok_or(ValidationError::MissingPresenceMember)?;
-            let data = member.to_channel_data()?;
-            channel_auth(token, socket_id, name, Some(data), None)
+            presence_auth(token, socket_id, name, member)?
         }
         ChannelKind::PrivateEncrypted => {
             let master = master.ok_or(ValidationError::NoMasterKey)?;
-            let secret = master.shared_secret_base64(name);
-            channel_auth(token, socket_id, name, None, Some(secret))
+            encrypted_auth(token, master, socket_id, name)
         }
         _ => return Err(ValidationError::PublicChannel),
     })
@@ -334,6 +395,45 @@ impl UserData {
         self.watchlist = Some(ids.into_iter().map(Into::into).collect());
         self
     }
+
+    /// Room for [`write_user_data`](Self::write_user_data): exact unless a string needs
+    /// escaping.
+    fn user_data_len(&self) -> usize {
+        const FIXED: usize = r#"{"id":""}"#.len();
+        const INFO: usize = r#","user_info":"#.len();
+        const WATCHLIST: usize = r#","watchlist":[]"#.len();
+        FIXED
+            + self.id.len()
+            + self
+                .user_info
+                .as_ref()
+                .map_or(0, |v| INFO + json::value_len(v))
+            + self.watchlist.as_ref().map_or(0, |ids| {
+                WATCHLIST + ids.iter().map(|id| json::str_len(id) + 1).sum::<usize>()
+                    - usize::from(!ids.is_empty())
+            })
+    }
+
+    /// Append what `serde_json::to_string(self)` writes.
+    fn write_user_data(&self, out: &mut String) {
+        out.push_str(r#"{"id":"#);
+        json::push_str(out, &self.id);
+        if let Some(info) = &self.user_info {
+            out.push_str(r#","user_info":"#);
+            json::push_value(out, info);
+        }
+        if let Some(ids) = &self.watchlist {
+            out.push_str(r#","watchlist":["#);
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json::push_str(out, id);
+            }
+            out.push(']');
+        }
+        out.push('}');
+    }
 }
 
 /// What the user-auth endpoint returns: `{"auth", "user_data"}`.
@@ -353,16 +453,17 @@ pub fn authenticate_user(
 ) -> Result<UserAuth, ValidationError> {
     validate_socket_id(socket_id)?;
     validate_user_id(&user.id)?;
-    let user_data =
-        serde_json::to_string(user).map_err(|_| ValidationError::UserData("not serializable"))?;
-    Ok(UserAuth {
-        auth: auth_value(
-            &token.key,
-            &token.secret,
-            &[socket_id.as_bytes(), b"::user::", user_data.as_bytes()],
-        ),
-        user_data,
-    })
+    // `socket_id::user::user_data` is written whole and hashed in one piece, then the
+    // prefix is dropped (in place) to leave the `user_data` string.
+    const USER: &str = "::user::";
+    let prefix = socket_id.len() + USER.len();
+    let mut user_data = String::with_capacity(prefix + user.user_data_len());
+    user_data.push_str(socket_id);
+    user_data.push_str(USER);
+    user.write_user_data(&mut user_data);
+    let auth = auth_value(&token.key, &token.secret, &[user_data.as_bytes()]);
+    user_data.drain(..prefix);
+    Ok(UserAuth { auth, user_data })
 }
 
 /// Check that a user authentication was signed by `token` (constant time).
@@ -472,5 +573,167 @@ mod tests {
             authenticate_user(&docs(), "1.1", &UserData::new("")),
             Err(ValidationError::EmptyUserId)
         );
+    }
+
+    #[test]
+    fn member_json_is_what_serde_json_writes() {
+        for id in [
+            "alice",
+            "10",
+            "say \"hi\"",
+            "back\\slash",
+            "line\nbreak\ttab\u{0}\u{1f}\u{7f}",
+            "caf\u{e9} \u{1f600} \u{2028}",
+            "</script>",
+        ] {
+            for info in [
+                None,
+                Some(Value::Null),
+                Some(serde_json::json!({"name": id, "n": [1, -2, 3.5, true, null], "o": {}})),
+                Some(serde_json::json!("just a string")),
+                Some(serde_json::json!([])),
+            ] {
+                let member = PresenceMember {
+                    user_id: id.to_owned(),
+                    user_info: info,
+                };
+                let want = serde_json::to_string(&member).unwrap();
+                let got = member.to_channel_data().unwrap();
+                assert_eq!(got, want);
+                // Sized up front: no regrowth when nothing needs escaping.
+                if !want.contains('\\') && !want.contains(|c: char| c.is_ascii_digit()) {
+                    assert_eq!(got.capacity(), got.len(), "{got}");
+                }
+                let a = authorize_presence(&docs(), "1.1", "presence-x", &member).unwrap();
+                assert_eq!(a.channel_data.as_deref(), Some(want.as_str()));
+                assert!(verify_channel_auth(&docs(), "1.1", "presence-x", &a));
+                let mut fresh =
+                    <crate::protocol::hmac::HmacSha256 as hmac::KeyInit>::new_from_slice(
+                        b"7ad3773142a6692b25b8",
+                    )
+                    .unwrap();
+                hmac::Mac::update(&mut fresh, format!("1.1:presence-x:{want}").as_bytes());
+                let sig = hex::encode(hmac::Mac::finalize(fresh).into_bytes());
+                assert_eq!(a.auth, format!("278d425bdf160c739803:{sig}"));
+            }
+        }
+        assert_eq!(
+            PresenceMember::new("").to_channel_data(),
+            Err(ValidationError::EmptyUserId)
+        );
+    }
+
+    #[test]
+    fn user_json_is_what_serde_json_writes() {
+        let infos = [
+            None,
+            Some(Value::Null),
+            Some(serde_json::json!({"name": "Zo\u{eb} \"Z\"", "age": 7})),
+        ];
+        let watchlists = [
+            None,
+            Some(vec![]),
+            Some(vec!["bob".to_owned()]),
+            Some(vec![
+                "bob".to_owned(),
+                "car\nol".to_owned(),
+                "d\u{e9}".to_owned(),
+            ]),
+        ];
+        for info in &infos {
+            for watchlist in &watchlists {
+                let user = UserData {
+                    id: "alice@example.com".to_owned(),
+                    user_info: info.clone(),
+                    watchlist: watchlist.clone(),
+                };
+                let want = serde_json::to_string(&user).unwrap();
+                let got = authenticate_user(&docs(), "1.1", &user).unwrap();
+                assert_eq!(got.user_data, want);
+                assert!(verify_user_auth(&docs(), "1.1", &got));
+                // Sized up front (the signed prefix's room stays): no regrowth.
+                if !want.contains('\\') && !want.contains("\"age\"") {
+                    assert_eq!(
+                        got.user_data.capacity(),
+                        "1.1::user::".len() + want.len(),
+                        "{want}"
+                    );
+                }
+                let mut fresh =
+                    <crate::protocol::hmac::HmacSha256 as hmac::KeyInit>::new_from_slice(
+                        b"7ad3773142a6692b25b8",
+                    )
+                    .unwrap();
+                hmac::Mac::update(&mut fresh, format!("1.1::user::{want}").as_bytes());
+                let sig = hex::encode(hmac::Mac::finalize(fresh).into_bytes());
+                assert_eq!(got.auth, format!("278d425bdf160c739803:{sig}"));
+            }
+        }
+    }
+
+    #[test]
+    fn authorize_channel_matches_the_specific_functions() {
+        let t = docs();
+        let master = MasterKey::from_bytes([7; 32]);
+        let m = PresenceMember::new("alice");
+        for socket in ["1.1", "bad"] {
+            assert_eq!(
+                authorize_channel(&t, None, socket, "private-x", None),
+                authorize_private(&t, socket, "private-x")
+            );
+            assert_eq!(
+                authorize_channel(&t, None, socket, "presence-x", Some(&m)),
+                authorize_presence(&t, socket, "presence-x", &m)
+            );
+            assert_eq!(
+                authorize_channel(&t, Some(&master), socket, "private-encrypted-x", None),
+                authorize_encrypted(&t, &master, socket, "private-encrypted-x")
+            );
+        }
+        // A bad channel is reported before a bad socket id, a missing member or key before
+        // a bad socket id, and a bad socket id before a bad member.
+        assert_eq!(
+            authorize_channel(&t, None, "bad", "private-a b", None),
+            Err(ValidationError::ChannelNameCharacter { ch: ' ' })
+        );
+        assert_eq!(
+            authorize_channel(&t, None, "bad", "presence-x", None),
+            Err(ValidationError::MissingPresenceMember)
+        );
+        assert_eq!(
+            authorize_channel(&t, None, "bad", "private-encrypted-x", None),
+            Err(ValidationError::NoMasterKey)
+        );
+        assert_eq!(
+            authorize_channel(
+                &t,
+                None,
+                "bad",
+                "presence-x",
+                Some(&PresenceMember::new(""))
+            ),
+            Err(ValidationError::SocketId)
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_member_or_user_json_is_what_serde_json_writes(
+            id in proptest::prelude::any::<String>(),
+            name in proptest::prelude::any::<String>(),
+            n in proptest::prelude::any::<i64>(),
+            info in proptest::prelude::any::<bool>(),
+            watchlist in proptest::option::of(proptest::collection::vec(".{0,8}", 0..4)),
+        ) {
+            let user_info = info.then(|| serde_json::json!({"name": name, "n": n, "list": [n, name]}));
+            let member = PresenceMember { user_id: id.clone(), user_info: user_info.clone() };
+            let mut out = String::with_capacity(member.channel_data_len());
+            member.write_channel_data(&mut out);
+            proptest::prop_assert_eq!(out, serde_json::to_string(&member).unwrap());
+            let user = UserData { id, user_info, watchlist };
+            let mut out = String::with_capacity(user.user_data_len());
+            user.write_user_data(&mut out);
+            proptest::prop_assert_eq!(out, serde_json::to_string(&user).unwrap());
+        }
     }
 }

@@ -1,5 +1,8 @@
 //! HMAC-SHA256 helpers shared by every signature in the protocol.
 
+use hmac::block_api::HmacCore;
+use hmac::digest::array::Array;
+use hmac::digest::block_api::{Buffer, CoreProxy, FixedOutputCore, UpdateCore};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
@@ -7,18 +10,45 @@ use super::credentials::Secret;
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 
-/// A MAC keyed with `key`; [`Secret`] keeps one, so signing clones it instead of hashing
-/// the key blocks again.
-pub(crate) fn keyed(key: &[u8]) -> HmacSha256 {
+/// The block-level HMAC-SHA256 state: the hashes of the two key blocks, nothing buffered.
+pub(crate) type KeyedCore = HmacCore<Sha256>;
+
+/// A MAC state keyed with `key`; [`Secret`] keeps one, so signing clones it instead of
+/// hashing the key blocks again.
+pub(crate) fn keyed(key: &[u8]) -> KeyedCore {
     // HMAC takes keys of any length, so this cannot fail.
-    match HmacSha256::new_from_slice(key) {
-        Ok(mac) => mac,
+    match KeyedCore::new_from_slice(key) {
+        Ok(core) => core,
         Err(_) => unreachable!("HMAC accepts keys of any length"),
     }
 }
 
+/// A streaming MAC from a keyed state, with an empty buffer.
+pub(crate) fn streaming(core: &KeyedCore) -> HmacSha256 {
+    HmacSha256::compose(core.clone(), Buffer::<KeyedCore>::default())
+}
+
+/// The HMAC-SHA256 of one contiguous `msg` under `secret`.
+///
+/// The whole blocks go straight to the block function and only the tail is buffered:
+/// the same `HmacCore` steps `Hmac::update` and `finalize` take, without copying the
+/// message through the streaming buffer (or cloning one).
+fn digest_one(secret: &Secret, msg: &[u8]) -> [u8; 32] {
+    let mut core = secret.core().clone();
+    let (blocks, tail) = Array::slice_as_chunks(msg);
+    core.update_blocks(blocks);
+    // The tail is shorter than a block, which an eager buffer holds.
+    let mut buffer = Buffer::<KeyedCore>::new(tail);
+    let mut out = Default::default();
+    core.finalize_fixed_core(&mut buffer, &mut out);
+    out.into()
+}
+
 /// The HMAC-SHA256 of the concatenated `parts` under `secret`.
 fn digest(secret: &Secret, parts: &[&[u8]]) -> [u8; 32] {
+    if let [msg] = parts {
+        return digest_one(secret, msg);
+    }
     let mut m = secret.mac();
     for part in parts {
         m.update(part);
@@ -45,16 +75,10 @@ pub(crate) fn encode_hex(bytes: &[u8], out: &mut [u8]) {
     }
 }
 
-/// Lowercase hex of 32 bytes, without a heap allocation.
-fn hex32(bytes: [u8; 32]) -> [u8; 64] {
-    let mut out = [0u8; 64];
-    encode_hex(&bytes, &mut out);
-    out
-}
-
 /// Append the lowercase hex HMAC-SHA256 of the concatenated `parts` to `out`.
 pub(crate) fn push_sign_hex(out: &mut String, secret: &Secret, parts: &[&[u8]]) {
-    let hex = hex32(digest(secret, parts));
+    let mut hex = [0u8; 64];
+    encode_hex(&digest(secret, parts), &mut hex);
     // Hex digits are ASCII.
     out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
 }
@@ -156,7 +180,7 @@ mod tests {
     #[test]
     fn keyed_state_matches_a_fresh_mac() {
         let secret = Secret::new("7ad3773142a6692b25b8");
-        let mut fresh = keyed(b"7ad3773142a6692b25b8");
+        let mut fresh = HmacSha256::new_from_slice(b"7ad3773142a6692b25b8").unwrap();
         fresh.update(b"1234.1234:private-foobar");
         assert_eq!(
             sign_hex(&secret, &[b"1234.1234", b":private-foobar"]),
@@ -167,5 +191,36 @@ mod tests {
             sign_hex(&Secret::new("other"), &[b"x"]),
             sign_hex(&secret, &[b"x"])
         );
+    }
+
+    #[test]
+    fn one_piece_matches_the_streaming_mac_at_every_length() {
+        // Keys shorter than, as long as and longer than a block (which is hashed first).
+        for key in [
+            "k",
+            "7ad3773142a6692b25b8",
+            &"x".repeat(64),
+            &"y".repeat(65),
+        ] {
+            let secret = Secret::new(key);
+            let msg: Vec<u8> = (0..=300u32).map(|i| (i * 7) as u8).collect();
+            for len in 0..=msg.len() {
+                let msg = &msg[..len];
+                let mut fresh = HmacSha256::new_from_slice(key.as_bytes()).unwrap();
+                fresh.update(msg);
+                let want: [u8; 32] = fresh.finalize().into_bytes().into();
+                assert_eq!(digest(&secret, &[msg]), want, "key {} len {len}", key.len());
+                let (a, b) = msg.split_at(len / 3);
+                assert_eq!(
+                    digest(&secret, &[a, b]),
+                    want,
+                    "key {} len {len}",
+                    key.len()
+                );
+                let hex = hex::encode(want);
+                assert!(verify_hex(&secret, &[msg], &hex));
+                assert!(verify_hex(&secret, &[a, b], &hex.to_uppercase()));
+            }
+        }
     }
 }

@@ -25,7 +25,7 @@ pub use credentials::{Credentials, Secret, Token};
 pub use encryption::{
     EncryptedData, MasterKey, NONCE_LEN, decrypt_payload, encrypt_payload, random_nonce,
 };
-pub(crate) use json::push_str_literal;
+pub(crate) use json::push_str as push_json_str;
 pub use names::{
     ChannelKind, ChannelName, EventName, MAX_CHANNEL_NAME_LEN, MAX_EVENT_NAME_LEN,
     MAX_PRESENCE_USER_ID_LEN, MAX_SOCKET_ID_LEN, MAX_USER_ID_LEN, SocketId, UserId,

@@ -30,7 +30,7 @@ const fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'=' | b'@' | b',' | b'.' | b';')
 }
 
-/// [`is_name_byte`] for every byte value: one load per byte on the hot path.
+/// [`is_name_byte`] of every byte value: one load per byte instead of five comparisons.
 const NAME_BYTES: [bool; 256] = {
     let mut table = [false; 256];
     let mut i = 0;
@@ -279,14 +279,18 @@ name_type_common!(SocketId);
 
 /// Check `id` against the socket-id rule (`^[0-9]+\.[0-9]+$`) without allocating.
 pub fn validate_socket_id(id: &str) -> Result<(), ValidationError> {
-    // One pass over the bytes: digits and exactly one dot, neither first nor last.
+    // Digits up to the first non-digit, which must be the one dot, then digits to the end.
     let bytes = id.as_bytes();
-    let dots = bytes.iter().filter(|&&c| c == b'.').count();
-    let ok = id.len() <= MAX_SOCKET_ID_LEN
-        && dots == 1
-        && bytes.first().is_some_and(u8::is_ascii_digit)
-        && bytes.last().is_some_and(u8::is_ascii_digit)
-        && bytes.iter().all(|&c| c.is_ascii_digit() || c == b'.');
+    let ok = bytes.len() <= MAX_SOCKET_ID_LEN
+        && bytes
+            .iter()
+            .position(|c| !c.is_ascii_digit())
+            .is_some_and(|dot| {
+                dot > 0
+                    && bytes[dot] == b'.'
+                    && bytes.len() > dot + 1
+                    && bytes[dot + 1..].iter().all(u8::is_ascii_digit)
+            });
     if ok {
         Ok(())
     } else {
@@ -385,6 +389,23 @@ mod tests {
             );
         }
         assert!(validate_socket_id(&format!("1.{}", "1".repeat(70))).is_err());
+        assert!(validate_socket_id(&format!("1.{}", "1".repeat(MAX_SOCKET_ID_LEN - 2))).is_ok());
+        assert!(validate_socket_id(&format!("1.{}", "1".repeat(MAX_SOCKET_ID_LEN - 1))).is_err());
+        for bad in ["..", "1..1", "1.1.", ".1.1", "+1.1", "1.-1", "1.1 ", "1,1"] {
+            assert_eq!(
+                validate_socket_id(bad),
+                Err(ValidationError::SocketId),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn name_table_is_the_alphabet() {
+        for b in 0..=255u8 {
+            let want = b.is_ascii_alphanumeric() || b"-_=@,.;".contains(&b);
+            assert_eq!(NAME_BYTES[usize::from(b)], want, "{b:#04x}");
+        }
     }
 
     #[test]
@@ -414,5 +435,23 @@ mod tests {
         assert_eq!(c, "private-x");
         assert!(serde_json::from_str::<ChannelName>("\"a b\"").is_err());
         assert_eq!(serde_json::to_string(&c).unwrap(), "\"private-x\"");
+    }
+
+    /// The socket-id rule as it was first written, to check the one-pass version against.
+    fn socket_id_reference(id: &str) -> bool {
+        id.len() <= MAX_SOCKET_ID_LEN
+            && id.split_once('.').is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && a.bytes().all(|c| c.is_ascii_digit())
+                    && b.bytes().all(|c| c.is_ascii_digit())
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn socket_id_one_pass_matches_the_rule(id in "[0-9.a]{0,6}|[0-9]{1,40}\\.[0-9]{1,40}|.{0,8}") {
+            proptest::prop_assert_eq!(validate_socket_id(&id).is_ok(), socket_id_reference(&id));
+        }
     }
 }

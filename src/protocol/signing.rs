@@ -67,45 +67,84 @@ pub fn sign_request(
     body: Option<&[u8]>,
     timestamp: u64,
 ) -> SignedRequest {
-    let timestamp = timestamp.to_string();
-    let md5 = body.map(md5_hex);
-    let md5 = md5
-        .as_ref()
-        .map(|h| std::str::from_utf8(h).unwrap_or_default());
-    let mut all: Vec<(&str, &str)> = Vec::with_capacity(params.len() + 4);
-    all.push(("auth_key", &token.key));
-    all.push(("auth_timestamp", &timestamp));
-    all.push(("auth_version", "1.0"));
-    if let Some(md5) = md5 {
-        all.push(("body_md5", md5));
-    }
-    all.extend_from_slice(params);
-    all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    // The timestamp's digits and the body's MD5 in hex, side by side: one UTF-8 check
+    // makes both strings.
+    let mut ascii = [0u8; 20 + 32];
+    let digits = write_decimal(timestamp, &mut ascii);
+    let md5_len = match body {
+        Some(body) => {
+            encode_hex(&Md5::digest(body), &mut ascii[digits..digits + 32]);
+            32
+        }
+        None => 0,
+    };
+    let ascii = std::str::from_utf8(&ascii[..digits + md5_len]).unwrap_or_default();
+    let (timestamp, md5) = ascii.split_at(digits);
+    let md5 = body.map(|_| md5);
+    // The `auth_*` parameters and `body_md5`, already in key order.
+    let fixed = [
+        ("auth_key", token.key.as_str()),
+        ("auth_timestamp", timestamp),
+        ("auth_version", "1.0"),
+        ("body_md5", md5.unwrap_or_default()),
+    ];
+    let fixed = &fixed[..if md5.is_some() { 4 } else { 3 }];
+    // The endpoint's parameters are usually none, or already sorted; otherwise a sorted
+    // copy. Ties keep `fixed` first, then the caller's order: a stable sort of the lot.
+    let mut sorted_params = Vec::new();
+    let params = if params.is_sorted_by(|a, b| a.0 <= b.0) {
+        params
+    } else {
+        sorted_params.extend_from_slice(params);
+        sorted_params.sort_by(|a, b| a.0.cmp(b.0));
+        &sorted_params
+    };
+    let pairs = Merged {
+        fixed,
+        extra: params,
+    };
 
-    // `METHOD\nPATH\nQUERY` with raw values, and the query to send, percent-encoded, built
-    // side by side.
-    let raw_len: usize = all.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-    let mut string_to_sign = String::with_capacity(method.len() + path.len() + 2 + raw_len);
+    // `METHOD\nPATH\nQUERY` with raw values. The `auth_*` keys and the timestamp, version
+    // and MD5 are unreserved characters, so only the app key and the endpoint's
+    // parameters can need percent-encoding on the wire.
+    let raw_len = pairs.map(|(k, v)| k.len() + v.len() + 2).sum::<usize>() - 1;
+    let escapes = percent_extra(&token.key)
+        + params
+            .iter()
+            .map(|(k, v)| percent_extra(k) + percent_extra(v))
+            .sum::<usize>();
+    let head = method.len() + path.len() + 2;
+    let mut string_to_sign = String::with_capacity(head + raw_len);
     string_to_sign.push_str(method);
     string_to_sign.push('\n');
     string_to_sign.push_str(path);
     string_to_sign.push('\n');
-    let mut query = String::with_capacity(raw_len + raw_len / 4 + 16 + 64);
-    for (i, (k, v)) in all.iter().enumerate() {
+    for (i, (k, v)) in pairs.enumerate() {
         if i > 0 {
             string_to_sign.push('&');
-            query.push('&');
         }
         string_to_sign.push_str(k);
         string_to_sign.push('=');
         string_to_sign.push_str(v);
-        percent_encode_into(k, &mut query);
-        query.push('=');
-        percent_encode_into(v, &mut query);
     }
 
     let signature = sign_hex(&token.secret, &[string_to_sign.as_bytes()]);
-    query.push_str("&auth_signature=");
+    const SIGNATURE: &str = "&auth_signature=";
+    let mut query = String::with_capacity(raw_len + escapes + SIGNATURE.len() + signature.len());
+    if escapes == 0 {
+        // Nothing to encode: the query is the signed string's third line.
+        query.push_str(string_to_sign.get(head..).unwrap_or_default());
+    } else {
+        for (i, (k, v)) in pairs.enumerate() {
+            if i > 0 {
+                query.push('&');
+            }
+            percent_encode_into(k, &mut query);
+            query.push('=');
+            percent_encode_into(v, &mut query);
+        }
+    }
+    query.push_str(SIGNATURE);
     query.push_str(&signature);
     SignedRequest {
         string_to_sign,
@@ -114,12 +153,84 @@ pub fn sign_request(
     }
 }
 
+/// Two key-sorted parameter lists merged in key order, `fixed` first on equal keys.
+#[derive(Clone, Copy)]
+struct Merged<'a> {
+    fixed: &'a [(&'a str, &'a str)],
+    extra: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> Iterator for Merged<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let take_extra = match (self.fixed.first(), self.extra.first()) {
+            (Some(f), Some(e)) => e.0 < f.0,
+            (None, Some(_)) => true,
+            (_, None) => false,
+        };
+        let list = if take_extra {
+            &mut self.extra
+        } else {
+            &mut self.fixed
+        };
+        let (first, rest) = list.split_first()?;
+        *list = rest;
+        Some(*first)
+    }
+}
+
+/// Write the decimal digits of `n` at the start of `buf` (20 bytes hold `u64::MAX`) and
+/// return how many there are.
+fn write_decimal(mut n: u64, buf: &mut [u8; 52]) -> usize {
+    const PAIRS: &[u8; 200] = b"\
+        0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let len = n.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let mut end = len;
+    while n >= 100 {
+        // Below 100, so the pair is in the table.
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        end -= 2;
+        buf[end..end + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        buf[..2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        buf[0] = b'0' + n as u8;
+    }
+    len
+}
+
+/// `A-Z a-z 0-9 - . _ ~`, the bytes RFC 3986 leaves unescaped.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        i += 1;
+    }
+    table
+};
+
+/// How many bytes percent-encoding adds to `s` (two per escaped byte).
+fn percent_extra(s: &str) -> usize {
+    2 * s.bytes().filter(|&b| !UNRESERVED[usize::from(b)]).count()
+}
+
 /// Append `s` percent-encoded per RFC 3986: everything but `A-Z a-z 0-9 - . _ ~` escaped.
 pub fn percent_encode_into(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(s.len());
     let mut start = 0;
     for (i, &b) in s.as_bytes().iter().enumerate() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if UNRESERVED[usize::from(b)] {
             continue;
         }
         // Runs of unreserved bytes are ASCII, so they are copied whole; a run is empty
@@ -208,5 +319,184 @@ mod tests {
         out.clear();
         percent_encode_into("", &mut out);
         assert_eq!(out, "");
+    }
+
+    /// RFC 3986 percent-encoding, byte by byte.
+    fn encode_reference(s: &str, out: &mut String) {
+        for byte in s.bytes() {
+            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+                out.push(char::from(byte));
+            } else {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+
+    #[test]
+    fn percent_encoding_table_matches_the_rule() {
+        let mut all: String = (0u8..0x80).map(char::from).collect();
+        all.push_str("é€😀\u{7ff}\u{800}");
+        for s in [all.as_str(), "a b", "~~", "%", "\u{0}"] {
+            let (mut got, mut want) = (String::new(), String::new());
+            percent_encode_into(s, &mut got);
+            encode_reference(s, &mut want);
+            assert_eq!(got, want);
+            assert_eq!(s.len() + percent_extra(s), want.len(), "{s:?}");
+        }
+    }
+
+    /// `sign_request` as it was first written (a sorted `Vec` of every parameter, two
+    /// strings built side by side), to check the fast paths against. Its sort is stable:
+    /// the first version's unstable sort could only differ on repeated keys, which the
+    /// API rules out.
+    fn reference(
+        token: &Token,
+        method: &str,
+        path: &str,
+        params: &[(&str, &str)],
+        body: Option<&[u8]>,
+        timestamp: u64,
+    ) -> SignedRequest {
+        let timestamp = timestamp.to_string();
+        let md5 = body.map(body_md5);
+        let mut all: Vec<(&str, &str)> = vec![
+            ("auth_key", &token.key),
+            ("auth_timestamp", &timestamp),
+            ("auth_version", "1.0"),
+        ];
+        if let Some(md5) = &md5 {
+            all.push(("body_md5", md5));
+        }
+        all.extend_from_slice(params);
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        let mut string_to_sign = format!("{method}\n{path}\n");
+        let mut query = String::new();
+        for (i, (k, v)) in all.iter().enumerate() {
+            if i > 0 {
+                string_to_sign.push('&');
+                query.push('&');
+            }
+            string_to_sign.push_str(&format!("{k}={v}"));
+            encode_reference(k, &mut query);
+            query.push('=');
+            encode_reference(v, &mut query);
+        }
+        let mut mac = <crate::protocol::hmac::HmacSha256 as hmac::KeyInit>::new_from_slice(
+            token.secret.expose().as_bytes(),
+        )
+        .unwrap();
+        hmac::Mac::update(&mut mac, string_to_sign.as_bytes());
+        let signature = hex::encode(hmac::Mac::finalize(mac).into_bytes());
+        query.push_str(&format!("&auth_signature={signature}"));
+        SignedRequest {
+            string_to_sign,
+            signature,
+            query,
+        }
+    }
+
+    #[test]
+    fn timestamps_format_like_to_string() {
+        let check = |n: u64| {
+            let mut buf = [0u8; 52];
+            let len = write_decimal(n, &mut buf);
+            assert_eq!(std::str::from_utf8(&buf[..len]), Ok(n.to_string().as_str()));
+        };
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            1_700_000_000,
+            u64::MAX / 10,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            check(n);
+        }
+        for p in 0..20 {
+            check(10u64.pow(p));
+            check(10u64.pow(p) - 1);
+            check(10u64.pow(p) + 1);
+        }
+        let token = Token::new("KEY", "S");
+        for ts in [0, u64::MAX] {
+            let s = sign_request(&token, "GET", "/apps/1/x", &[], None, ts);
+            assert_eq!(
+                s.string_to_sign,
+                format!("GET\n/apps/1/x\nauth_key=KEY&auth_timestamp={ts}&auth_version=1.0")
+            );
+        }
+    }
+
+    #[test]
+    fn fast_paths_match_the_reference() {
+        let plain = Token::new("278d425bdf160c739803", "7ad3773142a6692b25b8");
+        let odd_key = Token::new("a key/with+reserved&bytes=é", "S");
+        let params: &[&[(&str, &str)]] = &[
+            &[],
+            &[("info", "user_count")],
+            // Before, between and after the `auth_*` keys, sorted or not.
+            &[("zeta", "1"), ("alpha", "2")],
+            &[
+                ("auth_a", "x"),
+                ("auth_l", "y"),
+                ("auth_u", "z"),
+                ("c", "w"),
+            ],
+            &[
+                ("c", "w"),
+                ("auth_u", "z"),
+                ("auth_l", "y"),
+                ("auth_a", "x"),
+                ("b", ""),
+            ],
+            &[
+                ("filter_by_prefix", "a b&c=d/é"),
+                ("info", "user_count,subscription_count"),
+            ],
+            &[("k y", "v"), ("Z", "upper sorts first"), ("~", "last")],
+        ];
+        for token in [&plain, &odd_key] {
+            for &params in params {
+                for body in [None, Some(&b""[..]), Some(&br#"{"name":"x"}"#[..])] {
+                    for timestamp in [0, 1_353_088_179, u64::MAX] {
+                        let want =
+                            reference(token, "POST", "/apps/3/events", params, body, timestamp);
+                        let got =
+                            sign_request(token, "POST", "/apps/3/events", params, body, timestamp);
+                        assert_eq!(got, want, "{params:?} {body:?} {timestamp}");
+                        // Sized up front: nothing grew.
+                        assert_eq!(got.string_to_sign.capacity(), got.string_to_sign.len());
+                        assert_eq!(got.query.capacity(), got.query.len());
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_params_match_the_reference(
+            params in proptest::collection::btree_map("[a-z_]{1,12}|.{1,6}", ".{0,12}", 0..6),
+            reverse: bool,
+            timestamp: u64,
+        ) {
+            let token = Token::new("KEY", "SUPERSECRET");
+            // Distinct keys, none an `auth_*` or `body_md5` one, as documented.
+            let mut params: Vec<(&str, &str)> = params
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "auth_key" | "auth_timestamp" | "auth_version" | "auth_signature" | "body_md5"))
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            if reverse {
+                params.reverse();
+            }
+            let want = reference(&token, "GET", "/apps/1/channels", &params, None, timestamp);
+            proptest::prop_assert_eq!(sign_request(&token, "GET", "/apps/1/channels", &params, None, timestamp), want);
+        }
     }
 }
