@@ -1,6 +1,7 @@
 //! HMAC-SHA256 helpers shared by every signature in the protocol.
 
 use hmac::block_api::HmacCore;
+use hmac::digest::CtOutput;
 use hmac::digest::array::Array;
 use hmac::digest::block_api::{Buffer, CoreProxy, FixedOutputCore, UpdateCore};
 use hmac::{Hmac, KeyInit, Mac};
@@ -143,11 +144,8 @@ pub(crate) fn verify_hex(secret: &Secret, parts: &[&[u8]], signature_hex: &str) 
     let Some(expected) = decode_hex32(signature_hex.as_bytes()) else {
         return false;
     };
-    let mut m = secret.mac();
-    for part in parts {
-        m.update(part);
-    }
-    m.verify_slice(&expected).is_ok()
+    // Compared in constant time, as `Mac::verify_slice` compares.
+    CtOutput::<HmacSha256>::new(digest(secret, parts).into()) == CtOutput::new(expected.into())
 }
 
 #[cfg(test)]
@@ -220,6 +218,10 @@ mod tests {
                 let hex = hex::encode(want);
                 assert!(verify_hex(&secret, &[msg], &hex));
                 assert!(verify_hex(&secret, &[a, b], &hex.to_uppercase()));
+                let mut wrong = want;
+                wrong[len % 32] ^= 1;
+                assert!(!verify_hex(&secret, &[msg], &hex::encode(wrong)));
+                assert!(!verify_hex(&secret, &[a, b], &hex[..62]));
             }
         }
     }
