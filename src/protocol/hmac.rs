@@ -161,6 +161,10 @@ mod tests {
                 let hex = hex::encode(want);
                 assert!(verify_hex(&secret, &[msg], &hex));
                 assert!(verify_hex(&secret, &[a, b], &hex.to_uppercase()));
+                let mut wrong = want;
+                wrong[len % 32] ^= 1;
+                assert!(!verify_hex(&secret, &[msg], &hex::encode(wrong)));
+                assert!(!verify_hex(&secret, &[a, b], &hex[..62]));
             }
         }
     }
