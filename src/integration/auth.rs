@@ -19,7 +19,6 @@ use crate::error::ValidationError;
 use crate::protocol::{
     AuthForm, AuthFormError, ChannelAuth, ChannelKind, ChannelName, FormChannels, PresenceMember,
     SocketId, authenticate_user, authorize_checked, parse_auth_form, push_json_str,
-    validate_channel_name,
 };
 
 /// The decision for one channel in an app's own auth route.
@@ -306,22 +305,22 @@ async fn read_form(
 /// [`checked_channel`] taking the form's own string, which becomes the [`ChannelName`]
 /// without a copy; a refused name is handed back.
 fn owned_channel(name: String) -> Result<ChannelName, (String, ApiError)> {
-    if let Err(e) = check_channel(&name) {
-        return Err((name, e));
+    let channel = ChannelName::from_string(name).map_err(|(name, e)| (name, invalid_channel(e)))?;
+    match needs_authorization(&channel) {
+        Ok(()) => Ok(channel),
+        Err(e) => Err((channel.into_string(), e)),
     }
-    // Checked just above, so this cannot fail.
-    ChannelName::new(name).map_err(|e| (String::new(), invalid_channel(e)))
 }
 
 /// A channel name from the form, validated; public channels are refused with 404.
 fn checked_channel(name: &str) -> Result<ChannelName, ApiError> {
-    check_channel(name)?;
-    ChannelName::new(name).map_err(invalid_channel)
+    let channel = ChannelName::new(name).map_err(invalid_channel)?;
+    needs_authorization(&channel)?;
+    Ok(channel)
 }
 
-fn check_channel(name: &str) -> Result<(), ApiError> {
-    let kind = validate_channel_name(name).map_err(invalid_channel)?;
-    if kind.needs_authorization() {
+fn needs_authorization(channel: &ChannelName) -> Result<(), ApiError> {
+    if channel.kind().needs_authorization() {
         Ok(())
     } else {
         Err(ApiError::new(

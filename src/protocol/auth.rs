@@ -238,19 +238,36 @@ pub fn authorize_channel(
 ) -> Result<ChannelAuth, ValidationError> {
     // The channel is validated once, here; the socket id after the kind's own checks, in
     // the order the `authorize_*` functions report errors.
-    match validate_channel_name(channel)? {
+    let kind = validate_channel_name(channel)?;
+    authorize_kind(token, master, socket_id, channel, kind, member, || {
+        validate_socket_id(socket_id)
+    })
+}
+
+/// The one dispatch on a channel's kind, for [`authorize_channel`] and
+/// [`authorize_checked`]: `check_socket` runs after the kind's own requirements.
+fn authorize_kind(
+    token: &Token,
+    master: Option<&MasterKey>,
+    socket_id: &str,
+    channel: &str,
+    kind: ChannelKind,
+    member: Option<&PresenceMember>,
+    check_socket: impl FnOnce() -> Result<(), ValidationError>,
+) -> Result<ChannelAuth, ValidationError> {
+    match kind {
         ChannelKind::Private => {
-            validate_socket_id(socket_id)?;
+            check_socket()?;
             Ok(channel_auth(token, socket_id, channel, None, None))
         }
         ChannelKind::Presence => {
             let member = member.ok_or(ValidationError::MissingPresenceMember)?;
-            validate_socket_id(socket_id)?;
+            check_socket()?;
             presence_auth(token, socket_id, channel, member)
         }
         ChannelKind::PrivateEncrypted => {
             let master = master.ok_or(ValidationError::NoMasterKey)?;
-            validate_socket_id(socket_id)?;
+            check_socket()?;
             Ok(encrypted_auth(token, master, socket_id, channel))
         }
         _ => Err(ValidationError::PublicChannel),
@@ -304,19 +321,15 @@ pub(crate) fn authorize_checked(
     channel: &ChannelName,
     member: Option<&PresenceMember>,
 ) -> Result<ChannelAuth, ValidationError> {
-    let (socket_id, name) = (socket_id.as_str(), channel.as_str());
-    Ok(match channel.kind() {
-        ChannelKind::Private => channel_auth(token, socket_id, name, None, None),
-        ChannelKind::Presence => {
-            let member = member.ok_or(ValidationError::MissingPresenceMember)?;
-            presence_auth(token, socket_id, name, member)?
-        }
-        ChannelKind::PrivateEncrypted => {
-            let master = master.ok_or(ValidationError::NoMasterKey)?;
-            encrypted_auth(token, master, socket_id, name)
-        }
-        _ => return Err(ValidationError::PublicChannel),
-    })
+    authorize_kind(
+        token,
+        master,
+        socket_id.as_str(),
+        channel.as_str(),
+        channel.kind(),
+        member,
+        || Ok(()),
+    )
 }
 
 /// Sign and assemble a channel authorization; `channel_data` is signed as given.
