@@ -13,6 +13,12 @@
 //! signed once beforehand, and reading the reply. Both use a default `reqwest` client on
 //! a multi-threaded tokio runtime with one worker per core.
 //!
+//! `--mode both` runs the two in the same process, in turns of `--slice-ms` (250 by
+//! default) in the order ours, raw, raw, ours, …, and prints a line for each: on a shared
+//! machine, load that comes and goes falls on both alike, so their ratio moves far less
+//! than that of two separate runs. `--count N` instead sends exactly N triggers after the
+//! warm-up and then stops (for callgrind: the difference of two counts is per trigger).
+//!
 //! Everything stays on 127.0.0.1. Run alone by `cargo bench` (which passes `--bench`) it
 //! prints a note and exits.
 
@@ -94,19 +100,29 @@ fn main() {
             }
         }
         Some("run") => {
-            let mode = match args.get("--mode") {
-                Some("ours") => Mode::Ours,
-                Some("raw") => Mode::Raw,
-                _ => fail("--mode is ours or raw"),
+            let modes: &[Mode] = match args.get("--mode") {
+                Some("ours") => &[Mode::Ours],
+                Some("raw") => &[Mode::Raw],
+                Some("both") => &[Mode::Ours, Mode::Raw],
+                _ => fail("--mode is ours, raw or both"),
             };
             let concurrency = args.number("--concurrency", 1).max(1) as usize;
             let duration = Duration::from_secs(args.number("--duration", 5));
+            let slice = Duration::from_millis(args.number("--slice-ms", 250).max(10));
+            let count = args.get("--count").map(|_| args.number("--count", 0));
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .unwrap_or_else(|e| fail(&e.to_string()));
-            let report = runtime.block_on(run(port, mode, concurrency, duration));
-            println!("{report}");
+            let plan = Plan {
+                concurrency,
+                duration,
+                slice,
+                count,
+            };
+            for report in runtime.block_on(run(port, modes, plan)) {
+                println!("{report}");
+            }
         }
         _ => fail(
             "usage: bench_client sink|run --port P [--mode ours|raw --concurrency N --duration S]",
@@ -224,15 +240,30 @@ async fn signed_once(recorder: &Pusher) -> (String, String, Vec<u8>) {
     )
 }
 
-/// Run `concurrency` loops until `until`, collecting latencies in microseconds.
-async fn load(sender: &Sender, concurrency: usize, until: Instant) -> (Vec<u32>, u64) {
+/// When the loops of [`load`] stop.
+#[derive(Clone, Copy)]
+enum Stop {
+    At(Instant),
+    /// After this many triggers, spread over the loops.
+    After(u64),
+}
+
+/// Run `concurrency` loops until `stop`, collecting latencies in microseconds.
+async fn load(sender: &Sender, concurrency: usize, stop: Stop) -> (Vec<u32>, u64) {
     let mut tasks = Vec::with_capacity(concurrency);
-    for _ in 0..concurrency {
+    for task in 0..concurrency as u64 {
         let sender = sender.clone();
         tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(1 << 16);
+            let mut latencies = Vec::with_capacity(1 << 12);
             let mut errors = 0u64;
-            while Instant::now() < until {
+            let mut sent = 0u64;
+            while match stop {
+                Stop::At(until) => Instant::now() < until,
+                Stop::After(n) => {
+                    sent < n / concurrency as u64 + u64::from(task < n % concurrency as u64)
+                }
+            } {
+                sent += 1;
                 let start = Instant::now();
                 match sender.send().await {
                     Ok(()) => latencies
@@ -275,35 +306,96 @@ fn cpu_ticks() -> u64 {
     field(11) + field(12)
 }
 
-async fn run(port: u16, mode: Mode, concurrency: usize, duration: Duration) -> String {
-    let sender = Sender::new(mode, port).await;
-    load(
-        &sender,
-        concurrency,
-        Instant::now() + Duration::from_secs(1),
-    )
-    .await;
-    let cpu = cpu_ticks();
-    let start = Instant::now();
-    let (mut latencies, errors) = load(&sender, concurrency, start + duration).await;
-    let secs = start.elapsed().as_secs_f64();
-    let cpu = cpu_ticks() - cpu;
-    latencies.sort_unstable();
-    let pct = |p: f64| {
-        let i = ((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1));
-        latencies.get(i).copied().unwrap_or(0)
+/// How `run` loads the sink.
+struct Plan {
+    concurrency: usize,
+    duration: Duration,
+    slice: Duration,
+    count: Option<u64>,
+}
+
+/// What one mode did over all its turns.
+#[derive(Default)]
+struct Tally {
+    latencies: Vec<u32>,
+    errors: u64,
+    secs: f64,
+    cpu_ticks: u64,
+}
+
+impl Tally {
+    fn add(&mut self, (latencies, errors): (Vec<u32>, u64), secs: f64, cpu_ticks: u64) {
+        self.latencies.extend(latencies);
+        self.errors += errors;
+        self.secs += secs;
+        self.cpu_ticks += cpu_ticks;
+    }
+
+    fn report(mut self, mode: Mode, concurrency: usize) -> String {
+        self.latencies.sort_unstable();
+        let latencies = &self.latencies;
+        let pct = |p: f64| {
+            let i = ((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1));
+            latencies.get(i).copied().unwrap_or(0)
+        };
+        let ops = latencies.len();
+        serde_json::json!({
+            "mode": if mode == Mode::Ours { "ours" } else { "raw" },
+            "concurrency": concurrency,
+            "ops": ops,
+            "secs": self.secs,
+            "ops_per_s": ops as f64 / self.secs,
+            "p50_us": pct(0.50),
+            "p99_us": pct(0.99),
+            "errors": self.errors,
+            "cpu_ticks": self.cpu_ticks,
+        })
+        .to_string()
+    }
+}
+
+async fn run(port: u16, modes: &[Mode], plan: Plan) -> Vec<String> {
+    let mut senders = Vec::with_capacity(modes.len());
+    for &mode in modes {
+        let sender = Sender::new(mode, port).await;
+        // A counted run warms up by count too, so two counts differ only in their turns.
+        let warm_up = match plan.count {
+            Some(_) => Stop::After(500),
+            None => Stop::At(Instant::now() + Duration::from_secs(1) / modes.len() as u32),
+        };
+        load(&sender, plan.concurrency, warm_up).await;
+        senders.push(sender);
+    }
+    let mut tallies: Vec<Tally> = modes.iter().map(|_| Tally::default()).collect();
+    // One turn per mode when alone; with two, turns in the order A B B A A B B A …, so a
+    // steady drift in the machine's load falls on both alike.
+    let turns = match (plan.count, modes.len()) {
+        (Some(_), _) | (None, 1) => modes.len(),
+        (None, n) => {
+            let per_mode = (plan.duration.as_secs_f64() / plan.slice.as_secs_f64()).ceil();
+            (per_mode as usize).max(1) * n
+        }
     };
-    let ops = latencies.len();
-    serde_json::json!({
-        "mode": if mode == Mode::Ours { "ours" } else { "raw" },
-        "concurrency": concurrency,
-        "ops": ops,
-        "secs": secs,
-        "ops_per_s": ops as f64 / secs,
-        "p50_us": pct(0.50),
-        "p99_us": pct(0.99),
-        "errors": errors,
-        "cpu_ticks": cpu,
-    })
-    .to_string()
+    for turn in 0..turns {
+        let which = if modes.len() == 1 {
+            0
+        } else {
+            usize::from(matches!(turn % 4, 1 | 2))
+        };
+        let stop = match plan.count {
+            Some(n) => Stop::After(n),
+            None if modes.len() == 1 => Stop::At(Instant::now() + plan.duration),
+            None => Stop::At(Instant::now() + plan.slice),
+        };
+        let cpu = cpu_ticks();
+        let start = Instant::now();
+        let done = load(&senders[which], plan.concurrency, stop).await;
+        let secs = start.elapsed().as_secs_f64();
+        tallies[which].add(done, secs, cpu_ticks() - cpu);
+    }
+    modes
+        .iter()
+        .zip(tallies)
+        .map(|(&mode, tally)| tally.report(mode, plan.concurrency))
+        .collect()
 }
