@@ -51,6 +51,8 @@ pub struct Pusher {
 
 struct Inner {
     app_id: String,
+    /// `/apps/<app_id>/events`, the path of every trigger, written once.
+    events_path: String,
     /// The signing token first, then extra tokens accepted on webhooks.
     tokens: Vec<Token>,
     endpoint: String,
@@ -116,6 +118,7 @@ impl Pusher {
         let defaults = PusherConfig::default();
         Self {
             inner: Arc::new(Inner {
+                events_path: events_path(&credentials.app_id),
                 app_id: credentials.app_id,
                 tokens: vec![credentials.token],
                 endpoint: "recording:".to_owned(),
@@ -150,6 +153,7 @@ impl Pusher {
         };
         Ok(Self {
             inner: Arc::new(Inner {
+                events_path: events_path(&resolved.app_id),
                 app_id: resolved.app_id,
                 tokens: resolved.tokens,
                 endpoint: resolved.endpoint,
@@ -166,6 +170,10 @@ impl Pusher {
     /// The app id.
     pub fn app_id(&self) -> &str {
         &self.inner.app_id
+    }
+
+    pub(crate) fn events_path(&self) -> &str {
+        &self.inner.events_path
     }
 
     /// The app key (public: pusher-js needs it).
@@ -298,8 +306,21 @@ impl Pusher {
         policy: &RetryPolicy,
     ) -> Result<Vec<u8>, Error> {
         let mut attempt = 1;
+        // The URL is written whole into one buffer, the signed query hashed where it lies.
+        let extra: usize = params
+            .iter()
+            .map(|(k, v)| 3 * (k.len() + v.len()) + 2)
+            .sum();
+        let mut url = String::with_capacity(self.inner.endpoint.len() + path.len() + 256 + extra);
         loop {
-            let signed = protocol::sign_request(
+            url.clear();
+            url.push_str(&self.inner.endpoint);
+            let path_at = url.len();
+            url.push_str(path);
+            url.push('?');
+            let query_at = url.len();
+            protocol::push_signed_query(
+                &mut url,
                 self.token(),
                 method,
                 path,
@@ -311,12 +332,12 @@ impl Pusher {
                 .inner
                 .transport
                 .send(
-                    &self.inner.endpoint,
                     self.inner.timeout,
                     Outgoing {
                         method,
-                        path,
-                        query: &signed.query,
+                        url: &url,
+                        path: url.get(path_at..query_at - 1).unwrap_or_default(),
+                        query: url.get(query_at..).unwrap_or_default(),
                         body,
                     },
                 )
@@ -337,6 +358,10 @@ impl Pusher {
             attempt += 1;
         }
     }
+}
+
+fn events_path(app_id: &str) -> String {
+    format!("/apps/{app_id}/events")
 }
 
 /// Entry points for the fuzz targets in `fuzz/`; not part of the API.

@@ -22,6 +22,9 @@ pub(crate) enum Transport {
 
 pub(crate) struct Outgoing<'a> {
     pub(crate) method: &'static str,
+    /// The whole URL: endpoint, path, `?`, query.
+    pub(crate) url: &'a str,
+    /// The path, within `url`.
     pub(crate) path: &'a str,
     /// The signed, percent-encoded query string.
     pub(crate) query: &'a str,
@@ -31,12 +34,11 @@ pub(crate) struct Outgoing<'a> {
 impl Transport {
     pub(crate) async fn send(
         &self,
-        endpoint: &str,
         timeout: Duration,
         req: Outgoing<'_>,
     ) -> Result<Vec<u8>, Error> {
         match self {
-            Self::Http(client) => http_send(client, endpoint, timeout, req).await,
+            Self::Http(client) => http_send(client, timeout, req).await,
             Self::Recording(rec) => Ok(rec.record(req)),
         }
     }
@@ -44,21 +46,15 @@ impl Transport {
 
 async fn http_send(
     client: &reqwest::Client,
-    endpoint: &str,
     timeout: Duration,
     req: Outgoing<'_>,
 ) -> Result<Vec<u8>, Error> {
-    let mut url = String::with_capacity(endpoint.len() + req.path.len() + 1 + req.query.len());
-    url.push_str(endpoint);
-    url.push_str(req.path);
-    url.push('?');
-    url.push_str(req.query);
     let method = if req.method == "GET" {
         reqwest::Method::GET
     } else {
         reqwest::Method::POST
     };
-    let mut builder = client.request(method, url).header(
+    let mut builder = client.request(method, req.url).header(
         "X-Pusher-Library",
         concat!("rocket_pusher ", env!("CARGO_PKG_VERSION")),
     );

@@ -403,8 +403,8 @@ impl<'a> Trigger<'a> {
             self.socket_id.as_ref().map(SocketId::as_str),
             info_param(self.user_count, self.subscription_count),
         );
-        let path = format!("/apps/{}/events", self.pusher.app_id());
-        let reply = self.pusher.post(&path, body, self.retry.as_ref()).await?;
+        let path = self.pusher.events_path();
+        let reply = self.pusher.post(path, body, self.retry.as_ref()).await?;
         decode(&reply)
     }
 }

@@ -46,7 +46,7 @@ fn digest_one(secret: &Secret, msg: &[u8]) -> [u8; 32] {
 }
 
 /// The HMAC-SHA256 of the concatenated `parts` under `secret`.
-fn digest(secret: &Secret, parts: &[&[u8]]) -> [u8; 32] {
+pub(crate) fn digest(secret: &Secret, parts: &[&[u8]]) -> [u8; 32] {
     if let [msg] = parts {
         return digest_one(secret, msg);
     }

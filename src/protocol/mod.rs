@@ -31,6 +31,7 @@ pub use names::{
     MAX_PRESENCE_USER_ID_LEN, MAX_SOCKET_ID_LEN, MAX_USER_ID_LEN, SocketId, UserId,
     validate_channel_name, validate_event_name, validate_socket_id, validate_user_id,
 };
+pub(crate) use signing::push_signed_query;
 pub use signing::{EMPTY_BODY_MD5, SignedRequest, body_md5, percent_encode_into, sign_request};
 pub(crate) use webhook::parse_json;
 pub use webhook::{

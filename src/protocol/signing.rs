@@ -7,7 +7,7 @@
 use md5::{Digest, Md5};
 
 use super::credentials::Token;
-use super::hmac::{encode_hex, sign_hex};
+use super::hmac::{digest, encode_hex};
 
 /// The MD5 of an empty body, which a POST without content still has to carry.
 pub const EMPTY_BODY_MD5: &str = "d41d8cd98f00b204e9800998ecf8427e";
@@ -67,6 +67,73 @@ pub fn sign_request(
     body: Option<&[u8]>,
     timestamp: u64,
 ) -> SignedRequest {
+    let mut string_to_sign = String::new();
+    let mut query = String::new();
+    let req = Request {
+        method,
+        path,
+        params,
+        body,
+        timestamp,
+    };
+    sign_into(&mut query, Some(&mut string_to_sign), token, req);
+    // The query ends with the 64 hex digits of the signature.
+    let signature = query
+        .get(query.len().saturating_sub(64)..)
+        .unwrap_or_default()
+        .to_owned();
+    SignedRequest {
+        string_to_sign,
+        signature,
+        query,
+    }
+}
+
+/// Append the signed query of a request to `out`, as [`sign_request`] returns it in
+/// `query`, without keeping the string to sign: the client writes the whole URL into one
+/// buffer and hashes the query in place.
+pub(crate) fn push_signed_query(
+    out: &mut String,
+    token: &Token,
+    method: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    body: Option<&[u8]>,
+    timestamp: u64,
+) {
+    let req = Request {
+        method,
+        path,
+        params,
+        body,
+        timestamp,
+    };
+    sign_into(out, None, token, req);
+}
+
+/// What [`sign_into`] signs.
+struct Request<'a> {
+    method: &'a str,
+    path: &'a str,
+    params: &'a [(&'a str, &'a str)],
+    body: Option<&'a [u8]>,
+    timestamp: u64,
+}
+
+/// Append the signed query to `out`, and the string to sign to `string_to_sign` if asked.
+fn sign_into(
+    out: &mut String,
+    string_to_sign: Option<&mut String>,
+    token: &Token,
+    req: Request<'_>,
+) {
+    let Request {
+        method,
+        path,
+        params,
+        body,
+        timestamp,
+    } = req;
     // The timestamp's digits and the body's MD5 in hex, side by side: one UTF-8 check
     // makes both strings.
     let mut ascii = [0u8; 20 + 32];
@@ -104,52 +171,60 @@ pub fn sign_request(
         extra: params,
     };
 
-    // `METHOD\nPATH\nQUERY` with raw values. The `auth_*` keys and the timestamp, version
-    // and MD5 are unreserved characters, so only the app key and the endpoint's
-    // parameters can need percent-encoding on the wire.
+    // `METHOD\nPATH\nQUERY` is signed with raw values. The `auth_*` keys and the
+    // timestamp, version and MD5 are unreserved characters, so only the app key and the
+    // endpoint's parameters can need percent-encoding on the wire; without any, the
+    // query on the wire is the signed string's third line, and is hashed where it lies.
     let raw_len = pairs.map(|(k, v)| k.len() + v.len() + 2).sum::<usize>() - 1;
     let escapes = percent_extra(&token.key)
         + params
             .iter()
             .map(|(k, v)| percent_extra(k) + percent_extra(v))
             .sum::<usize>();
-    let head = method.len() + path.len() + 2;
-    let mut string_to_sign = String::with_capacity(head + raw_len);
-    string_to_sign.push_str(method);
-    string_to_sign.push('\n');
-    string_to_sign.push_str(path);
-    string_to_sign.push('\n');
+    const SIGNATURE: &str = "&auth_signature=";
+    out.reserve(raw_len + escapes + SIGNATURE.len() + 64);
+    let query_at = out.len();
+    push_pairs(out, pairs, escapes != 0);
+    let signature = match string_to_sign {
+        None if escapes == 0 => {
+            let query = out.get(query_at..).unwrap_or_default().as_bytes();
+            let parts = [method.as_bytes(), b"\n", path.as_bytes(), b"\n", query];
+            digest(&token.secret, &parts)
+        }
+        keep => {
+            let mut own = String::new();
+            let signed = keep.unwrap_or(&mut own);
+            signed.reserve(method.len() + path.len() + 2 + raw_len);
+            signed.push_str(method);
+            signed.push('\n');
+            signed.push_str(path);
+            signed.push('\n');
+            push_pairs(signed, pairs, false);
+            digest(&token.secret, &[signed.as_bytes()])
+        }
+    };
+    out.push_str(SIGNATURE);
+    let mut hex = [0u8; 64];
+    encode_hex(&signature, &mut hex);
+    // Hex digits are ASCII.
+    out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+}
+
+/// Append `k=v&k=v…`, percent-encoded when `encode`.
+fn push_pairs<'a>(out: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str)>, encode: bool) {
     for (i, (k, v)) in pairs.enumerate() {
         if i > 0 {
-            string_to_sign.push('&');
+            out.push('&');
         }
-        string_to_sign.push_str(k);
-        string_to_sign.push('=');
-        string_to_sign.push_str(v);
-    }
-
-    let signature = sign_hex(&token.secret, &[string_to_sign.as_bytes()]);
-    const SIGNATURE: &str = "&auth_signature=";
-    let mut query = String::with_capacity(raw_len + escapes + SIGNATURE.len() + signature.len());
-    if escapes == 0 {
-        // Nothing to encode: the query is the signed string's third line.
-        query.push_str(string_to_sign.get(head..).unwrap_or_default());
-    } else {
-        for (i, (k, v)) in pairs.enumerate() {
-            if i > 0 {
-                query.push('&');
-            }
-            percent_encode_into(k, &mut query);
-            query.push('=');
-            percent_encode_into(v, &mut query);
+        if encode {
+            percent_encode_into(k, out);
+            out.push('=');
+            percent_encode_into(v, out);
+        } else {
+            out.push_str(k);
+            out.push('=');
+            out.push_str(v);
         }
-    }
-    query.push_str(SIGNATURE);
-    query.push_str(&signature);
-    SignedRequest {
-        string_to_sign,
-        signature,
-        query,
     }
 }
 
@@ -247,6 +322,53 @@ pub fn percent_encode_into(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The client's in-place signing appends exactly the query `sign_request` returns,
+    /// and that query's signature is the HMAC of the string to sign.
+    #[test]
+    fn signed_query_in_place_matches_sign_request() {
+        let plain = Token::new("278d425bdf160c739803", "7ad3773142a6692b25b8");
+        let odd_key = Token::new("key with space&more", "secret");
+        let params: [&[(&str, &str)]; 4] = [
+            &[],
+            &[("filter_by_prefix", "presence-"), ("info", "user_count")],
+            &[("info", "user_count"), ("filter_by_prefix", "presence-")],
+            &[("info", "a b&c=d/é")],
+        ];
+        for token in [&plain, &odd_key] {
+            for params in params {
+                for body in [
+                    None,
+                    Some(&b"{}"[..]),
+                    Some("{\"a\":\"\u{e9}\"}".as_bytes()),
+                ] {
+                    let method = if body.is_some() { "POST" } else { "GET" };
+                    let signed =
+                        sign_request(token, method, "/apps/1/x", params, body, 1_700_000_000);
+                    let mut url = String::from("http://127.0.0.1:1/apps/1/x?");
+                    push_signed_query(
+                        &mut url,
+                        token,
+                        method,
+                        "/apps/1/x",
+                        params,
+                        body,
+                        1_700_000_000,
+                    );
+                    assert_eq!(url, format!("http://127.0.0.1:1/apps/1/x?{}", signed.query));
+                    let want = digest(&token.secret, &[signed.string_to_sign.as_bytes()]);
+                    let mut hex = [0u8; 64];
+                    encode_hex(&want, &mut hex);
+                    assert_eq!(signed.signature.as_bytes(), hex);
+                    assert!(
+                        signed
+                            .query
+                            .ends_with(&format!("&auth_signature={}", signed.signature))
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn docs_worked_example() {
