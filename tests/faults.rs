@@ -422,6 +422,27 @@ async fn retry_writes_retries_every_write_at_least_once_delivery() {
     }
 }
 
+/// The last try sends the body itself (no copy is kept for a try that cannot follow):
+/// it must still be the whole, signed body.
+#[tokio::test]
+async fn the_last_try_carries_the_same_body() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api)
+        .retry(quick_retries().retry_writes(true))
+        .build()
+        .unwrap();
+    api.reply_once(Reply::new(502, "bad gateway"));
+    api.reply_once(Reply::new(503, "unavailable"));
+    api.reply_once(Reply::new(200, "{}"));
+    pusher.trigger("c", "e", "hello").await.unwrap();
+    assert_verified(&api, 3);
+    let requests = api.requests();
+    assert_eq!(requests.len(), 3);
+    let last = String::from_utf8_lossy(&requests[2].body);
+    assert!(last.contains(r#""data":"hello""#), "{last}");
+    assert!(requests.iter().all(|r| r.body == requests[0].body));
+}
+
 #[tokio::test]
 async fn one_trigger_can_ask_for_retries() {
     let api = MockApi::start(KEY, SECRET).await;

@@ -291,9 +291,9 @@ impl Pusher {
             None if self.inner.retry.retry_writes => &self.inner.retry,
             None => &never,
         };
-        // Shared, not copied, by every try.
+        // Shared, not copied, by every try; the last try takes it.
         let body = bytes::Bytes::from(body);
-        self.send("POST", path, &[], Some(&body), policy).await
+        self.send("POST", path, &[], Some(body), policy).await
     }
 
     /// Sign and send, trying again while `policy` says so; each try is signed anew.
@@ -302,7 +302,7 @@ impl Pusher {
         method: &'static str,
         path: &str,
         params: &[(&str, &str)],
-        body: Option<&bytes::Bytes>,
+        mut body: Option<bytes::Bytes>,
         policy: &RetryPolicy,
     ) -> Result<Vec<u8>, Error> {
         let mut attempt = 1;
@@ -325,9 +325,15 @@ impl Pusher {
                 method,
                 path,
                 params,
-                body.map(|b| &b[..]),
+                body.as_deref(),
                 now_secs(),
             );
+            // No try follows the last one, so it sends the body itself, not a clone.
+            let this_body = if attempt >= policy.attempts {
+                body.take()
+            } else {
+                body.clone()
+            };
             let result = self
                 .inner
                 .transport
@@ -338,7 +344,7 @@ impl Pusher {
                         url: &url,
                         path: url.get(path_at..query_at - 1).unwrap_or_default(),
                         query: url.get(query_at..).unwrap_or_default(),
-                        body,
+                        body: this_body,
                     },
                 )
                 .await;

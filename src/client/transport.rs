@@ -28,7 +28,7 @@ pub(crate) struct Outgoing<'a> {
     pub(crate) path: &'a str,
     /// The signed, percent-encoded query string.
     pub(crate) query: &'a str,
-    pub(crate) body: Option<&'a bytes::Bytes>,
+    pub(crate) body: Option<bytes::Bytes>,
 }
 
 impl Transport {
@@ -61,7 +61,7 @@ async fn http_send(
     if let Some(body) = req.body {
         builder = builder
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.clone());
+            .body(body);
     }
     let mut resp = builder
         .send()
@@ -239,7 +239,7 @@ impl Recorder {
             method: req.method,
             path: req.path.to_owned(),
             query: req.query.to_owned(),
-            body: req.body.map(|b| String::from_utf8_lossy(b).into_owned()),
+            body: req.body.map(|b| String::from_utf8_lossy(&b).into_owned()),
         };
         self.requests
             .lock()
