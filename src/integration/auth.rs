@@ -10,6 +10,7 @@ use rocket::http::{ContentType, Status};
 use rocket::outcome::Outcome;
 use rocket::response::{self, Responder};
 use rocket::route::{self, Handler};
+use rocket::tokio::io::AsyncReadExt;
 use rocket::{Ignite, Request, Rocket, Sentinel};
 
 use super::channel_routes::ChannelRouter;
@@ -330,18 +331,21 @@ async fn read_body(
         ));
     }
     let limit = settings.form_limit;
-    let body = data
-        .open(limit)
-        .into_bytes()
+    // Read one byte past the limit: having it means the body is over. `into_bytes` tells
+    // the same, but copies through a zeroed 8 KiB buffer for bodies of a few hundred bytes.
+    let mut stream = data.open(ByteUnit::from(limit.as_u64().saturating_add(1)));
+    let mut body = Vec::with_capacity(stream.hint().max(512));
+    stream
+        .read_to_end(&mut body)
         .await
         .map_err(|_| ApiError::new(Status::BadRequest, "body could not be read"))?;
-    if !body.is_complete() {
+    if body.len() as u64 > limit.as_u64() {
         return Err(ApiError::new(
             Status::PayloadTooLarge,
             format!("form body exceeds the limit of {limit}"),
         ));
     }
-    Ok(body.into_inner())
+    Ok(body)
 }
 
 /// [`checked_channel`] taking the form's own string, which becomes the [`ChannelName`]
