@@ -186,19 +186,23 @@ impl<'r> Responder<'r, 'static> for ChannelAuthResponse {
     }
 }
 
-/// A batch answer in the making: each channel's entry is written to one buffer as it is
-/// decided, and [`finish`](Self::finish) lays them out sorted by channel. Nothing is kept
-/// per channel but a name and a span: no string or [`ChannelAuth`] apiece.
+/// A batch answer in the making: each channel's `"name":{entry}` is written to one
+/// buffer as it is decided, and [`finish`](Self::finish) lays them out sorted by channel.
+/// Nothing is kept per channel but a name and a span: no string or [`ChannelAuth`]
+/// apiece. Channels that arrived sorted (and once each) are already the answer.
 struct BatchWriter<'n> {
-    entries: String,
-    /// Each channel's name and its entry's span in `entries`, in the order decided.
+    /// `{` and the entries so far, separated by commas.
+    body: String,
+    /// Each channel's name and its `"name":{entry}` span in `body`, in the order decided.
     slots: Vec<(&'n str, usize, usize)>,
 }
 
 impl<'n> BatchWriter<'n> {
     fn new(channels: usize) -> Self {
+        let mut body = String::with_capacity(2 + channels * 160);
+        body.push('{');
         Self {
-            entries: String::with_capacity(channels * 128),
+            body,
             slots: Vec::with_capacity(channels),
         }
     }
@@ -210,27 +214,39 @@ impl<'n> BatchWriter<'n> {
         name: &'n str,
         write_auth: impl FnOnce(&mut String) -> Result<(), ApiError>,
     ) {
-        let start = self.entries.len();
-        self.entries.push_str(r#"{"data":"#);
-        match write_auth(&mut self.entries) {
-            Ok(()) => self.entries.push_str(r#","status":200}"#),
+        if !self.slots.is_empty() {
+            self.body.push(',');
+        }
+        let start = self.body.len();
+        push_json_str(&mut self.body, name);
+        let entry = self.body.len();
+        self.body.push_str(r#":{"data":"#);
+        match write_auth(&mut self.body) {
+            Ok(()) => self.body.push_str(r#","status":200}"#),
             Err(e) => {
-                self.entries.truncate(start);
-                self.entries.push_str(r#"{"error":"#);
-                push_json_str(&mut self.entries, &e.reason);
+                self.body.truncate(entry);
+                self.body.push_str(r#":{"error":"#);
+                push_json_str(&mut self.body, &e.reason);
                 // Writing to a `String` cannot fail.
-                let _ = write!(self.entries, r#","status":{}}}"#, e.status.code);
+                let _ = write!(self.body, r#","status":{}}}"#, e.status.code);
             }
         }
-        self.slots.push((name, start, self.entries.len()));
+        self.slots.push((name, start, self.body.len()));
     }
 
     /// The answer: sorted by channel name, each channel once (the last entry for a
     /// repeated name).
     fn finish(mut self) -> ChannelAuthResponse {
+        if self.slots.windows(2).all(|w| w[0].0 < w[1].0) {
+            self.body.push('}');
+            return ChannelAuthResponse {
+                status: Status::Ok,
+                body: self.body,
+            };
+        }
         // Stable, so of equal names the last pushed stays last.
         self.slots.sort_by(|a, b| a.0.cmp(b.0));
-        let mut body = String::with_capacity(2 + self.entries.len() + self.slots.len() * 40);
+        let mut body = String::with_capacity(self.body.len() + 1);
         body.push('{');
         let mut first = true;
         for (i, &(name, start, end)) in self.slots.iter().enumerate() {
@@ -241,9 +257,7 @@ impl<'n> BatchWriter<'n> {
                 body.push(',');
             }
             first = false;
-            push_json_str(&mut body, name);
-            body.push(':');
-            body.push_str(self.entries.get(start..end).unwrap_or_default());
+            body.push_str(self.body.get(start..end).unwrap_or_default());
         }
         body.push('}');
         ChannelAuthResponse {
@@ -705,6 +719,56 @@ mod tests {
         // The same bytes as serde's compact output of the sorted map.
         assert_eq!(answer.body(), Value::Object(expected).to_string());
         assert_eq!(answer.status(), Status::Ok);
+    }
+
+    #[test]
+    fn batch_answer_in_any_arrival_order_is_what_serde_would_write() {
+        let granted = |auth: &str| ChannelAuth {
+            auth: auth.into(),
+            channel_data: None,
+            shared_secret: Some("s/+=".into()),
+        };
+        let refused = || ApiError::new(Status::NotFound, "public \\ channel");
+        let names = ["private-a", "presence-b", "private-a2", "private-\"c"];
+        // Every rotation and its reverse: sorted, reversed and interleaved arrivals.
+        for turn in 0..names.len() {
+            for reverse in [false, true] {
+                let mut order: Vec<usize> = (0..names.len()).map(|i| (i + turn) % 4).collect();
+                if reverse {
+                    order.reverse();
+                }
+                let result = |i: usize| {
+                    if i == 1 {
+                        Err(refused())
+                    } else {
+                        Ok(granted(&format!("k:{i}")))
+                    }
+                };
+                let answer =
+                    ChannelAuthResponse::batch(order.iter().map(|&i| (names[i], result(i))));
+                let mut expected = std::collections::BTreeMap::new();
+                for (i, name) in names.iter().enumerate() {
+                    let entry = match result(i) {
+                        Ok(auth) => json!({"data": auth, "status": 200}),
+                        Err(e) => json!({"error": e.reason, "status": e.status.code}),
+                    };
+                    expected.insert(name.to_string(), entry);
+                }
+                let expected: serde_json::Map<String, Value> = expected.into_iter().collect();
+                assert_eq!(
+                    answer.body(),
+                    Value::Object(expected).to_string(),
+                    "{order:?}"
+                );
+            }
+        }
+        // One channel, and none.
+        let one = ChannelAuthResponse::batch([("private-a", Err(refused()))].into_iter());
+        assert_eq!(
+            one.body(),
+            r#"{"private-a":{"error":"public \\ channel","status":404}}"#
+        );
+        assert_eq!(ChannelAuthResponse::batch(std::iter::empty()).body(), "{}");
     }
 
     #[test]
