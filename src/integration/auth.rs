@@ -2,6 +2,7 @@
 //! [`ChannelAuthRequest`] guard with its [`ChannelAuthResponse`] for apps that write their
 //! own auth route.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use rocket::data::{self, ByteUnit, Data, FromData, Limits, ToByteUnit};
@@ -9,6 +10,7 @@ use rocket::http::{ContentType, Status};
 use rocket::outcome::Outcome;
 use rocket::response::{self, Responder};
 use rocket::route::{self, Handler};
+use rocket::tokio::io::AsyncReadExt;
 use rocket::{Ignite, Request, Rocket, Sentinel};
 
 use super::channel_routes::ChannelRouter;
@@ -17,8 +19,9 @@ use super::response::{ApiError, json_response};
 use crate::Pusher;
 use crate::error::ValidationError;
 use crate::protocol::{
-    AuthForm, AuthFormError, ChannelAuth, ChannelKind, ChannelName, FormChannels, PresenceMember,
-    SocketId, authenticate_user, authorize_checked, parse_auth_form, push_json_str,
+    AuthForm, AuthFormError, AuthFormRef, ChannelAuth, ChannelKind, ChannelName, FormChannels,
+    FormChannelsRef, MAX_CHANNEL_NAME_LEN, PresenceMember, SocketId, authenticate_user,
+    authorize_checked, parse_auth_form, parse_auth_form_ref, push_json_str, write_authorized_json,
 };
 
 /// The decision for one channel in an app's own auth route.
@@ -147,49 +150,12 @@ impl ChannelAuthResponse {
         }
     }
 
-    fn batch<N: AsRef<str>>(
-        results: impl Iterator<Item = (N, Result<ChannelAuth, ApiError>)>,
-    ) -> Self {
-        // Sorted by channel name, each channel once (the last answer for a repeated name),
-        // entries as `{"data": {..}, "status": 200}` or `{"error": "..", "status": 403}`.
-        let mut results: Vec<_> = results.collect();
-        results.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
-        let mut body = String::with_capacity(2 + results.len() * 160);
-        body.push('{');
-        let mut first = true;
-        for (i, (name, result)) in results.iter().enumerate() {
-            let name = name.as_ref();
-            if results
-                .get(i + 1)
-                .is_some_and(|next| next.0.as_ref() == name)
-            {
-                continue;
-            }
-            if !first {
-                body.push(',');
-            }
-            first = false;
-            push_json_str(&mut body, name);
-            match result {
-                Ok(auth) => {
-                    body.push_str(r#":{"data":"#);
-                    auth.write_json(&mut body);
-                    body.push_str(r#","status":200}"#);
-                }
-                Err(e) => {
-                    body.push_str(r#":{"error":"#);
-                    push_json_str(&mut body, &e.reason);
-                    body.push_str(r#","status":"#);
-                    body.push_str(e.status.code.to_string().as_str());
-                    body.push('}');
-                }
-            }
+    fn batch<'n>(results: impl Iterator<Item = (&'n str, Result<ChannelAuth, ApiError>)>) -> Self {
+        let mut batch = BatchWriter::new(results.size_hint().0);
+        for (name, result) in results {
+            batch.push(name, |out| result.map(|auth| auth.write_json(out)));
         }
-        body.push('}');
-        Self {
-            status: Status::Ok,
-            body,
-        }
+        batch.finish()
     }
 
     /// The HTTP status.
@@ -217,6 +183,87 @@ impl ChannelAuthResponse {
 impl<'r> Responder<'r, 'static> for ChannelAuthResponse {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         json_response(self.status, self.body)
+    }
+}
+
+/// A batch answer in the making: each channel's `"name":{entry}` is written to one
+/// buffer as it is decided, and [`finish`](Self::finish) lays them out sorted by channel.
+/// Nothing is kept per channel but a name and a span: no string or [`ChannelAuth`]
+/// apiece. Channels that arrived sorted (and once each) are already the answer.
+struct BatchWriter<'n> {
+    /// `{` and the entries so far, separated by commas.
+    body: String,
+    /// Each channel's name and its `"name":{entry}` span in `body`, in the order decided.
+    slots: Vec<(&'n str, usize, usize)>,
+}
+
+impl<'n> BatchWriter<'n> {
+    fn new(channels: usize) -> Self {
+        let mut body = String::with_capacity(2 + channels * 160);
+        body.push('{');
+        Self {
+            body,
+            slots: Vec::with_capacity(channels),
+        }
+    }
+
+    /// Add `name`'s entry: `{"data": <what write_auth writes>, "status": 200}`, or its
+    /// error as `{"error": "..", "status": ..}`.
+    fn push(
+        &mut self,
+        name: &'n str,
+        write_auth: impl FnOnce(&mut String) -> Result<(), ApiError>,
+    ) {
+        if !self.slots.is_empty() {
+            self.body.push(',');
+        }
+        let start = self.body.len();
+        push_json_str(&mut self.body, name);
+        let entry = self.body.len();
+        self.body.push_str(r#":{"data":"#);
+        match write_auth(&mut self.body) {
+            Ok(()) => self.body.push_str(r#","status":200}"#),
+            Err(e) => {
+                self.body.truncate(entry);
+                self.body.push_str(r#":{"error":"#);
+                push_json_str(&mut self.body, &e.reason);
+                // Writing to a `String` cannot fail.
+                let _ = write!(self.body, r#","status":{}}}"#, e.status.code);
+            }
+        }
+        self.slots.push((name, start, self.body.len()));
+    }
+
+    /// The answer: sorted by channel name, each channel once (the last entry for a
+    /// repeated name).
+    fn finish(mut self) -> ChannelAuthResponse {
+        if self.slots.windows(2).all(|w| w[0].0 < w[1].0) {
+            self.body.push('}');
+            return ChannelAuthResponse {
+                status: Status::Ok,
+                body: self.body,
+            };
+        }
+        // Stable, so of equal names the last pushed stays last.
+        self.slots.sort_by(|a, b| a.0.cmp(b.0));
+        let mut body = String::with_capacity(self.body.len() + 1);
+        body.push('{');
+        let mut first = true;
+        for (i, &(name, start, end)) in self.slots.iter().enumerate() {
+            if self.slots.get(i + 1).is_some_and(|next| next.0 == name) {
+                continue;
+            }
+            if !first {
+                body.push(',');
+            }
+            first = false;
+            body.push_str(self.body.get(start..end).unwrap_or_default());
+        }
+        body.push('}');
+        ChannelAuthResponse {
+            status: Status::Ok,
+            body,
+        }
     }
 }
 
@@ -281,6 +328,16 @@ async fn read_form(
     data: Data<'_>,
     settings: AuthSettings,
 ) -> Result<AuthForm, ApiError> {
+    let body = read_body(req, data, settings).await?;
+    Ok(parse_auth_form(&body, settings.max_batch_channels)?)
+}
+
+/// Read a form body under the `form` limit (`form/pusher` if set).
+async fn read_body(
+    req: &Request<'_>,
+    data: Data<'_>,
+    settings: AuthSettings,
+) -> Result<Vec<u8>, ApiError> {
     if req.content_type().is_some_and(|ct| !ct.is_form()) {
         return Err(ApiError::new(
             Status::UnsupportedMediaType,
@@ -288,18 +345,21 @@ async fn read_form(
         ));
     }
     let limit = settings.form_limit;
-    let body = data
-        .open(limit)
-        .into_bytes()
+    // Read one byte past the limit: having it means the body is over. `into_bytes` tells
+    // the same, but copies through a zeroed 8 KiB buffer for bodies of a few hundred bytes.
+    let mut stream = data.open(ByteUnit::from(limit.as_u64().saturating_add(1)));
+    let mut body = Vec::with_capacity(stream.hint().max(512));
+    stream
+        .read_to_end(&mut body)
         .await
         .map_err(|_| ApiError::new(Status::BadRequest, "body could not be read"))?;
-    if !body.is_complete() {
+    if body.len() as u64 > limit.as_u64() {
         return Err(ApiError::new(
             Status::PayloadTooLarge,
             format!("form body exceeds the limit of {limit}"),
         ));
     }
-    Ok(parse_auth_form(&body, settings.max_batch_channels)?)
+    Ok(body)
 }
 
 /// [`checked_channel`] taking the form's own string, which becomes the [`ChannelName`]
@@ -341,16 +401,44 @@ fn grant(
     channel: &ChannelName,
     decision: Decision,
 ) -> Result<ChannelAuth, ApiError> {
+    grant_with(pusher, socket_id, channel, decision, |master, member| {
+        authorize_checked(pusher.token(), master, socket_id, channel, member)
+    })
+}
+
+/// [`grant`], appending the authorization's JSON to `out` (nothing on an error).
+fn grant_json(
+    pusher: &Pusher,
+    socket_id: &SocketId,
+    channel: &ChannelName,
+    decision: Decision,
+    out: &mut String,
+) -> Result<(), ApiError> {
+    grant_with(pusher, socket_id, channel, decision, |master, member| {
+        write_authorized_json(pusher.token(), master, socket_id, channel, member, out)
+    })
+}
+
+/// The checks and errors of [`grant`]; `sign` signs with the master key and member.
+fn grant_with<T>(
+    pusher: &Pusher,
+    socket_id: &SocketId,
+    channel: &ChannelName,
+    decision: Decision,
+    sign: impl FnOnce(
+        Option<&crate::protocol::MasterKey>,
+        Option<&PresenceMember>,
+    ) -> Result<T, ValidationError>,
+) -> Result<T, ApiError> {
     let member = match decision {
         Decision::Deny => return Err(ApiError::new(Status::Forbidden, "channel refused")),
         Decision::Allow => None,
         Decision::AllowAs(m) => Some(m),
     };
-    let token = pusher.token();
     match channel.kind() {
         ChannelKind::Presence => {
             let member = member.unwrap_or_else(|| PresenceMember::new(socket_id.as_str()));
-            authorize_checked(token, None, socket_id, channel, Some(&member)).map_err(|e| {
+            sign(None, Some(&member)).map_err(|e| {
                 log::error!("pusher: the presence member for {channel} is invalid: {e}");
                 ApiError::new(
                     Status::InternalServerError,
@@ -368,7 +456,7 @@ fn grant(
                 "encrypted channels are not enabled on this server",
             ))
         }
-        _ => authorize_checked(token, pusher.master_key(), socket_id, channel, None)
+        _ => sign(pusher.master_key(), None)
             .map_err(|e| ApiError::new(Status::BadRequest, e.to_string())),
     }
 }
@@ -383,14 +471,14 @@ pub(crate) struct AuthRoute {
 }
 
 impl AuthRoute {
+    /// The decision for one channel: its channel route's, else the authorizer's.
     async fn decide(
         &self,
         req: &Request<'_>,
-        pusher: &Pusher,
         socket_id: &SocketId,
         params: &[(String, String)],
         channel: &ChannelName,
-    ) -> Result<ChannelAuth, ApiError> {
+    ) -> Result<Decision, ApiError> {
         let creq = ChannelRequest {
             socket_id,
             channel,
@@ -398,11 +486,10 @@ impl AuthRoute {
         };
         // Channel routes first; the single authorizer decides for channels they don't match.
         if let Some(result) = self.router.decide(req, creq).await {
-            let decision = result.unwrap_or_else(|reason| {
+            return Ok(result.unwrap_or_else(|reason| {
                 log::info!("pusher: refused {channel} to {socket_id}: {reason}");
                 Decision::Deny
-            });
-            return grant(pusher, socket_id, channel, decision);
+            }));
         }
         let Some(authorizer) = &self.handlers.authorizer else {
             let reason = if self.router.is_empty() {
@@ -416,67 +503,63 @@ impl AuthRoute {
         if !authorizer.authorize(req, creq).await {
             return Err(ApiError::new(Status::Forbidden, "channel refused"));
         }
-        let decision = if channel.kind() == ChannelKind::Presence {
-            let member = match &self.handlers.member {
-                Some(f) => f(req, creq).await,
-                None => authorizer.presence_member(req, creq).await,
-            };
-            match member {
-                Some(m) => Decision::AllowAs(m),
-                None => Decision::Deny,
-            }
-        } else {
-            Decision::Allow
-        };
-        grant(pusher, socket_id, channel, decision)
-    }
-
-    /// Decide for one channel of the form, which gives its name up to a [`ChannelName`]
-    /// (no copy) and gets it back for the batch answer's key.
-    async fn decide_owned(
-        &self,
-        req: &Request<'_>,
-        pusher: &Pusher,
-        socket_id: &SocketId,
-        params: &[(String, String)],
-        name: String,
-    ) -> (String, Result<ChannelAuth, ApiError>) {
-        match owned_channel(name) {
-            Ok(channel) => {
-                let result = self.decide(req, pusher, socket_id, params, &channel).await;
-                (channel.into_string(), result)
-            }
-            Err((name, e)) => (name, Err(e)),
+        if channel.kind() != ChannelKind::Presence {
+            return Ok(Decision::Allow);
         }
+        let member = match &self.handlers.member {
+            Some(f) => f(req, creq).await,
+            None => authorizer.presence_member(req, creq).await,
+        };
+        Ok(member.map_or(Decision::Deny, Decision::AllowAs))
     }
 
-    async fn answer(&self, req: &Request<'_>, form: AuthForm) -> ChannelAuthResponse {
+    async fn answer(&self, req: &Request<'_>, form: AuthFormRef<'_>) -> ChannelAuthResponse {
         let Some(pusher) = req.rocket().state::<Pusher>() else {
             return ChannelAuthResponse::error(not_configured());
         };
-        let AuthForm {
+        let AuthFormRef {
             socket_id,
             channels,
             params,
         } = form;
         match channels {
-            FormChannels::Single(name) => {
-                let (_, result) = self
-                    .decide_owned(req, pusher, &socket_id, &params, name)
-                    .await;
+            FormChannelsRef::Single(name) => {
+                let result = match owned_channel(name.into_owned()) {
+                    Ok(channel) => match self.decide(req, &socket_id, &params, &channel).await {
+                        Ok(decision) => grant(pusher, &socket_id, &channel, decision),
+                        Err(e) => Err(e),
+                    },
+                    Err((_, e)) => Err(e),
+                };
                 ChannelAuthResponse::single(result)
             }
-            FormChannels::Batch(list) => {
-                let mut results = Vec::with_capacity(list.len());
-                for name in list {
-                    results.push(
-                        self.decide_owned(req, pusher, &socket_id, &params, name)
-                            .await,
-                    );
+            FormChannelsRef::Batch(list) => {
+                let mut batch = BatchWriter::new(list.len());
+                // One string holds each channel's name in turn, as the `ChannelName` the
+                // deciders see, instead of a copy per channel.
+                let mut scratch = String::with_capacity(MAX_CHANNEL_NAME_LEN);
+                for name in &list {
+                    scratch.clear();
+                    scratch.push_str(name);
+                    scratch = match owned_channel(scratch) {
+                        Ok(channel) => {
+                            let decision = self.decide(req, &socket_id, &params, &channel).await;
+                            batch.push(name, |out| {
+                                grant_json(pusher, &socket_id, &channel, decision?, out)
+                            });
+                            channel.into_string()
+                        }
+                        Err((scratch, e)) => {
+                            batch.push(name, |_| Err(e));
+                            scratch
+                        }
+                    };
                 }
-                ChannelAuthResponse::batch(results.into_iter())
+                batch.finish()
             }
-            FormChannels::None => ChannelAuthResponse::error(AuthFormError::MissingChannel.into()),
+            FormChannelsRef::None => {
+                ChannelAuthResponse::error(AuthFormError::MissingChannel.into())
+            }
         }
     }
 }
@@ -491,12 +574,16 @@ impl Handler for AuthRoute {
         if req.method() == rocket::http::Method::Get {
             return self.handle_jsonp(req).await;
         }
-        match read_form(req, data, self.settings).await {
+        let body = match read_body(req, data, self.settings).await {
+            Ok(body) => body,
+            Err(e) => return route::Outcome::from(req, e),
+        };
+        match parse_auth_form_ref(&body, self.settings.max_batch_channels) {
             Ok(form) => {
                 let response = self.answer(req, form).await;
                 route::Outcome::from(req, response)
             }
-            Err(e) => route::Outcome::from(req, e),
+            Err(e) => route::Outcome::from(req, ApiError::from(e)),
         }
     }
 }
@@ -507,7 +594,7 @@ impl AuthRoute {
             return route::Outcome::from(req, ApiError::new(Status::NotFound, "JSONP is disabled"));
         }
         let query = req.uri().query().map_or("", |q| q.as_str());
-        let form = match parse_auth_form(query.as_bytes(), self.settings.max_batch_channels) {
+        let form = match parse_auth_form_ref(query.as_bytes(), self.settings.max_batch_channels) {
             Ok(f) => f,
             Err(e) => return route::Outcome::from(req, ApiError::from(e)),
         };
@@ -632,6 +719,56 @@ mod tests {
         // The same bytes as serde's compact output of the sorted map.
         assert_eq!(answer.body(), Value::Object(expected).to_string());
         assert_eq!(answer.status(), Status::Ok);
+    }
+
+    #[test]
+    fn batch_answer_in_any_arrival_order_is_what_serde_would_write() {
+        let granted = |auth: &str| ChannelAuth {
+            auth: auth.into(),
+            channel_data: None,
+            shared_secret: Some("s/+=".into()),
+        };
+        let refused = || ApiError::new(Status::NotFound, "public \\ channel");
+        let names = ["private-a", "presence-b", "private-a2", "private-\"c"];
+        // Every rotation and its reverse: sorted, reversed and interleaved arrivals.
+        for turn in 0..names.len() {
+            for reverse in [false, true] {
+                let mut order: Vec<usize> = (0..names.len()).map(|i| (i + turn) % 4).collect();
+                if reverse {
+                    order.reverse();
+                }
+                let result = |i: usize| {
+                    if i == 1 {
+                        Err(refused())
+                    } else {
+                        Ok(granted(&format!("k:{i}")))
+                    }
+                };
+                let answer =
+                    ChannelAuthResponse::batch(order.iter().map(|&i| (names[i], result(i))));
+                let mut expected = std::collections::BTreeMap::new();
+                for (i, name) in names.iter().enumerate() {
+                    let entry = match result(i) {
+                        Ok(auth) => json!({"data": auth, "status": 200}),
+                        Err(e) => json!({"error": e.reason, "status": e.status.code}),
+                    };
+                    expected.insert(name.to_string(), entry);
+                }
+                let expected: serde_json::Map<String, Value> = expected.into_iter().collect();
+                assert_eq!(
+                    answer.body(),
+                    Value::Object(expected).to_string(),
+                    "{order:?}"
+                );
+            }
+        }
+        // One channel, and none.
+        let one = ChannelAuthResponse::batch([("private-a", Err(refused()))].into_iter());
+        assert_eq!(
+            one.body(),
+            r#"{"private-a":{"error":"public \\ channel","status":404}}"#
+        );
+        assert_eq!(ChannelAuthResponse::batch(std::iter::empty()).body(), "{}");
     }
 
     #[test]

@@ -371,6 +371,10 @@ impl Pattern {
 pub(crate) struct ChannelRouter {
     routes: Vec<(Pattern, ChannelRoute)>,
     by_key: HashMap<String, Vec<usize>, BuildHasherDefault<KeyHasher>>,
+    /// Bit `len % 64` is set for the length of every key in `by_key`: most channels a
+    /// route does not match are told apart by the length of their prefix, without
+    /// hashing it.
+    key_lens: u64,
 }
 
 /// FNV-1a over the key's bytes. The table is filled once at ignite from the app's own
@@ -413,7 +417,9 @@ impl ChannelRouter {
                         continue;
                     }
                     let index = router.routes.len();
-                    router.by_key.entry(p.key()).or_default().push(index);
+                    let key = p.key();
+                    router.key_lens |= 1 << (key.len() % 64);
+                    router.by_key.entry(key).or_default().push(index);
                     router.routes.push((p, route.clone()));
                 }
                 Err(e) => errors.push(format!(
@@ -445,8 +451,14 @@ impl ChannelRouter {
         let first_end = dots.next();
         let first = &channel[..first_end.unwrap_or(channel.len())];
         let first_two = first_end.map(|_| &channel[..dots.next().unwrap_or(channel.len())]);
-        let by_two = first_two.and_then(|k| self.by_key.get(k));
-        let by_first = self.by_key.get(first);
+        let lookup = |key: &str| {
+            if self.key_lens & (1 << (key.len() % 64)) == 0 {
+                return None;
+            }
+            self.by_key.get(key)
+        };
+        let by_two = first_two.and_then(lookup);
+        let by_first = lookup(first);
         if by_two.is_none() && by_first.is_none() {
             return None;
         }

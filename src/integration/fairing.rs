@@ -15,7 +15,7 @@ use rocket::{Build, Orbit, Request, Rocket};
 use super::auth::{AuthRoute, AuthSettings, UserAuthRoute};
 use super::channel_routes::{ChannelRoute, ChannelRouter};
 use super::client_config::ClientConfig;
-use super::handlers::{ChannelAuthorizer, ChannelRequest, FnAuthorizer, Handlers};
+use super::handlers::{Authorizer, ChannelAuthorizer, ChannelRequest, Handlers};
 use super::webhook::{HookKind, WebhookRoute, WebhookSettings};
 use crate::Pusher;
 use crate::client::BoxFuture;
@@ -102,14 +102,14 @@ impl PusherFairing {
             + Sync
             + 'static,
     {
-        self.handlers.authorizer = Some(Arc::new(FnAuthorizer(Arc::new(f))));
+        self.handlers.authorizer = Some(Authorizer::Fn(Arc::new(f)));
         self
     }
 
     /// Decide with a [`ChannelAuthorizer`], for decisions bigger than a closure.
     #[must_use]
     pub fn authorizer(mut self, authorizer: impl ChannelAuthorizer) -> Self {
-        self.handlers.authorizer = Some(Arc::new(authorizer));
+        self.handlers.authorizer = Some(Authorizer::Trait(Arc::new(authorizer)));
         self
     }
 

@@ -89,20 +89,41 @@ pub(crate) type UserFn =
 pub(crate) type HookFn<T> =
     dyn for<'a> Fn(&'a Request<'_>, Webhook<T>) -> BoxFuture<'a, ()> + Send + Sync;
 
-/// Adapts an `authorize` closure to [`ChannelAuthorizer`].
-pub(crate) struct FnAuthorizer(pub(crate) Arc<AuthorizeFn>);
+/// The channel authorizer: an `authorize` closure, or a [`ChannelAuthorizer`].
+///
+/// The closure is called directly rather than through the trait: `async_trait` would box
+/// a second future around the closure's own, once per channel of a batch.
+#[derive(Clone)]
+pub(crate) enum Authorizer {
+    Fn(Arc<AuthorizeFn>),
+    Trait(Arc<dyn ChannelAuthorizer>),
+}
 
-#[rocket::async_trait]
-impl ChannelAuthorizer for FnAuthorizer {
-    async fn authorize(&self, req: &Request<'_>, channel: ChannelRequest<'_>) -> bool {
-        (self.0)(req, channel).await
+impl Authorizer {
+    pub(crate) async fn authorize(&self, req: &Request<'_>, channel: ChannelRequest<'_>) -> bool {
+        match self {
+            Self::Fn(f) => f(req, channel).await,
+            Self::Trait(t) => t.authorize(req, channel).await,
+        }
+    }
+
+    /// [`ChannelAuthorizer::presence_member`]; a closure gets the trait's default.
+    pub(crate) async fn presence_member(
+        &self,
+        req: &Request<'_>,
+        channel: ChannelRequest<'_>,
+    ) -> Option<PresenceMember> {
+        match self {
+            Self::Fn(_) => Some(PresenceMember::new(channel.socket_id.as_str())),
+            Self::Trait(t) => t.presence_member(req, channel).await,
+        }
     }
 }
 
 /// Everything registered on the fairing, shared by its routes.
 #[derive(Default, Clone)]
 pub(crate) struct Handlers {
-    pub(crate) authorizer: Option<Arc<dyn ChannelAuthorizer>>,
+    pub(crate) authorizer: Option<Authorizer>,
     pub(crate) channel_routes: Vec<super::channel_routes::ChannelRoute>,
     pub(crate) member: Option<Arc<MemberFn>>,
     pub(crate) user: Option<Arc<UserFn>>,

@@ -14,13 +14,14 @@ mod names;
 mod signing;
 mod webhook;
 
-pub(crate) use auth::authorize_checked;
 pub use auth::{
     ChannelAuth, PresenceMember, UserAuth, UserData, authenticate_user, authorize_channel,
     authorize_encrypted, authorize_presence, authorize_presence_raw, authorize_private,
     verify_channel_auth, verify_user_auth,
 };
+pub(crate) use auth::{authorize_checked, write_authorized_json};
 pub use auth_form::{AuthForm, AuthFormError, FormChannels, parse_auth_form};
+pub(crate) use auth_form::{AuthFormRef, FormChannelsRef, parse_auth_form_ref};
 pub use credentials::{Credentials, Secret, Token};
 pub use encryption::{
     EncryptedData, MasterKey, NONCE_LEN, decrypt_payload, encrypt_payload, random_nonce,
