@@ -12,8 +12,9 @@ Phases, each bounded in time:
   `-t2 -c32` and `-t2 -c256`, `--rounds` rounds of `--duration` seconds, cases
   interleaved within a round so slow drift hits all of them alike. Server CPU per request
   is the server's utime+stime delta (all its processes, for gunicorn) over the run,
-  divided by the requests wrk completed. Ratios to the floor are taken within a round,
-  then the median over rounds is reported;
+  divided by the requests wrk completed. Each of our routes runs right after a run of its
+  floor and is compared with that run; the median of those ratios over rounds is
+  reported;
 * client: `bench_client run --mode both` (ours and raw reqwest in 250 ms turns in one
   process) and the Python client against the sink, 1 and 64 in flight;
 * sustained: the chat demo under `demo_mixed.lua` at 256 connections for `--minutes`
@@ -210,15 +211,31 @@ def routes_phase(a, results):
         sys.exit(f"harness: auth_route on the 100-route app is broken: {r}")
 
     runs = results.setdefault("routes", [])
+    floor_scripts = {case: script for case, script, floor, _ in ROUTE_CASES if not floor}
     for conns in (32, 256):
         for rnd in range(a.rounds):
             log(f"routes: -c{conns} round {rnd + 1}/{a.rounds}")
             for name, port, pid, tree in targets:
-                for case, script, _, on_flask in ROUTE_CASES:
-                    if name == "flask" and not on_flask:
+                for case, script, floor, on_flask in ROUTE_CASES:
+                    if name == "flask":
+                        if on_flask:
+                            r = wrk(port, script, conns, a.duration, pid, tree)
+                            runs.append({"server": name, "case": case, "conns": conns,
+                                         "round": rnd, **r})
                         continue
+                    if not floor:
+                        continue
+                    # Each of our routes runs right after a run of its floor, and is
+                    # compared with that run: load from elsewhere that comes and goes over
+                    # a round falls on the two alike.
+                    r = wrk(port, floor_scripts[floor], conns, a.duration, pid, tree)
+                    runs.append({"server": name, "case": floor, "for": case, "conns": conns,
+                                 "round": rnd, **r})
                     r = wrk(port, script, conns, a.duration, pid, tree)
                     runs.append({"server": name, "case": case, "conns": conns, "round": rnd, **r})
+            r = wrk(app_port, floor_scripts["floor_form"], conns, a.duration, app_pid)
+            runs.append({"server": "rust", "case": "floor_form", "for": "channel_routes_100",
+                         "conns": conns, "round": rnd, **r})
             r = wrk(app100_port, "auth_route", conns, a.duration, app100_pid)
             runs.append({"server": "rust", "case": "channel_routes_100", "conns": conns,
                          "round": rnd, **r})
@@ -418,11 +435,16 @@ def routes_report(results):
     floors = {c: f for c, _, f, _ in ROUTE_CASES}
     floors["channel_routes_100"] = "floor_form"
 
-    def pick(server, case, conns, rnd):
+    def pick(server, case, conns, rnd, paired_with=None):
+        """The run of `case`; for a floor, the one right before `paired_with` if there is
+        one (runs of older results have no pairs)."""
+        found = None
         for r in runs:
             if (r["server"], r["case"], r["conns"], r["round"]) == (server, case, conns, rnd):
-                return r
-        return None
+                if r.get("for") == paired_with:
+                    return r
+                found = found or r
+        return found
 
     out = []
     for conns in (32, 256):
@@ -430,8 +452,8 @@ def routes_report(results):
         rounds = sorted({r["round"] for r in runs if r["conns"] == conns})
         cases = [c for c, *_ in ROUTE_CASES] + ["channel_routes_100"]
         for case in cases:
-            mine = [pick("rust", case, conns, n) for n in rounds]
-            mine = [m for m in mine if m]
+            # A floor's row: every run of it in these rounds.
+            mine = [r for r in runs if (r["server"], r["case"], r["conns"]) == ("rust", case, conns)]
             if not mine:
                 continue
             floor = floors.get(case)
@@ -439,7 +461,7 @@ def routes_report(results):
             for n in rounds:
                 m = pick("rust", case, conns, n)
                 if floor and m:
-                    f = pick("rust", floor, conns, n)
+                    f = pick("rust", floor, conns, n, paired_with=case)
                     if f and f["rps"]:
                         rps_ratio.append(m["rps"] / f["rps"])
                         p99_ratio.append(m["p99_ms"] / f["p99_ms"])

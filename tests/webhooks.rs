@@ -357,7 +357,18 @@ async fn a_body_over_webhook_body_limit_gets_413_never_a_signature_failure() {
         Status::PayloadTooLarge,
         "exceeds the limit of 128 bytes",
     );
-    assert_eq!(received.existence.lock().unwrap().len(), 1);
+    // The limit is exact: 128 bytes pass, 129 do not (JSON may end in whitespace).
+    let exact = format!("{fits:<128}");
+    assert_eq!(exact.len(), 128);
+    assert_ok_empty(&post_signed(&client, EXISTENCE, exact.as_bytes()).await);
+    let over = format!("{fits:<129}");
+    let got = post_signed(&client, EXISTENCE, over.as_bytes()).await;
+    assert_json_error(
+        &got,
+        Status::PayloadTooLarge,
+        "exceeds the limit of 128 bytes",
+    );
+    assert_eq!(received.existence.lock().unwrap().len(), 2);
 }
 
 #[rocket::async_test]

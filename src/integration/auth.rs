@@ -10,9 +10,9 @@ use rocket::http::{ContentType, Status};
 use rocket::outcome::Outcome;
 use rocket::response::{self, Responder};
 use rocket::route::{self, Handler};
-use rocket::tokio::io::AsyncReadExt;
 use rocket::{Ignite, Request, Rocket, Sentinel};
 
+use super::body::{BodyError, read_capped};
 use super::channel_routes::ChannelRouter;
 use super::handlers::{ChannelRequest, Handlers};
 use super::response::{ApiError, json_response};
@@ -345,21 +345,13 @@ async fn read_body(
         ));
     }
     let limit = settings.form_limit;
-    // Read one byte past the limit: having it means the body is over. `into_bytes` tells
-    // the same, but copies through a zeroed 8 KiB buffer for bodies of a few hundred bytes.
-    let mut stream = data.open(ByteUnit::from(limit.as_u64().saturating_add(1)));
-    let mut body = Vec::with_capacity(stream.hint().max(512));
-    stream
-        .read_to_end(&mut body)
-        .await
-        .map_err(|_| ApiError::new(Status::BadRequest, "body could not be read"))?;
-    if body.len() as u64 > limit.as_u64() {
-        return Err(ApiError::new(
+    read_capped(data, limit).await.map_err(|e| match e {
+        BodyError::TooLarge => ApiError::new(
             Status::PayloadTooLarge,
             format!("form body exceeds the limit of {limit}"),
-        ));
-    }
-    Ok(body)
+        ),
+        BodyError::Io => ApiError::new(Status::BadRequest, "body could not be read"),
+    })
 }
 
 /// [`checked_channel`] taking the form's own string, which becomes the [`ChannelName`]

@@ -1,6 +1,7 @@
 //! The Rocket integration: the fairing, its routes, and guards for apps' own routes.
 
 mod auth;
+mod body;
 mod channel_routes;
 mod client_config;
 mod fairing;

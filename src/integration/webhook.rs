@@ -12,6 +12,7 @@ use rocket::outcome::Outcome;
 use rocket::route::{self, Handler};
 use rocket::{Ignite, Request, Rocket, Sentinel};
 
+use super::body::{BodyError, read_capped};
 use super::handlers::{Handlers, HookFn};
 use super::response::ApiError;
 use crate::Pusher;
@@ -155,16 +156,14 @@ pub(crate) async fn read_webhook(
     }
     let signature = signature.ok_or(WebhookError::MissingSignature)?;
 
-    let body = data
-        .open(settings.body_limit)
-        .into_bytes()
+    let body = read_capped(data, settings.body_limit)
         .await
-        .map_err(|_| WebhookError::Io)?;
-    if !body.is_complete() {
-        return Err(WebhookError::TooLarge {
-            limit: settings.body_limit.as_u64(),
-        });
-    }
+        .map_err(|e| match e {
+            BodyError::TooLarge => WebhookError::TooLarge {
+                limit: settings.body_limit.as_u64(),
+            },
+            BodyError::Io => WebhookError::Io,
+        })?;
     let token = verify_webhook(pusher.webhook_tokens(), Some(key), Some(signature), &body)?;
     let webhook: Webhook<Event> = parse_json(&body)?;
     if let Some(window) = settings.max_age_ms {
