@@ -182,25 +182,42 @@ fn sign_into(
             .map(|(k, v)| percent_extra(k) + percent_extra(v))
             .sum::<usize>();
     const SIGNATURE: &str = "&auth_signature=";
-    out.reserve(raw_len + escapes + SIGNATURE.len() + 64);
-    let query_at = out.len();
-    push_pairs(out, pairs, escapes != 0);
+    let query_len = raw_len + escapes + SIGNATURE.len() + 64;
+    let head = method.len() + path.len() + 2;
+    // The string to sign, written out only when it is kept or differs from the query.
+    let write_signed = |signed: &mut String| {
+        signed.reserve(head + raw_len);
+        signed.push_str(method);
+        signed.push('\n');
+        signed.push_str(path);
+        signed.push('\n');
+        push_pairs(signed, pairs, false);
+    };
     let signature = match string_to_sign {
-        None if escapes == 0 => {
-            let query = out.get(query_at..).unwrap_or_default().as_bytes();
-            let parts = [method.as_bytes(), b"\n", path.as_bytes(), b"\n", query];
-            digest(&token.secret, &parts)
-        }
-        keep => {
-            let mut own = String::new();
-            let signed = keep.unwrap_or(&mut own);
-            signed.reserve(method.len() + path.len() + 2 + raw_len);
-            signed.push_str(method);
-            signed.push('\n');
-            signed.push_str(path);
-            signed.push('\n');
-            push_pairs(signed, pairs, false);
+        Some(signed) => {
+            write_signed(signed);
+            out.reserve(query_len);
+            match signed.get(head..) {
+                Some(query) if escapes == 0 => out.push_str(query),
+                _ => push_pairs(out, pairs, true),
+            }
             digest(&token.secret, &[signed.as_bytes()])
+        }
+        None => {
+            out.reserve(query_len);
+            let query_at = out.len();
+            push_pairs(out, pairs, escapes != 0);
+            if escapes == 0 {
+                let query = out.get(query_at..).unwrap_or_default().as_bytes();
+                digest(
+                    &token.secret,
+                    &[method.as_bytes(), b"\n", path.as_bytes(), b"\n", query],
+                )
+            } else {
+                let mut signed = String::new();
+                write_signed(&mut signed);
+                digest(&token.secret, &[signed.as_bytes()])
+            }
         }
     };
     out.push_str(SIGNATURE);
