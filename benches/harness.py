@@ -297,15 +297,7 @@ def callgrind_run(a, script, routes, n):
                           a.app_bin, "--port", str(port), "--channel-routes", str(routes)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.time() > deadline or p.poll() is not None:
-                    sys.exit(f"harness: the bench app under valgrind did not start on {port}")
-                time.sleep(0.2)
+        wait_listening(port, p, 60, "the bench app under valgrind")
         bad = send_requests(port, wrk_request(script), n)
         if bad:
             sys.exit(f"harness: {script} answered {bad} non-2xx under valgrind")
@@ -342,7 +334,7 @@ def client_instructions(a, results):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     runs = results.setdefault("client_instructions", [])
     try:
-        wait_listening(port, sink)
+        wait_listening(port, sink, 30, "the sink")
         n = 2 * a.requests
         for conc in (1, 64):
             for mode in ("raw", "ours"):
@@ -367,15 +359,16 @@ def client_instructions(a, results):
         sink.wait()
 
 
-def wait_listening(port, proc):
-    deadline = time.time() + 30
+def wait_listening(port, proc, seconds, what):
+    """Wait until `proc` (`what`) listens on 127.0.0.1:`port`; exit if it dies or is late."""
+    deadline = time.time() + seconds
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
         except OSError:
             if time.time() > deadline or proc.poll() is not None:
-                sys.exit(f"harness: nothing listens on 127.0.0.1:{port}")
+                sys.exit(f"harness: {what} did not start on 127.0.0.1:{port}")
             time.sleep(0.1)
 
 
