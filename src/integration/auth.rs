@@ -14,7 +14,7 @@ use rocket::{Ignite, Request, Rocket, Sentinel};
 
 use super::body::{BodyError, read_capped};
 use super::channel_routes::ChannelRouter;
-use super::handlers::{ChannelRequest, Handlers};
+use super::handlers::{ChannelRequest, Handlers, socket_member};
 use super::response::{ApiError, json_response};
 use crate::Pusher;
 use crate::error::ValidationError;
@@ -429,7 +429,7 @@ fn grant_with<T>(
     };
     match channel.kind() {
         ChannelKind::Presence => {
-            let member = member.unwrap_or_else(|| PresenceMember::new(socket_id.as_str()));
+            let member = member.unwrap_or_else(|| socket_member(socket_id));
             sign(None, Some(&member)).map_err(|e| {
                 log::error!("pusher: the presence member for {channel} is invalid: {e}");
                 ApiError::new(

@@ -75,8 +75,14 @@ pub trait ChannelAuthorizer: Send + Sync + 'static {
         _req: &Request<'_>,
         channel: ChannelRequest<'_>,
     ) -> Option<PresenceMember> {
-        Some(PresenceMember::new(channel.socket_id.as_str()))
+        Some(socket_member(channel.socket_id))
     }
+}
+
+/// The presence member when the app names none: the socket id as `user_id`, as
+/// Flask-Pusher does.
+pub(crate) fn socket_member(socket_id: &SocketId) -> PresenceMember {
+    PresenceMember::new(socket_id.as_str())
 }
 
 pub(crate) type AuthorizeFn =
@@ -114,7 +120,7 @@ impl Authorizer {
         channel: ChannelRequest<'_>,
     ) -> Option<PresenceMember> {
         match self {
-            Self::Fn(_) => Some(PresenceMember::new(channel.socket_id.as_str())),
+            Self::Fn(_) => Some(socket_member(channel.socket_id)),
             Self::Trait(t) => t.presence_member(req, channel).await,
         }
     }

@@ -67,11 +67,16 @@ pub struct AuthForm {
 impl AuthForm {
     /// The value of the first extra field called `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        find_param(&self.params, name)
     }
+}
+
+/// The value of the first field called `name` among `params`.
+fn find_param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// Parse an auth form body. `max_channels` caps a batch.
@@ -108,10 +113,7 @@ pub(crate) enum FormChannelsRef<'a> {
 impl AuthFormRef<'_> {
     /// The value of the first extra field called `name`.
     pub(crate) fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        find_param(&self.params, name)
     }
 
     pub(crate) fn into_owned(self) -> AuthForm {
