@@ -78,8 +78,13 @@ pub(crate) fn encode_hex(bytes: &[u8], out: &mut [u8]) {
 
 /// Append the lowercase hex HMAC-SHA256 of the concatenated `parts` to `out`.
 pub(crate) fn push_sign_hex(out: &mut String, secret: &Secret, parts: &[&[u8]]) {
+    push_hex32(out, &digest(secret, parts));
+}
+
+/// Append the lowercase hex of a 32-byte digest to `out`.
+pub(crate) fn push_hex32(out: &mut String, digest: &[u8; 32]) {
     let mut hex = [0u8; 64];
-    encode_hex(&digest(secret, parts), &mut hex);
+    encode_hex(digest, &mut hex);
     // Hex digits are ASCII.
     out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
 }

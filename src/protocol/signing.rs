@@ -7,7 +7,7 @@
 use md5::{Digest, Md5};
 
 use super::credentials::Token;
-use super::hmac::{digest, encode_hex};
+use super::hmac::{digest, encode_hex, push_hex32};
 
 /// The MD5 of an empty body, which a POST without content still has to carry.
 pub const EMPTY_BODY_MD5: &str = "d41d8cd98f00b204e9800998ecf8427e";
@@ -221,10 +221,7 @@ fn sign_into(
         }
     };
     out.push_str(SIGNATURE);
-    let mut hex = [0u8; 64];
-    encode_hex(&signature, &mut hex);
-    // Hex digits are ASCII.
-    out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+    push_hex32(out, &signature);
 }
 
 /// Append `k=v&k=v…`, percent-encoded when `encode`.
