@@ -4,7 +4,9 @@ use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, LitStr, Pat, Type, parse_macro_input};
+use syn::{FnArg, ItemFn, LitStr, Pat, parse_macro_input};
+
+mod pattern;
 
 /// Turn an async function into a channel route for the pattern; see
 /// `rocket_pusher::channel`.
@@ -17,25 +19,9 @@ pub fn channel(attr: TokenStream, item: TokenStream) -> TokenStream {
         .into()
 }
 
-/// Parameter names of a pattern, in order (the runtime checks the pattern fully).
-fn pattern_params(pattern: &str) -> Vec<String> {
-    pattern
-        .split('.')
-        .filter_map(|seg| seg.strip_prefix('<').and_then(|s| s.strip_suffix('>')))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The last identifier of a type's path, through references (`&Request<'_>` → `Request`).
-fn type_name(ty: &Type) -> Option<String> {
-    match ty {
-        Type::Reference(r) => type_name(&r.elem),
-        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        _ => None,
-    }
-}
-
 fn expand(pattern: &LitStr, function: &ItemFn) -> syn::Result<TokenStream2> {
+    // Every path the generated code names is under this one module.
+    let private = quote!(::rocket_pusher::__private);
     let sig = &function.sig;
     if sig.asyncness.is_none() {
         return Err(syn::Error::new(
@@ -43,12 +29,20 @@ fn expand(pattern: &LitStr, function: &ItemFn) -> syn::Result<TokenStream2> {
             "a channel route must be an `async fn`",
         ));
     }
+    if !sig.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            sig.generics.span(),
+            "a channel route takes no generic parameters; write `'_` for a guard's lifetime",
+        ));
+    }
     let name = &sig.ident;
     let vis = &function.vis;
-    let params = pattern_params(&pattern.value());
-    let mut used = vec![false; params.len()];
+    let source = pattern.value();
+    let params = pattern::params(&source)
+        .map_err(|e| syn::Error::new(pattern.span(), format!("invalid channel pattern: {e}")))?;
     let mut bindings = Vec::new();
     let mut args = Vec::new();
+    let mut names = Vec::new();
     for (i, input) in sig.inputs.iter().enumerate() {
         let FnArg::Typed(arg) = input else {
             return Err(syn::Error::new(
@@ -62,37 +56,30 @@ fn expand(pattern: &LitStr, function: &ItemFn) -> syn::Result<TokenStream2> {
                 "use a plain name for each argument",
             ));
         };
-        let ident = &pat.ident;
+        let text = pat.ident.to_string();
         let ty = &arg.ty;
         let var = syn::Ident::new(&format!("__arg{i}"), Span::mixed_site());
-        let text = ident.to_string();
-        let span = ty.span();
+        // Spanned on the type, so a type that is neither a parameter nor a guard is
+        // reported on it.
         let binding = if let Some(index) = params.iter().position(|p| *p == text) {
-            used[index] = true;
-            quote_spanned! {span=>
-                let #var: #ty = ::rocket_pusher::__private::param(__caps, #index, #text)?;
+            quote_spanned! {ty.span()=>
+                let #var: #ty = #private::param(__caps, #index, #text)?;
             }
         } else {
-            match type_name(ty).as_deref() {
-                Some("ChannelRequest") => quote_spanned! {span=> let #var: #ty = __channel; },
-                Some("Request") if matches!(**ty, Type::Reference(_)) => {
-                    quote_spanned! {span=> let #var: #ty = __req; }
-                }
-                _ => {
-                    let ty_text = quote!(#ty).to_string();
-                    quote_spanned! {span=>
-                        let #var: #ty = ::rocket_pusher::__private::guard::<#ty>(__req, #ty_text).await?;
-                    }
-                }
+            quote_spanned! {ty.span()=>
+                let #var: #ty = <#private::Arg<#ty>>::resolve(__req, __channel, #text).await?;
             }
         };
         bindings.push(binding);
         args.push(var);
+        names.push(text);
     }
-    if let Some(missing) = used.iter().position(|u| !u) {
+    if let Some(unknown) = params.iter().find(|p| !names.iter().any(|n| n == *p)) {
         return Err(syn::Error::new(
             pattern.span(),
-            format!("<{}> has no argument of the same name", params[missing]),
+            format!(
+                "<{unknown}> is not an argument of `{name}`: name one argument after each parameter"
+            ),
         ));
     }
     Ok(quote! {
@@ -102,13 +89,14 @@ fn expand(pattern: &LitStr, function: &ItemFn) -> syn::Result<TokenStream2> {
         #[allow(non_camel_case_types)]
         #vis struct #name {}
 
-        impl ::core::convert::From<#name> for ::rocket_pusher::ChannelRoute {
+        impl ::core::convert::From<#name> for #private::ChannelRoute {
             fn from(_: #name) -> Self {
-                ::rocket_pusher::ChannelRoute::new(#pattern, |__req, __channel, __caps| {
+                #private::ChannelRoute::new(#pattern, |__req, __channel, __caps| {
                     ::std::boxed::Box::pin(async move {
-                        let _ = (&__channel, &__caps);
+                        use #private::Guard as _;
+                        let _ = (&__req, &__channel, &__caps);
                         #(#bindings)*
-                        ::rocket_pusher::IntoDecision::into_decision(#name(#(#args),*).await)
+                        #private::IntoDecision::into_decision(#name(#(#args),*).await)
                     })
                 })
                 .named(::core::stringify!(#name))

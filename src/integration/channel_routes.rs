@@ -7,6 +7,9 @@
 //! [`channel`](crate::channel) attribute and collect them with [`channels!`](crate::channels):
 //!
 //! ```
+//! use std::collections::HashMap;
+//!
+//! use rocket::State;
 //! use rocket::request::{self, FromRequest, Request};
 //! use rocket_pusher::{channel, channels, PresenceMember, PusherFairing};
 //!
@@ -22,10 +25,13 @@
 //!     }
 //! }
 //!
+//! /// Who placed each order: managed state, or the app's database pool.
+//! struct Owners(HashMap<u64, u64>);
+//!
 //! /// A user sees the orders they placed.
 //! #[channel("private-orders.<id>")]
-//! async fn orders(id: u64, user: User) -> bool {
-//!     id % 100 == user.id // look the order up in the app's database
+//! async fn orders(id: u64, user: User, owners: &State<Owners>) -> bool {
+//!     owners.0.get(&id) == Some(&user.id)
 //! }
 //!
 //! /// Anyone signed in joins a room, shown by name.
@@ -35,15 +41,24 @@
 //!     Some(PresenceMember::new(user.id.to_string()).with_info(info))
 //! }
 //!
-//! let fairing = PusherFairing::new().channels(channels![orders, room]);
-//! # let _ = fairing;
+//! let rocket = rocket::build()
+//!     .manage(Owners(HashMap::from([(1042, 7)])))
+//!     .attach(PusherFairing::new().channels(channels![orders, room]));
+//! # let _ = rocket;
 //! ```
 //!
-//! At ignite, every pattern is checked: it must name a private, presence or encrypted
-//! channel that can exist, and no two routes may match the same channel (ignite fails
-//! naming both). A channel that no route matches is refused with 403, as is a parameter
-//! that does not parse (`private-orders.abc` for a `u64`) or a guard that fails; the reason
-//! is logged, never a 500.
+//! Every argument not named in the pattern is taken by its type, as a Rocket handler takes
+//! its arguments: any request guard (`&State<T>`, `&CookieJar<'_>`, `&Config`, `Option<G>`,
+//! `Result<G, G::Error>`, the app's own guards, with lifetimes or not), the
+//! [`ChannelRequest`] asked for, or the `&Request` itself.
+//!
+//! The attribute checks its pattern at compile time: it must name a private, presence or
+//! encrypted channel that can exist, and each parameter must be a whole segment naming one
+//! of the function's arguments. Ignite checks the patterns of routes built at run time
+//! ([`ChannelRoute::new`]) by the same rules, and that no two routes match the same channel
+//! (ignite fails naming both). A channel that no route matches is refused with 403, as is
+//! a parameter that does not parse (`private-orders.abc` for a `u64`) or a guard that
+//! fails; the reason is logged, never a 500.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -144,8 +159,14 @@ type RouteFn = dyn for<'a> Fn(
 
 /// One channel route: a pattern and the handler that decides for the channels it matches.
 ///
-/// The [`channel`](crate::channel) attribute builds these; [`ChannelRoute::new`] builds
-/// one from a closure:
+/// A pattern is segments separated by `.`. The first is literal text starting with
+/// `private-`, `presence-` or `private-encrypted-` (other channels need no authorization);
+/// a parameter `<name>` is a whole segment, at most eight, each name once; literal text
+/// uses the channel-name alphabet (letters, digits, `-_=@,;`), and the shortest channel a
+/// pattern matches must fit in a channel name
+/// ([`MAX_CHANNEL_NAME_LEN`](crate::protocol::MAX_CHANNEL_NAME_LEN)). The
+/// [`channel`](crate::channel) attribute checks its pattern at compile time; ignite checks
+/// the patterns of routes [`ChannelRoute::new`] builds from a closure:
 ///
 /// ```
 /// use rocket_pusher::{ChannelRoute, IntoDecision};
@@ -226,6 +247,8 @@ pub(crate) struct Pattern {
 }
 
 impl Pattern {
+    /// The `channel` attribute checks the same rules at compile time, with the same
+    /// messages (`codegen/src/pattern.rs`): a change here belongs there too.
     pub(crate) fn parse(source: &str) -> Result<Self, String> {
         let mut segments = Vec::new();
         let mut names: Vec<String> = Vec::new();
@@ -502,13 +525,20 @@ impl ChannelRouter {
 
 #[doc(hidden)]
 pub mod __private {
-    //! Used by the code the `channel` attribute generates.
+    //! Used by the code the `channel` attribute generates, and only through this module,
+    //! so the paths it names are all here.
+    use std::future::{Ready, ready};
+    use std::marker::PhantomData;
+
     use rocket::Request;
     use rocket::outcome::Outcome;
     use rocket::request::{FromParam, FromRequest};
 
-    use super::Captures;
+    use super::{Captures, ChannelRequest};
+    pub use super::{ChannelRoute, IntoDecision};
+    use crate::client::BoxFuture;
 
+    /// Parameter `index` of the pattern, parsed as the argument `name`'s type.
     pub fn param<'a, T: FromParam<'a>>(
         caps: Captures<'a>,
         index: usize,
@@ -516,6 +546,83 @@ pub mod __private {
     ) -> Result<T, String> {
         let raw = caps.get(index).unwrap_or_default();
         T::from_param(raw).map_err(|e| format!("parameter <{name}> = {raw:?} did not parse: {e:?}"))
+    }
+
+    /// Resolves an argument that is not a pattern parameter, by its type: the generated
+    /// code calls `<Arg<T>>::resolve(req, channel, name)` for the argument's type `T`.
+    /// The inherent `resolve` of `Arg<ChannelRequest>` and `Arg<&Request>` hands over
+    /// those values; for every other `T` no inherent method applies, so the call resolves
+    /// to [`Guard::resolve`], which runs `T` as a request guard. The type itself decides,
+    /// through an alias or a re-export alike; a `T` that is none of these fails to
+    /// compile with "`T: FromRequest` is not satisfied".
+    pub struct Arg<T>(PhantomData<T>);
+
+    impl<T> std::fmt::Debug for Arg<T> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(std::any::type_name::<Self>())
+        }
+    }
+
+    impl<'a> Arg<ChannelRequest<'a>> {
+        pub fn resolve(
+            _: &'a Request<'_>,
+            channel: ChannelRequest<'a>,
+            _: &str,
+        ) -> Ready<Result<ChannelRequest<'a>, String>> {
+            ready(Ok(channel))
+        }
+    }
+
+    impl<'a, 'r> Arg<&'a Request<'r>> {
+        pub fn resolve(
+            req: &'a Request<'r>,
+            _: ChannelRequest<'a>,
+            _: &str,
+        ) -> Ready<Result<&'a Request<'r>, String>> {
+            ready(Ok(req))
+        }
+    }
+
+    /// Any other argument: a request guard, as in a Rocket handler.
+    pub trait Guard<'a, T> {
+        fn resolve(
+            req: &'a Request<'_>,
+            channel: ChannelRequest<'a>,
+            name: &'static str,
+        ) -> BoxFuture<'a, Result<T, String>>
+        where
+            T: FromRequest<'a> + 'a;
+    }
+
+    // The bound is on the method, not the impl, so a type that is no guard is reported
+    // as "`T: FromRequest` is not satisfied" on the argument's type.
+    impl<'a, T> Guard<'a, T> for Arg<T> {
+        // The future is boxed here, where `T: FromRequest<'a>` is known: an `async fn`
+        // awaited in the generated route would have the compiler prove that bound for
+        // every lifetime, which guards borrowing from the request (`&State<T>`,
+        // `&CookieJar<'_>`) do not meet.
+        fn resolve(
+            req: &'a Request<'_>,
+            _: ChannelRequest<'a>,
+            name: &'static str,
+        ) -> BoxFuture<'a, Result<T, String>>
+        where
+            T: FromRequest<'a> + 'a,
+        {
+            let guard = T::from_request(req);
+            Box::pin(async move {
+                let ty = std::any::type_name::<T>();
+                match guard.await {
+                    Outcome::Success(v) => Ok(v),
+                    Outcome::Error((status, e)) => {
+                        Err(format!("guard {name}: {ty} failed with {status}: {e:?}"))
+                    }
+                    Outcome::Forward(status) => {
+                        Err(format!("guard {name}: {ty} forwarded with {status}"))
+                    }
+                }
+            })
+        }
     }
 
     /// The channel-route matcher alone, as the auth route runs it; for `benches/`.
@@ -540,17 +647,6 @@ pub mod __private {
             self.0
                 .find(channel)
                 .map(|(route, captures)| (route.name(), captures.get(0)))
-        }
-    }
-
-    pub async fn guard<'a, 'r, T: FromRequest<'a>>(
-        req: &'a Request<'r>,
-        ty: &str,
-    ) -> Result<T, String> {
-        match req.guard::<T>().await {
-            Outcome::Success(v) => Ok(v),
-            Outcome::Error((status, e)) => Err(format!("guard {ty} failed with {status}: {e:?}")),
-            Outcome::Forward(status) => Err(format!("guard {ty} forwarded with {status}")),
         }
     }
 }
@@ -586,6 +682,7 @@ mod tests {
             ("private-orders.x<id>", "whole segment"),
             ("private-orders.a b", "can never appear"),
             ("<kind>.x", "first segment"),
+            ("private-p.<a>.<b>.<c>.<d>.<e>.<f>.<g>.<h>.<i>", "at most 8"),
             ("#server-to-user-<id>", "whole segment"),
             ("#server-to-user.<id>", "can never appear"),
         ] {
