@@ -1,7 +1,7 @@
 //! The mounted routes in process, through Rocket's local client: no sockets, so what is
 //! left is Rocket's request handling plus ours. Each route is measured next to the bare
 //! floor route with the same body, and the channel auth route with 1 and with 100
-//! channel routes. The same app as `bench_app` (see `support/app.rs`).
+//! channel routes. The same app as the load tests' `bench_app` (`loadtest/src/app.rs`).
 //!
 //! `cargo bench --bench routes` (about a minute); never run by `cargo test`.
 
@@ -11,7 +11,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::blocking::Client;
 
-#[path = "support/app.rs"]
+#[path = "../loadtest/src/app.rs"]
 mod app;
 
 const AUTH: &str = "socket_id=123.456&channel_name=private-bench";

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Install and run sockudo (a Pusher-protocol server) as a local peer for the e2e tests.
-# See ../shared/sockudo.md (next to the repo) for the build notes and pitfalls referenced below.
+# Install and run sockudo (a Pusher-protocol server) as a local peer for the demo and the
+# e2e tests. sockudo 5.2.0 builds from crates.io with rustc >= 1.95 and protoc, in about
+# 15 minutes on 2 cores; one port serves both its WebSocket (/app/KEY) and its REST API
+# (/apps/ID/...).
 #
 #   scripts/sockudo.sh install | start | stop | status
 #
-# Env: SOCKUDO_ROOT (install prefix), SOCKUDO_CONFIG, SOCKUDO_PORT (6001), AUTH_PORT (5000,
-# where webhooks go), SOCKUDO_RUN_DIR (pid file etc.).
+# Env: SOCKUDO_ROOT (install prefix), SOCKUDO_CONFIG (scripts/sockudo.toml), SOCKUDO_PORT
+# (6001), AUTH_PORT (5000, where webhooks go), SOCKUDO_RUN_DIR (pid file etc.).
 set -euo pipefail
 
 VERSION=5.2.0
 SOCKUDO_ROOT=${SOCKUDO_ROOT:-$HOME/.local/share/rocket_pusher/sockudo-$VERSION}
 BIN=$SOCKUDO_ROOT/bin/sockudo
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SOCKUDO_CONFIG=${SOCKUDO_CONFIG:-$REPO_ROOT/../shared/sockudo-config.toml}
+SOCKUDO_CONFIG=${SOCKUDO_CONFIG:-$REPO_ROOT/scripts/sockudo.toml}
 SOCKUDO_PORT=${SOCKUDO_PORT:-6001}
 AUTH_PORT=${AUTH_PORT:-5000}
 RUN_DIR=${SOCKUDO_RUN_DIR:-/tmp/rocket_pusher-sockudo}
@@ -24,7 +26,8 @@ installed() { [[ -x $BIN ]] && "$BIN" --version 2>/dev/null | grep -qF "$VERSION
 
 cmd_install() {
   if installed; then echo "sockudo $VERSION already installed: $BIN"; return; fi
-  # protoc is needed even with minimal features (metrics-exporter-tcp build script, pitfall 1).
+  # protoc is needed even with minimal features: the build script of metrics-exporter-tcp,
+  # a dependency no feature turns off, calls it (without it the build fails after ~13 min).
   if ! command -v protoc >/dev/null; then
     local sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
     $sudo apt-get update && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y protobuf-compiler
@@ -61,11 +64,11 @@ cmd_start() {
 
   mkdir -p "$RUN_DIR"
   [[ ! -f $RUN_DIR/workdir ]] || rm -rf "$(cat "$RUN_DIR/workdir")"   # previous run's logs
-  # Empty CWD: sockudo auto-loads ./config/config.toml if present (pitfall 5).
+  # Empty CWD: sockudo also loads ./config/config.toml if one is there.
   local dir; dir=$(mktemp -d /tmp/rocket_pusher-sockudo.XXXXXX)
   cp "$SOCKUDO_CONFIG" "$dir/config.toml"
   local log=$dir/sockudo.log
-  # Generic env vars (HOST, PORT, ...) would override the config (pitfall 4).
+  # Generic env vars (HOST, PORT, DEBUG, ...) would override the config.
   (cd "$dir" && exec env -u HOST -u PORT -u DEBUG -u ENVIRONMENT -u REDIS_URL \
      SOCKUDO_PORT="$SOCKUDO_PORT" AUTH_PORT="$AUTH_PORT" \
      nohup "$BIN" --config "$dir/config.toml" </dev/null >"$log" 2>&1) &
@@ -79,7 +82,8 @@ cmd_start() {
     if up "$SOCKUDO_PORT" 2>/dev/null; then ok=1; break; fi
     sleep 0.1
   done
-  # A config that fails to load is silent: sockudo runs on defaults with no apps (pitfall 3).
+  # A config that fails to load (a syntax error, or a ${VAR} without default that is unset)
+  # is silent: sockudo runs on its defaults (0.0.0.0, no apps) and only logs apps_count=0.
   local why=
   if grep -q 'apps_count=0' "$log"; then why="config not loaded or has no apps (apps_count=0)"
   elif [[ -z $ok ]]; then why="exited or did not answer /up on 127.0.0.1:$SOCKUDO_PORT within 30 s"

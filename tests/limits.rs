@@ -9,21 +9,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::time::Duration;
 
-use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
-use rocket::http::{ContentType, Header, Status};
+use rocket::http::{ContentType, Status};
 use rocket::local::asynchronous::Client;
 use rocket::{Build, Rocket};
-use rocket_pusher::protocol::sign_webhook;
-use rocket_pusher::{PusherFairing, Token};
+use rocket_pusher::PusherFairing;
 use serde_json::{Value, json};
+use support::rocket_app::{KEY, client_of, launch, sign};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-const KEY: &str = "limit-key";
-const SECRET: &str = "limit-secret";
 
 fn fairing() -> PusherFairing {
     PusherFairing::new()
@@ -32,15 +30,13 @@ fn fairing() -> PusherFairing {
         .on_channel_existence(|_, _| Box::pin(async {}))
 }
 
+/// The shared test app's figment with JSONP on, `pusher` keys over it and Rocket `limits`;
+/// quiet, since the servers below log every request.
 fn figment(pusher: Value, limits: Value) -> Figment {
-    let mut table = json!({ "app_id": "1", "key": KEY, "secret": SECRET, "jsonp": true });
-    if let (Some(t), Value::Object(extra)) = (table.as_object_mut(), pusher) {
-        t.extend(extra);
-    }
-    Figment::from(rocket::Config::debug_default())
-        .merge(("log_level", "off"))
-        .merge(("pusher", table))
+    support::rocket_app::figment(json!({ "jsonp": true }))
+        .merge(("pusher", pusher))
         .merge(("limits", limits))
+        .merge(("log_level", "off"))
 }
 
 fn rocket(pusher: Value, limits: Value) -> Rocket<Build> {
@@ -48,20 +44,13 @@ fn rocket(pusher: Value, limits: Value) -> Rocket<Build> {
 }
 
 async fn app_client(pusher: Value, limits: Value) -> Client {
-    Client::untracked(rocket(pusher, limits))
-        .await
-        .expect("the app ignites")
+    client_of(rocket(pusher, limits)).await
 }
 
-async fn post(client: &Client, uri: &str, body: &[u8], headers: &[(&str, String)]) -> Status {
-    let mut req = client
-        .post(uri.to_owned())
-        .header(ContentType::Form)
-        .body(body);
-    for (k, v) in headers {
-        req = req.header(Header::new(k.to_string(), v.clone()));
-    }
-    req.dispatch().await.status()
+async fn post(client: &Client, uri: &str, body: &[u8], headers: &[(&str, &str)]) -> Status {
+    support::rocket_app::post(client, uri, ContentType::Form, headers, body)
+        .await
+        .0
 }
 
 /// `socket_id=1.2&channel_name=private-a&pad=xxx…`, exactly `len` bytes long.
@@ -78,7 +67,7 @@ fn webhook_of_len(len: usize) -> (Vec<u8>, String) {
         br#"{"time_ms":1,"events":[{"name":"channel_occupied","channel":"a"}]}"#.to_vec();
     assert!(len >= body.len());
     body.resize(len, b' ');
-    let sig = sign_webhook(&Token::new(KEY, SECRET), &body);
+    let sig = sign(&body);
     (body, sig)
 }
 
@@ -146,20 +135,14 @@ async fn the_webhook_limit_is_exact() {
     let uri = "/pusher/events/channel_existence";
     for (len, status) in [(500, Status::Ok), (501, Status::PayloadTooLarge)] {
         let (body, sig) = webhook_of_len(len);
-        let headers = [
-            ("X-Pusher-Key", KEY.to_owned()),
-            ("X-Pusher-Signature", sig),
-        ];
+        let headers = [("X-Pusher-Key", KEY), ("X-Pusher-Signature", sig.as_str())];
         assert_eq!(post(&client, uri, &body, &headers).await, status, "{len}");
     }
     // In the unit form too: "1 KiB".
     let kib = app_client(json!({ "webhook_body_limit": "1 KiB" }), json!({})).await;
     for (len, status) in [(1024, Status::Ok), (1025, Status::PayloadTooLarge)] {
         let (body, sig) = webhook_of_len(len);
-        let headers = [
-            ("X-Pusher-Key", KEY.to_owned()),
-            ("X-Pusher-Signature", sig),
-        ];
+        let headers = [("X-Pusher-Key", KEY), ("X-Pusher-Signature", sig.as_str())];
         assert_eq!(post(&kib, uri, &body, &headers).await, status, "{len}");
     }
 }
@@ -191,34 +174,6 @@ async fn the_jsonp_callback_name_is_bounded() {
 
 // ---- a real server on 127.0.0.1 ----------------------------------------------------------
 
-/// Launch the app on an ephemeral port of 127.0.0.1; returns the port and a handle that
-/// shuts the server down.
-async fn launch(pusher: Value, limits: Value) -> (u16, rocket::Shutdown) {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let tx = std::sync::Mutex::new(Some(tx));
-    let figment = figment(pusher, limits)
-        .merge(("address", "127.0.0.1"))
-        .merge(("port", 0))
-        .merge(("shutdown.ctrlc", false));
-    let rocket = rocket::custom(figment)
-        .attach(fairing())
-        .attach(AdHoc::on_liftoff("port", move |r| {
-            let port = r.config().port;
-            let shutdown = r.shutdown();
-            if let Some(tx) = tx.lock().unwrap().take() {
-                let _ = tx.send((port, shutdown));
-            }
-            Box::pin(async {})
-        }));
-    tokio::spawn(async move {
-        let _ = rocket.launch().await;
-    });
-    tokio::time::timeout(Duration::from_secs(30), rx)
-        .await
-        .expect("the server lifts off")
-        .expect("the port is sent")
-}
-
 /// Send raw bytes, read until the server closes or 5 s pass; returns the status code (0 if
 /// the connection closed without a response) and the response text.
 async fn raw(port: u16, request: &[u8]) -> (u16, String) {
@@ -247,7 +202,7 @@ fn auth_request(extra_headers: &str, body: &str) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_http_server_bounds_headers_and_uris() {
-    let (port, shutdown) = launch(json!({}), json!({})).await;
+    let (port, shutdown) = launch(rocket(json!({}), json!({}))).await;
     let body = "socket_id=1.2&channel_name=private-a";
 
     let (status, text) = raw(port, &auth_request("", body)).await;
@@ -284,10 +239,10 @@ async fn the_http_server_bounds_headers_and_uris() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_past_their_limit_are_refused_over_the_wire() {
-    let (port, shutdown) = launch(
+    let (port, shutdown) = launch(rocket(
         json!({ "webhook_body_limit": 1000 }),
         json!({ "form": 1000 }),
-    )
+    ))
     .await;
 
     // Chunked bodies: no length announced, cut at the limit.
@@ -307,7 +262,7 @@ async fn bodies_past_their_limit_are_refused_over_the_wire() {
     };
     let (status, _) = raw(port, &chunked("/pusher/auth", "", 50)).await;
     assert_eq!(status, 413);
-    let sig = sign_webhook(&Token::new(KEY, SECRET), b"whatever");
+    let sig = sign(b"whatever");
     let hook_headers = format!("x-pusher-key: {KEY}\r\nx-pusher-signature: {sig}\r\n");
     let (status, _) = raw(
         port,

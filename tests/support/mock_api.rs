@@ -1,7 +1,7 @@
 //! A stand-in for the Pusher HTTP API on 127.0.0.1, for the client's integration tests.
 //!
 //! A tiny HTTP/1.1 server (keep-alive, `Content-Length` bodies) that records every request
-//! and checks its signature with its own code, as Pusher does (protocol §2): a known
+//! and checks its signature with its own code, as Pusher does: a known
 //! `auth_key`, `auth_version=1.0`, a timestamp within 600 s, `body_md5` equal to the MD5 of
 //! the body on POST and absent on GET, and `auth_signature` equal to the HMAC-SHA256 of
 //! `METHOD\nPATH\nQUERY`, where QUERY is every other parameter sorted by key with its

@@ -1,24 +1,27 @@
 //! Shared pieces of the Rocket integration tests: an app built from a figment holding a
-//! `pusher` table, the local client, form and webhook requests, and the fixture vectors.
+//! `pusher` table, the local client or a real server on 127.0.0.1, form and webhook
+//! requests, ignite failures, a capturing logger, and the fixture vectors.
 //!
 //! ```ignore
-//! #[path = "support/rocket_app.rs"]
-//! mod rocket_app;
+//! mod support;
+//! use support::rocket_app;
 //!
 //! let client = rocket_app::client(PusherFairing::new(), json!({"jsonp": true})).await;
-//! let (status, body) = rocket_app::post_form(&client, "/pusher/auth", "socket_id=1.2").await;
+//! let (status, _, body) = rocket_app::post_form(&client, "/pusher/auth", "socket_id=1.2").await;
 //! ```
 
 // Each test binary uses its own part of this module.
 #![allow(dead_code)]
 
 use std::sync::{Mutex, OnceLock, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rocket::error::ErrorKind;
+use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::http::{ContentType, Header, Status};
-use rocket::local::asynchronous::{Client, LocalResponse};
-use rocket::{Build, Rocket};
+use rocket::local::asynchronous::{Client, LocalRequest, LocalResponse};
+use rocket::{Build, Rocket, Shutdown};
 use rocket_pusher::protocol::sign_webhook;
 use rocket_pusher::{PusherFairing, Token};
 use serde_json::{Value, json};
@@ -72,6 +75,49 @@ pub(crate) async fn client_of(rocket: Rocket<Build>) -> Client {
     Client::tracked(rocket).await.expect("the app ignites")
 }
 
+/// The error of an ignite that must fail; panics if it succeeds.
+pub(crate) async fn ignite_error(rocket: Rocket<Build>) -> rocket::Error {
+    match Client::tracked(rocket).await {
+        Ok(_) => panic!("ignite must fail"),
+        Err(e) => e,
+    }
+}
+
+/// Whether ignite failed in the fairing (named `Pusher`), not elsewhere.
+pub(crate) fn failed_in_fairing(e: &rocket::Error) -> bool {
+    matches!(e.kind(), ErrorKind::FailedFairings(f) if f.first().is_some_and(|f| f.name == "Pusher"))
+}
+
+/// Launch `rocket` as a real server on an ephemeral port of 127.0.0.1 (Ctrl-C handling
+/// off); returns the port and the handle that shuts it down.
+pub(crate) async fn launch(rocket: Rocket<Build>) -> (u16, Shutdown) {
+    let figment = rocket
+        .figment()
+        .clone()
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", 0))
+        .merge(("shutdown.ctrlc", false));
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let tx = Mutex::new(Some(tx));
+    let rocket = rocket
+        .configure(figment)
+        .attach(AdHoc::on_liftoff("port", move |r| {
+            let port = r.config().port;
+            let shutdown = r.shutdown();
+            if let Some(tx) = tx.lock().unwrap_or_else(PoisonError::into_inner).take() {
+                let _ = tx.send((port, shutdown));
+            }
+            Box::pin(async {})
+        }));
+    tokio::spawn(async move {
+        let _ = rocket.launch().await;
+    });
+    tokio::time::timeout(Duration::from_secs(30), rx)
+        .await
+        .expect("the server lifts off")
+        .expect("the port is sent")
+}
+
 /// Status, content type and body of a response.
 pub(crate) async fn read(resp: LocalResponse<'_>) -> (Status, Option<ContentType>, String) {
     let status = resp.status();
@@ -105,21 +151,37 @@ pub(crate) fn assert_json_error(
     assert_eq!(v.as_object().map(|o| o.len()), Some(1), "body: {body}");
 }
 
+/// POST `body` as `content_type` with extra `headers`.
+pub(crate) async fn post(
+    client: &Client,
+    uri: &str,
+    content_type: ContentType,
+    headers: &[(&str, &str)],
+    body: impl AsRef<[u8]>,
+) -> (Status, Option<ContentType>, String) {
+    let mut req = client.post(uri.to_owned()).header(content_type).body(body);
+    for (name, value) in headers {
+        req = req.header(Header::new(name.to_string(), value.to_string()));
+    }
+    read(req.dispatch().await).await
+}
+
+/// A form POST as pusher-js sends it (`application/x-www-form-urlencoded`), not yet
+/// dispatched: add cookies or headers, then [`read`] what `dispatch()` answers.
+pub(crate) fn form<'c>(client: &'c Client, uri: &str, body: &str) -> LocalRequest<'c> {
+    client
+        .post(uri.to_owned())
+        .header(ContentType::Form)
+        .body(body)
+}
+
 /// POST a form body (as pusher-js sends it: `application/x-www-form-urlencoded`).
 pub(crate) async fn post_form(
     client: &Client,
     uri: &str,
     body: &str,
 ) -> (Status, Option<ContentType>, String) {
-    read(
-        client
-            .post(uri.to_owned())
-            .header(ContentType::Form)
-            .body(body)
-            .dispatch()
-            .await,
-    )
-    .await
+    read(form(client, uri, body).dispatch().await).await
 }
 
 /// Lowercase hex signature of `body` under the app's token.
@@ -135,17 +197,11 @@ pub(crate) async fn post_webhook(
     signature: Option<&str>,
     body: &[u8],
 ) -> (Status, Option<ContentType>, String) {
-    let mut req = client
-        .post(uri.to_owned())
-        .header(ContentType::JSON)
-        .body(body);
-    if let Some(k) = key {
-        req = req.header(Header::new("X-Pusher-Key", k.to_owned()));
-    }
-    if let Some(s) = signature {
-        req = req.header(Header::new("X-Pusher-Signature", s.to_owned()));
-    }
-    read(req.dispatch().await).await
+    let headers: Vec<(&str, &str)> = [("X-Pusher-Key", key), ("X-Pusher-Signature", signature)]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
+        .collect();
+    post(client, uri, ContentType::JSON, &headers, body).await
 }
 
 /// POST `body` signed with the app's token.
@@ -201,8 +257,9 @@ pub(crate) fn vector(
         .unwrap_or_else(|| panic!("no {library}.{section} {credentials}/{label}"))
 }
 
-/// A logger that keeps every record, so tests can look for secrets in what was logged.
-/// Install it before the first Rocket is built in the binary: Rocket then keeps it.
+/// A logger that keeps every record of every crate at trace level, so tests can look for
+/// secrets (or a message) in what was logged. Install it with [`capture_logs`] before the
+/// first Rocket is built in the binary: Rocket then keeps it instead of its own.
 pub(crate) struct Capture {
     lines: Mutex<Vec<String>>,
 }

@@ -1,23 +1,17 @@
 //! The benchmark server `scripts/bench` loads with wrk: the fairing's routes, an app's
-//! own `VerifiedWebhook<PresenceEvent>` route and the bare floor route (see
-//! `support/app.rs`), on 127.0.0.1 only.
+//! own `VerifiedWebhook<PresenceEvent>` route and the bare floor route (see `app.rs`), on
+//! 127.0.0.1 only.
 //!
 //! ```text
 //! bench_app --port 18101 --channel-routes 100
 //! ```
 //!
-//! It runs until stopped (SIGTERM or Ctrl-C). Run alone by `cargo bench` (which passes
-//! `--bench`) it prints a note and exits, so `cargo bench` never waits on a server.
+//! It runs until stopped (SIGTERM or Ctrl-C).
 
-#[path = "support/app.rs"]
 mod app;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--bench") {
-        eprintln!("bench_app is the server scripts/bench loads with wrk; nothing to run here");
-        return;
-    }
     let value = |name: &str, default: usize| -> usize {
         args.iter()
             .position(|a| a == name)

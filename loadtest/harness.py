@@ -43,8 +43,9 @@ import sys
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WRK = os.path.join(ROOT, "benches", "wrk")
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)  # the repository
+WRK = os.path.join(HERE, "wrk")
 TICK = os.sysconf("SC_CLK_TCK")
 
 # case, script, the floor it is compared with, runs against Flask-Pusher too
@@ -499,7 +500,7 @@ def client_phase(a, results):
                 if mode == "python":
                     if not a.python:
                         continue
-                    cmd = [a.python, os.path.join(ROOT, "benches", "peers", "python_client.py"),
+                    cmd = [a.python, os.path.join(HERE, "peers", "python_client.py"),
                            "--port", str(sink_port), "--concurrency", str(conc),
                            "--duration", str(a.client_duration)]
                 else:

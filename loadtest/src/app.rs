@@ -1,9 +1,8 @@
-//! The benchmark app, shared by `benches/bench_app.rs` (the release server that `wrk`
-//! loads) and `benches/routes.rs` (the same routes in process, through Rocket's local
-//! client).
+//! The benchmark app, shared by `bench_app` (the release server that `wrk` loads) and the
+//! crate's `benches/routes.rs` (the same routes in process, through Rocket's local client).
 //!
 //! * The fairing's routes, with handlers that do what a small app does (and what the
-//!   Flask-Pusher peer in `benches/peers/flask_pusher_app.py` does): allow every channel,
+//!   Flask-Pusher peer in `loadtest/peers/flask_pusher_app.py` does): allow every channel,
 //!   announce a fixed presence member, sign in a fixed user, count webhook events.
 //! * `POST /hooks/presence`: an app's own route taking `VerifiedWebhook<PresenceEvent>`.
 //! * `POST /floor`: a bare Rocket route that reads the body the same way (one capped
@@ -13,7 +12,7 @@
 //!   `u64` parameter) behind `n - 1` decoy routes that share its first segment, so with
 //!   100 routes a lookup scans the longest list the router can hold for one prefix.
 
-// Each bench binary uses its own part of this module.
+// `bench_app` and `benches/routes.rs` each use their own part of this module.
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,8 +1,8 @@
-"""The peer of `benches/bench_app.rs`: Flask-Pusher 3.0, same key, secret and handlers.
+"""The peer of `loadtest/src/bench_app.rs`: Flask-Pusher 3.0, same key, secret and handlers.
 
 `scripts/bench` runs it under gunicorn with two sync workers on 127.0.0.1:
 
-    gunicorn -w 2 -k sync -b 127.0.0.1:18103 --chdir benches/peers flask_pusher_app:app
+    gunicorn -w 2 -k sync -b 127.0.0.1:18103 --chdir loadtest/peers flask_pusher_app:app
 
 Routes, as the Rust bench app (so the same wrk scripts load both):
 

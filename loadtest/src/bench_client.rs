@@ -19,8 +19,7 @@
 //! than that of two separate runs. `--count N` instead sends exactly N triggers after the
 //! warm-up and then stops (for callgrind: the difference of two counts is per trigger).
 //!
-//! Everything stays on 127.0.0.1. Run alone by `cargo bench` (which passes `--bench`) it
-//! prints a note and exits.
+//! Everything stays on 127.0.0.1.
 
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
@@ -76,10 +75,6 @@ fn fail(message: &str) -> ! {
 
 fn main() {
     let args = Args(std::env::args().skip(1).collect());
-    if args.0.iter().any(|a| a == "--bench") {
-        eprintln!("bench_client is driven by scripts/bench; nothing to run here");
-        return;
-    }
     let port = u16::try_from(args.number("--port", 18110)).unwrap_or_else(|_| fail("bad --port"));
     match args.0.first().map(String::as_str) {
         Some("sink") => {
