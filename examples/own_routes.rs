@@ -12,7 +12,7 @@ use rocket::request::{FromRequest, Outcome};
 use rocket::{Request, State, post, routes};
 use rocket_pusher::{
     ChannelAuthRequest, ChannelAuthResponse, Decision, Event, PresenceMember, Pusher,
-    PusherFairing, SocketId, VerifiedWebhook, WebhookError,
+    PusherFairing, SocketId, VerifiedWebhook, WebhookRejection,
 };
 
 /// The app's user, from a cookie (use your real session guard here).
@@ -42,7 +42,9 @@ fn auth(req: ChannelAuthRequest, user: User, pusher: &State<Pusher>) -> ChannelA
 
 /// Every webhook Pusher sends, verified; a bad one is answered with its JSON reason.
 #[post("/webhooks", data = "<hook>")]
-fn webhooks(hook: Result<VerifiedWebhook<Event>, WebhookError>) -> Result<Status, WebhookError> {
+fn webhooks(
+    hook: Result<VerifiedWebhook<Event>, WebhookRejection>,
+) -> Result<Status, WebhookRejection> {
     for event in &hook?.events {
         println!("{} on {:?}", event.name(), event.channel());
     }

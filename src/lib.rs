@@ -99,7 +99,8 @@
 //!
 //! ## Configuration
 //!
-//! Every key of the `pusher` table, with its default, is documented on [`PusherConfig`].
+//! Every key of the `pusher` table, with its default, is documented on [`FairingConfig`]
+//! (the routes' keys) and [`PusherConfig`] (the client's).
 //! The environment form is `ROCKET_PUSHER='{app_id="1234",key="…",secret="…"}'`;
 //! `ROCKET_PUSHER_SECRET` does **not** set `pusher.secret` (Rocket does not split
 //! variable names on `_`).
@@ -113,7 +114,7 @@ mod integration;
 pub mod protocol;
 
 pub use client::{
-    BatchEvent, BatchResponse, BoxFuture, CachedEvent, ChannelAttributes, ChannelInfo, ChannelList,
+    BatchEvent, BatchResponse, CachedEvent, ChannelAttributes, ChannelInfo, ChannelList,
     ChannelQuery, ChannelsQuery, IntoChannels, MAX_TRIGGER_CHANNELS, Pusher, PusherBuilder,
     RecordedEvent, RecordedRequest, Recorder, RetryPolicy, Trigger, TriggerResponse, User,
 };
@@ -121,8 +122,8 @@ pub use config::{PusherConfig, TransportKind};
 pub use error::{ConfigError, Error, ValidationError};
 pub use integration::{
     ApiError, Captures, ChannelAuthRequest, ChannelAuthResponse, ChannelAuthorizer, ChannelRequest,
-    ChannelRoute, ClientConfig, Decision, IntoDecision, MAX_PARAMS, PusherFairing, ROUTE_RANK,
-    VerifiedWebhook,
+    ChannelRoute, ClientConfig, Decision, FairingConfig, IntoDecision, MAX_PARAMS, PusherFairing,
+    ROUTE_RANK, VerifiedWebhook, WebhookRejection,
 };
 pub use protocol::{
     ChannelAuth, ChannelExistenceEvent, ChannelKind, ChannelName, ClientEvent, Credentials, Event,

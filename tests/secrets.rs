@@ -360,7 +360,7 @@ async fn every_webhook_failure_never_shows_a_secret() {
                 ("X-Pusher-Signature", sign_webhook(&token, not_webhook)),
             ],
             not_webhook,
-            Status::BadRequest,
+            Status::UnprocessableEntity,
         ),
         // The secret itself as the key: unknown.
         (
@@ -561,7 +561,7 @@ async fn an_api_error_answered_by_a_route_is_logged_without_a_secret() {
 }
 
 #[post("/hook", data = "<hook>")]
-fn hook_route(hook: Result<VerifiedWebhook, rocket_pusher::WebhookError>) -> String {
+fn hook_route(hook: Result<VerifiedWebhook, rocket_pusher::WebhookRejection>) -> String {
     match hook {
         Ok(h) => format!("{} events", h.events.len()),
         Err(e) => format!("{e} {e:?}"),

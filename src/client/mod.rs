@@ -25,8 +25,9 @@ use crate::protocol::{
 };
 use transport::{Outgoing, Transport, decode};
 
-/// A future returned by the request builders.
-pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+/// The future the request builders turn into when awaited; the same type as Rocket's
+/// `rocket::futures::future::BoxFuture`.
+pub(crate) use futures_core::future::BoxFuture;
 
 /// An async client of the Pusher Channels HTTP API, with the app's credentials.
 ///

@@ -8,7 +8,7 @@ use rocket::http::{ContentType, Status};
 use rocket::response::{self, Responder, Response};
 use serde::Serialize;
 
-use crate::protocol::{AuthFormError, WebhookError};
+use crate::protocol::AuthFormError;
 
 /// A refusal from one of the crate's routes or guards: a 4xx (or 5xx for a server-side
 /// mistake) with a short JSON reason, `{"error": "…"}`.
@@ -74,38 +74,6 @@ where
 impl From<AuthFormError> for ApiError {
     fn from(e: AuthFormError) -> Self {
         Self::new(Status::BadRequest, e.to_string())
-    }
-}
-
-impl WebhookError {
-    /// The status a webhook route answers for this error: 403 for a missing, unknown or
-    /// wrong key or signature and for a stale webhook (as Flask-Pusher), 413 for a body
-    /// over the limit, 400 for a signed body that is not a Pusher webhook.
-    pub fn status(&self) -> Status {
-        match self {
-            Self::MissingKey
-            | Self::UnknownKey
-            | Self::MissingSignature
-            | Self::BadSignature
-            | Self::Stale { .. } => Status::Forbidden,
-            Self::TooLarge { .. } => Status::PayloadTooLarge,
-            Self::Io | Self::Syntax(_) | Self::Shape(_) => Status::BadRequest,
-            Self::NotConfigured => Status::InternalServerError,
-        }
-    }
-}
-
-impl From<WebhookError> for ApiError {
-    fn from(e: WebhookError) -> Self {
-        Self::new(e.status(), e.to_string())
-    }
-}
-
-/// A webhook refusal responds with its status and a JSON reason, so a route taking
-/// `Result<VerifiedWebhook<T>, WebhookError>` can return the error as is.
-impl<'r> Responder<'r, 'static> for WebhookError {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        ApiError::from(self).respond_to(req)
     }
 }
 
