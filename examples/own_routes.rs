@@ -10,9 +10,10 @@
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome};
 use rocket::{Request, State, post, routes};
+use rocket_pusher::error::WebhookRejection;
 use rocket_pusher::{
     ChannelAuthRequest, ChannelAuthResponse, Decision, Event, PresenceMember, Pusher,
-    PusherFairing, SocketId, VerifiedWebhook, WebhookRejection,
+    PusherFairing, SocketId, VerifiedWebhook,
 };
 
 /// The app's user, from a cookie (use your real session guard here).

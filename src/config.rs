@@ -12,6 +12,8 @@ use crate::client::RetryPolicy;
 use crate::error::ConfigError;
 use crate::protocol::{MasterKey, Secret, Token};
 
+pub use crate::integration::{FairingConfig, ROUTE_RANK};
+
 /// Which transport a [`Pusher`](crate::Pusher) uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -20,7 +22,7 @@ pub enum TransportKind {
     #[default]
     Http,
     /// Send nothing: record every request so an app's tests can read them back (see
-    /// [`Recorder`](crate::Recorder)). The role of Flask-Pusher's `PUSHER_BACKEND`.
+    /// [`Recorder`](crate::client::Recorder)). The role of Flask-Pusher's `PUSHER_BACKEND`.
     Recording,
 }
 
@@ -28,7 +30,7 @@ pub enum TransportKind {
 ///
 /// Filled in code for [`Pusher::from_config`](crate::Pusher::from_config), or read from any
 /// serde source (a TOML file, the environment). Under Rocket the fairing reads it from the
-/// `pusher` table as part of [`FairingConfig`](crate::FairingConfig), which adds the routes' keys. Unknown keys are
+/// `pusher` table as part of [`FairingConfig`], which adds the routes' keys. Unknown keys are
 /// an error, so a typo fails loudly. `Debug` never shows the secret, the URL or the master
 /// key.
 #[derive(Clone, Deserialize)]

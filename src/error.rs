@@ -1,10 +1,13 @@
-//! The crate's error types: [`ValidationError`] (a rule of the protocol was broken),
-//! [`ConfigError`] (bad configuration, naming the key) and [`Error`] (anything a client
-//! call can fail with). None of them ever holds a secret.
+//! The crate's errors: [`Error`] (anything a client call can fail with),
+//! [`ValidationError`] (a rule of the protocol was broken), [`ConfigError`] (bad
+//! configuration, naming the key), and the refusals of the routes and guards:
+//! [`ApiError`] and [`WebhookRejection`]. None of them ever holds a secret.
 
 use std::time::Duration;
 
 use crate::protocol::ChannelKind;
+
+pub use crate::integration::{ApiError, WebhookRejection};
 
 /// A value broke one of the protocol's rules; the variant names the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,11 +10,11 @@ mod mock_api;
 use std::time::{Duration, Instant};
 
 use mock_api::{MockApi, Reply, check_signature, closed_port};
-use rocket_pusher::protocol::{decrypt_payload, sign_request};
-use rocket_pusher::{
-    BatchEvent, ChannelAttributes, Credentials, Error, MasterKey, Pusher, PusherBuilder,
-    PusherConfig, SocketId, Token, TransportKind, User, ValidationError,
-};
+use rocket_pusher::client::{BatchEvent, ChannelAttributes, PresenceUser, PusherBuilder};
+use rocket_pusher::config::{PusherConfig, TransportKind};
+use rocket_pusher::error::ValidationError;
+use rocket_pusher::protocol::{Credentials, MasterKey, Token, decrypt_payload, sign_request};
+use rocket_pusher::{Error, Pusher, SocketId};
 use serde_json::{Value, json};
 
 const APP_ID: &str = "4321";
@@ -709,7 +709,7 @@ async fn channel_user_count_needs_presence_channel() {
 async fn presence_users() {
     let (api, pusher) = setup().await;
     api.reply(Reply::new(200, r#"{"users":[{"id":"1"},{"id":"ann"}]}"#));
-    let users: Vec<User> = pusher.users("presence-room").await.unwrap();
+    let users: Vec<PresenceUser> = pusher.users("presence-room").await.unwrap();
     assert_eq!(
         users.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
         ["1", "ann"]

@@ -16,9 +16,10 @@ use std::time::{Duration, Instant, SystemTime};
 use mock_api::{MockApi, Reply, closed_port};
 use rocket::figment::Figment;
 use rocket::figment::providers::{Format, Toml};
-use rocket_pusher::{
-    BatchEvent, ConfigError, Error, Pusher, PusherBuilder, PusherConfig, RetryPolicy,
-};
+use rocket_pusher::client::{BatchEvent, PusherBuilder, RetryPolicy};
+use rocket_pusher::config::PusherConfig;
+use rocket_pusher::error::ConfigError;
+use rocket_pusher::{Error, Pusher};
 
 const APP_ID: &str = "4321";
 const KEY: &str = "fault-key";

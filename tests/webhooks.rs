@@ -16,10 +16,11 @@ use rocket_app::{
     KEY, SECRET, VECTOR_KEY, VECTOR_SECRET, assert_json_error, client, client_of, json_of, now_ms,
     post_signed, post_webhook, read, rocket_with, sign, vector,
 };
-use rocket_pusher::protocol::sign_webhook;
+use rocket_pusher::error::WebhookRejection;
+use rocket_pusher::protocol::{Token, sign_webhook};
 use rocket_pusher::{
-    ChannelExistenceEvent, ClientEvent, Event, PresenceEvent, PusherFairing, Token,
-    VerifiedWebhook, Webhook, WebhookRejection,
+    ChannelExistenceEvent, ClientEvent, Event, PresenceEvent, PusherFairing, VerifiedWebhook,
+    Webhook,
 };
 use serde_json::{Value, json};
 

@@ -198,7 +198,8 @@ impl RecordedEvent {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), rocket_pusher::Error> {
-/// use rocket_pusher::{Credentials, Pusher};
+/// use rocket_pusher::Pusher;
+/// use rocket_pusher::protocol::Credentials;
 ///
 /// let pusher = Pusher::recording(Credentials::new("1", "key", "secret"));
 /// pusher.trigger("orders", "created", &serde_json::json!({"id": 7})).await?;

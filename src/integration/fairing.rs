@@ -31,8 +31,8 @@ pub const ROUTE_RANK: isize = 10;
 /// The Rocket fairing: attach it, and routes can take `&State<Pusher>`.
 ///
 /// On ignite it reads the `pusher` table of Rocket's configuration (see
-/// [`FairingConfig`](crate::FairingConfig) for every key), builds and manages a [`Pusher`]
-/// and a [`ClientConfig`], and mounts, under `mount` (default `/pusher`):
+/// [`FairingConfig`](crate::config::FairingConfig) for every key), builds and manages a
+/// [`Pusher`] and a [`ClientConfig`], and mounts, under `mount` (default `/pusher`):
 ///
 /// | route | answers |
 /// | --- | --- |
