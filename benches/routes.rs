@@ -48,7 +48,7 @@ fn post_hook(client: &Client, path: &'static str, body: &[u8], sig: &str) -> Sta
 fn routes(c: &mut Criterion) {
     let one = client(1);
     let hundred = client(100);
-    let token = rocket_pusher::Token::new(app::KEY, app::SECRET);
+    let token = rocket_pusher::protocol::Token::new(app::KEY, app::SECRET);
     let hook = br#"{"time_ms":1700000000000,"events":[{"name":"member_added","channel":"presence-room","user_id":"alice"},{"name":"member_removed","channel":"presence-room","user_id":"bob"}]}"#;
     let sig = rocket_pusher::protocol::sign_webhook(&token, hook);
 

@@ -20,7 +20,9 @@ use std::process::ExitCode;
 
 use rocket::figment::Figment;
 use rocket::figment::providers::{Env, Format, Toml};
-use rocket_pusher::{BatchEvent, Error, Pusher, PusherConfig, SocketId};
+use rocket_pusher::client::BatchEvent;
+use rocket_pusher::config::PusherConfig;
+use rocket_pusher::{Error, Pusher, SocketId};
 use serde_json::{Value, json};
 
 fn client() -> Result<Pusher, String> {

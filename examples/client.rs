@@ -10,7 +10,9 @@
 
 use rocket::figment::Figment;
 use rocket::figment::providers::{Env, Format, Toml};
-use rocket_pusher::{BatchEvent, Pusher, PusherConfig};
+use rocket_pusher::Pusher;
+use rocket_pusher::client::BatchEvent;
+use rocket_pusher::config::PusherConfig;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

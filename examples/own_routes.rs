@@ -10,9 +10,10 @@
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome};
 use rocket::{Request, State, post, routes};
+use rocket_pusher::error::WebhookRejection;
 use rocket_pusher::{
     ChannelAuthRequest, ChannelAuthResponse, Decision, Event, PresenceMember, Pusher,
-    PusherFairing, SocketId, VerifiedWebhook, WebhookError,
+    PusherFairing, SocketId, VerifiedWebhook,
 };
 
 /// The app's user, from a cookie (use your real session guard here).
@@ -42,7 +43,9 @@ fn auth(req: ChannelAuthRequest, user: User, pusher: &State<Pusher>) -> ChannelA
 
 /// Every webhook Pusher sends, verified; a bad one is answered with its JSON reason.
 #[post("/webhooks", data = "<hook>")]
-fn webhooks(hook: Result<VerifiedWebhook<Event>, WebhookError>) -> Result<Status, WebhookError> {
+fn webhooks(
+    hook: Result<VerifiedWebhook<Event>, WebhookRejection>,
+) -> Result<Status, WebhookRejection> {
     for event in &hook?.events {
         println!("{} on {:?}", event.name(), event.channel());
     }

@@ -192,7 +192,8 @@ pub mod config_toml {
 
     use figment::Figment;
     use figment::providers::{Format, Toml};
-    use rocket_pusher::{Pusher, PusherConfig};
+    use rocket_pusher::Pusher;
+    use rocket_pusher::config::PusherConfig;
 
     /// Run the target on one input.
     pub fn run(data: &[u8]) {

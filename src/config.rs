@@ -1,14 +1,18 @@
-//! [`PusherConfig`]: the `pusher` table of Rocket's configuration, also usable on its own
-//! to build a client.
+//! Configuration: the `pusher` table of Rocket's configuration. [`PusherConfig`] holds
+//! the client's keys and builds a [`Pusher`](crate::Pusher) on its own; [`FairingConfig`]
+//! adds the keys of the routes the fairing mounts.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
-use rocket::data::ByteUnit;
+use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 
 use crate::client::RetryPolicy;
 use crate::error::ConfigError;
 use crate::protocol::{MasterKey, Secret, Token};
+
+pub use crate::integration::{FairingConfig, ROUTE_RANK};
 
 /// Which transport a [`Pusher`](crate::Pusher) uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -18,20 +22,17 @@ pub enum TransportKind {
     #[default]
     Http,
     /// Send nothing: record every request so an app's tests can read them back (see
-    /// [`Recorder`](crate::Recorder)). The role of Flask-Pusher's `PUSHER_BACKEND`.
+    /// [`Recorder`](crate::client::Recorder)). The role of Flask-Pusher's `PUSHER_BACKEND`.
     Recording,
 }
 
-/// The `pusher` configuration table.
+/// The client's keys of the `pusher` table: credentials, host, timeout, limits, retries.
 ///
-/// Read by [`PusherFairing`](crate::PusherFairing) from Rocket's figment
-/// (`[default.pusher]` in `Rocket.toml`, or `ROCKET_PUSHER='{app_id="…",key="…",secret="…"}'`),
-/// or filled in code for [`Pusher::from_config`](crate::Pusher::from_config). Unknown keys
-/// are an error, so a typo fails loudly. `Debug` never shows the secret, the URL or the
-/// master key.
-///
-/// Note that `ROCKET_PUSHER_SECRET=…` does **not** set `pusher.secret`: Rocket's environment
-/// provider does not split names on `_`. Use the `ROCKET_PUSHER='{…}'` form.
+/// Filled in code for [`Pusher::from_config`](crate::Pusher::from_config), or read from any
+/// serde source (a TOML file, the environment). Under Rocket the fairing reads it from the
+/// `pusher` table as part of [`FairingConfig`], which adds the routes' keys. Unknown keys are
+/// an error, so a typo fails loudly. `Debug` never shows the secret, the URL or the master
+/// key.
 #[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
@@ -75,28 +76,6 @@ pub struct PusherConfig {
     /// reads (0.2 s then 0.4 s apart, with jitter, `Retry-After` honoured up to 5 s); writes
     /// are not retried, since a retried trigger may be delivered twice.
     pub retry: RetryPolicy,
-
-    /// Whether the fairing mounts its routes. _Default:_ `true`.
-    pub mount_routes: bool,
-    /// Where the fairing mounts its routes. _Default:_ `/pusher`.
-    pub mount: String,
-    /// The channel authorization route, under `mount`. _Default:_ `/auth`.
-    pub auth_path: String,
-    /// The user sign-in route, under `mount`. _Default:_ `/user-auth`.
-    pub user_auth_path: String,
-    /// The webhook routes' prefix, under `mount`; the routes are
-    /// `{webhook_path}/channel_existence`, `/presence` and `/client`. _Default:_ `/events`.
-    pub webhook_path: String,
-    /// The largest webhook body read (`"64 KiB"` or a number of bytes); larger bodies get
-    /// 413. _Default:_ `1 MiB`.
-    pub webhook_body_limit: ByteUnit,
-    /// Refuse webhooks whose `time_ms` is further than this many seconds from now.
-    /// _Default:_ none (off; Pusher retries failed webhooks for five minutes).
-    pub webhook_max_age: Option<f64>,
-    /// The most channels in one batch authorization request. _Default:_ `100`.
-    pub max_batch_channels: usize,
-    /// Also answer `GET {auth_path}?callback=…` with JSONP. _Default:_ `false`.
-    pub jsonp: bool,
 }
 
 impl Default for PusherConfig {
@@ -117,15 +96,6 @@ impl Default for PusherConfig {
             max_batch_events: 10,
             transport: TransportKind::Http,
             retry: RetryPolicy::default(),
-            mount_routes: true,
-            mount: "/pusher".into(),
-            auth_path: "/auth".into(),
-            user_auth_path: "/user-auth".into(),
-            webhook_path: "/events".into(),
-            webhook_body_limit: ByteUnit::Mebibyte(1),
-            webhook_max_age: None,
-            max_batch_channels: 100,
-            jsonp: false,
         }
     }
 }
@@ -154,15 +124,6 @@ impl std::fmt::Debug for PusherConfig {
             .field("max_batch_events", &self.max_batch_events)
             .field("transport", &self.transport)
             .field("retry", &self.retry)
-            .field("mount_routes", &self.mount_routes)
-            .field("mount", &self.mount)
-            .field("auth_path", &self.auth_path)
-            .field("user_auth_path", &self.user_auth_path)
-            .field("webhook_path", &self.webhook_path)
-            .field("webhook_body_limit", &self.webhook_body_limit)
-            .field("webhook_max_age", &self.webhook_max_age)
-            .field("max_batch_channels", &self.max_batch_channels)
-            .field("jsonp", &self.jsonp)
             .finish()
     }
 }
@@ -353,13 +314,13 @@ fn parse_url(raw: &str) -> Result<ParsedUrl, ConfigError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("scheme must be http or https"));
     }
-    let key = percent_decode(url.username())
+    let key = decode_userinfo(url.username())
         .ok_or_else(|| bad("key has a bad %-escape or is not UTF-8"))?;
     let secret = url
         .password()
         .ok_or_else(|| bad("missing the secret (https://KEY:SECRET@HOST/apps/APP_ID)"))?;
     let secret =
-        percent_decode(secret).ok_or_else(|| bad("secret has a bad %-escape or is not UTF-8"))?;
+        decode_userinfo(secret).ok_or_else(|| bad("secret has a bad %-escape or is not UTF-8"))?;
     if key.is_empty() {
         return Err(bad("missing the key (https://KEY:SECRET@HOST/apps/APP_ID)"));
     }
@@ -383,26 +344,21 @@ fn parse_url(raw: &str) -> Result<ParsedUrl, ConfigError> {
     })
 }
 
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            // Two hex digits exactly: `from_str_radix` alone would also take "+1".
-            let (hi, lo) = (bytes[i + 1], bytes[i + 2]);
-            if !(hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit()) {
-                return None;
-            }
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+/// A `url`'s user or password, `%XX` escapes decoded. `percent_decode_str` keeps a
+/// malformed escape (`%+1`) as it is; in a credential that is a typo, so it is refused.
+fn decode_userinfo(s: &str) -> Option<String> {
+    let escapes_ok = s.split('%').skip(1).all(|rest| {
+        rest.as_bytes()
+            .get(..2)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !escapes_ok {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(Cow::into_owned)
 }
 
 #[cfg(test)]
@@ -455,6 +411,8 @@ mod tests {
             "http://KEY:S%+1@h/apps/1",
             "http://KEY:S%-1@h/apps/1",
             "http://KEY%+4:S@h/apps/1",
+            "http://KEY:S%4@h/apps/1",
+            "http://KEY:S%@h/apps/1",
             "http://KEY@h/apps/1",
             "http://KEY:S@h/app/1",
             "ftp://KEY:S@h/apps/1",

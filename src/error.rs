@@ -1,10 +1,13 @@
-//! The crate's error types: [`ValidationError`] (a rule of the protocol was broken),
-//! [`ConfigError`] (bad configuration, naming the key) and [`Error`] (anything a client
-//! call can fail with). None of them ever holds a secret.
+//! The crate's errors: [`Error`] (anything a client call can fail with),
+//! [`ValidationError`] (a rule of the protocol was broken), [`ConfigError`] (bad
+//! configuration, naming the key), and the refusals of the routes and guards:
+//! [`ApiError`] and [`WebhookRejection`]. None of them ever holds a secret.
 
 use std::time::Duration;
 
 use crate::protocol::ChannelKind;
+
+pub use crate::integration::{ApiError, WebhookRejection};
 
 /// A value broke one of the protocol's rules; the variant names the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -151,7 +154,9 @@ pub enum ConfigError {
 /// Anything a [`Pusher`](crate::Pusher) call can fail with.
 ///
 /// HTTP failures are split by status so that callers can match on them; each keeps the
-/// body Pusher sent (its 401 body names the string it expected to be signed).
+/// body Pusher sent (its 401 body names the string it expected to be signed). Transport
+/// and decoding failures keep their cause as [`source`](std::error::Error::source), with
+/// the request's URL (which holds the signature) removed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -162,11 +167,11 @@ pub enum Error {
     #[error("request timed out after {0:?}")]
     Timeout(Duration),
     /// The server could not be reached.
-    #[error("could not connect to the Pusher API: {0}")]
-    Connect(String),
+    #[error("could not connect to the Pusher API")]
+    Connect(#[source] reqwest::Error),
     /// Any other transport failure (connection reset, protocol error).
-    #[error("request to the Pusher API failed: {0}")]
-    Transport(String),
+    #[error("request to the Pusher API failed")]
+    Transport(#[source] reqwest::Error),
     /// 400: the request was malformed or an attribute does not apply.
     #[error("400 Bad Request: {message}")]
     BadRequest {
@@ -222,9 +227,10 @@ pub enum Error {
         /// The body the server sent.
         message: String,
     },
-    /// A success response whose body is not what the endpoint returns.
-    #[error("could not decode the Pusher API response: {0}")]
-    Decode(String),
+    /// A success response whose body is not what the endpoint returns (or is larger than
+    /// any reply the client reads).
+    #[error("could not decode the Pusher API response")]
+    Decode(#[source] serde_json::Error),
     /// The operating system's random number generator failed (needed for encryption).
     #[error("no randomness available for encryption")]
     Random,

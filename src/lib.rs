@@ -85,56 +85,63 @@
 //!   names, REST request signing, channel authorization, user sign-in, webhook
 //!   verification and typed events, end-to-end encryption. No I/O, no Rocket: it serves
 //!   axum or actix apps as well.
-//! * [`Pusher`]: the async client of the HTTP API: [`trigger`](Pusher::trigger) (1 to 100
-//!   channels, excluding a socket, with channel attributes),
+//! * [`client`]: [`Pusher`], the async client of the HTTP API: [`trigger`](Pusher::trigger)
+//!   (1 to 100 channels, excluding a socket, with channel attributes),
 //!   [`trigger_batch`](Pusher::trigger_batch), [`channels`](Pusher::channels),
 //!   [`channel`](Pusher::channel), [`users`](Pusher::users),
 //!   [`terminate_user_connections`](Pusher::terminate_user_connections),
 //!   [`send_to_user`](Pusher::send_to_user); encrypted channels are sealed transparently.
 //!   Errors are one typed [`Error`]; reads that fail for a transient reason are retried,
-//!   writes only when asked ([`RetryPolicy`]). With `transport = "recording"` it sends
-//!   nothing and records what it would have sent, for the app's tests ([`Recorder`]).
-//! * The Rocket integration: [`PusherFairing`], its routes, and the guards
+//!   writes only when asked ([`RetryPolicy`](client::RetryPolicy)). With
+//!   `transport = "recording"` it sends nothing and records what it would have sent, for the
+//!   app's tests ([`Recorder`](client::Recorder)). No Rocket either.
+//! * The Rocket integration, at the root: [`PusherFairing`], its routes, and the guards
 //!   [`VerifiedWebhook`], [`SocketId`] and [`ChannelAuthRequest`].
+//!
+//! The root holds what an app writes every day; the rest is in modules named for their
+//! concern: [`client`], [`config`], [`error`], [`auth`] and [`protocol`].
 //!
 //! ## Configuration
 //!
-//! Every key of the `pusher` table, with its default, is documented on [`PusherConfig`].
+//! Every key of the `pusher` table, with its default, is documented on
+//! [`FairingConfig`](config::FairingConfig) (the routes' keys) and
+//! [`PusherConfig`](config::PusherConfig) (the client's).
 //! The environment form is `ROCKET_PUSHER='{app_id="1234",key="…",secret="…"}'`;
 //! `ROCKET_PUSHER_SECRET` does **not** set `pusher.secret` (Rocket does not split
 //! variable names on `_`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod client;
-mod config;
-mod error;
+pub mod client;
+pub mod config;
+pub mod error;
 mod integration;
 pub mod protocol;
 
-pub use client::{
-    BatchEvent, BatchResponse, BoxFuture, CachedEvent, ChannelAttributes, ChannelInfo, ChannelList,
-    ChannelQuery, ChannelsQuery, IntoChannels, MAX_TRIGGER_CHANNELS, Pusher, PusherBuilder,
-    RecordedEvent, RecordedRequest, Recorder, RetryPolicy, Trigger, TriggerResponse, User,
-};
-pub use config::{PusherConfig, TransportKind};
-pub use error::{ConfigError, Error, ValidationError};
+/// Channel authorization beyond the root's [`ChannelRoute`] and [`Decision`]: what a
+/// [`channel`] function may return, the parameters its pattern captured, and the
+/// [`ChannelAuthorizer`](auth::ChannelAuthorizer) trait.
+pub mod auth {
+    pub use crate::integration::{Captures, ChannelAuthorizer, IntoDecision, MAX_PARAMS};
+}
+
+pub use client::Pusher;
+pub use error::Error;
 pub use integration::{
-    ApiError, Captures, ChannelAuthRequest, ChannelAuthResponse, ChannelAuthorizer, ChannelRequest,
-    ChannelRoute, ClientConfig, Decision, IntoDecision, MAX_PARAMS, PusherFairing, ROUTE_RANK,
-    VerifiedWebhook,
+    ChannelAuthRequest, ChannelAuthResponse, ChannelRequest, ChannelRoute, ClientConfig, Decision,
+    PusherFairing, VerifiedWebhook,
 };
 pub use protocol::{
-    ChannelAuth, ChannelExistenceEvent, ChannelKind, ChannelName, ClientEvent, Credentials, Event,
-    EventName, MasterKey, PresenceEvent, PresenceMember, Secret, SocketId, Token, UserAuth,
-    UserData, UserId, Webhook, WebhookError,
+    ChannelExistenceEvent, ChannelName, ClientEvent, Event, PresenceEvent, PresenceMember,
+    SocketId, UserData, Webhook,
 };
+pub use rocket;
+pub use rocket::figment;
 
 #[doc(hidden)]
 pub use client::__fuzz;
 #[doc(hidden)]
 pub use integration::__private;
-pub use rocket;
 
 /// Declare a channel route: an `async fn` deciding who may join the channels matching a
 /// pattern, with the pattern's `<parameters>` parsed by Rocket's `FromParam` and every other
@@ -153,4 +160,3 @@ macro_rules! channels {
         ::std::vec![$($crate::ChannelRoute::from($($segment)::+ {})),*]
     };
 }
-pub use rocket::figment;

@@ -20,11 +20,11 @@ use rocket_app::{
     KEY, MASTER_KEY, SECRET, VECTOR_KEY, VECTOR_SECRET, assert_json_error, client, client_of,
     json_of, post_form, read, recorded_body, rocket_with, token,
 };
-use rocket_pusher::protocol::{verify_channel_auth, verify_user_auth};
-use rocket_pusher::{
-    ChannelAuth, ChannelAuthorizer, ChannelRequest, PresenceMember, PusherFairing, Token, UserAuth,
-    UserData,
+use rocket_pusher::auth::ChannelAuthorizer;
+use rocket_pusher::protocol::{
+    ChannelAuth, Token, UserAuth, verify_channel_auth, verify_user_auth,
 };
+use rocket_pusher::{ChannelRequest, PresenceMember, PusherFairing, UserData};
 use serde_json::json;
 
 const AUTH: &str = "/pusher/auth";

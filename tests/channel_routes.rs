@@ -11,10 +11,10 @@ use rocket::local::asynchronous::Client;
 use rocket::request::{self, FromRequest, Request};
 use rocket::{Build, Config, Rocket, State};
 use rocket_app::{MASTER_KEY, capture_logs, json_of, read, token};
+use rocket_pusher::auth::IntoDecision;
 use rocket_pusher::protocol::{MAX_CHANNEL_NAME_LEN, verify_channel_auth};
 use rocket_pusher::{
-    ChannelRequest, ChannelRoute, Decision, IntoDecision, PresenceMember, PusherFairing, channel,
-    channels,
+    ChannelRequest, ChannelRoute, Decision, PresenceMember, PusherFairing, channel, channels,
 };
 use serde_json::{Value, json};
 
@@ -192,7 +192,7 @@ async fn status(client: &Client, cookies: &[(&str, &str)], channel: &str) -> Sta
 }
 
 fn verifies(socket: &str, channel: &str, body: &Value) -> bool {
-    let auth: rocket_pusher::ChannelAuth = serde_json::from_value(body.clone()).unwrap();
+    let auth: rocket_pusher::protocol::ChannelAuth = serde_json::from_value(body.clone()).unwrap();
     verify_channel_auth(&token(), socket, channel, &auth)
 }
 
@@ -300,7 +300,7 @@ async fn encrypted_route_gets_a_shared_secret() {
     )
     .await;
     assert_eq!(s, Status::Ok);
-    let master = rocket_pusher::MasterKey::from_base64(MASTER_KEY).unwrap();
+    let master = rocket_pusher::protocol::MasterKey::from_base64(MASTER_KEY).unwrap();
     assert_eq!(
         b["shared_secret"].as_str(),
         Some(

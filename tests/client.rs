@@ -10,11 +10,11 @@ mod mock_api;
 use std::time::{Duration, Instant};
 
 use mock_api::{MockApi, Reply, check_signature, closed_port};
-use rocket_pusher::protocol::{decrypt_payload, sign_request};
-use rocket_pusher::{
-    BatchEvent, ChannelAttributes, Credentials, Error, MasterKey, Pusher, PusherBuilder,
-    PusherConfig, SocketId, Token, TransportKind, User, ValidationError,
-};
+use rocket_pusher::client::{BatchEvent, ChannelAttributes, PresenceUser, PusherBuilder};
+use rocket_pusher::config::{PusherConfig, TransportKind};
+use rocket_pusher::error::ValidationError;
+use rocket_pusher::protocol::{Credentials, MasterKey, Token, decrypt_payload, sign_request};
+use rocket_pusher::{Error, Pusher, SocketId};
 use serde_json::{Value, json};
 
 const APP_ID: &str = "4321";
@@ -709,7 +709,7 @@ async fn channel_user_count_needs_presence_channel() {
 async fn presence_users() {
     let (api, pusher) = setup().await;
     api.reply(Reply::new(200, r#"{"users":[{"id":"1"},{"id":"ann"}]}"#));
-    let users: Vec<User> = pusher.users("presence-room").await.unwrap();
+    let users: Vec<PresenceUser> = pusher.users("presence-room").await.unwrap();
     assert_eq!(
         users.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
         ["1", "ann"]
@@ -925,10 +925,19 @@ async fn closed_port_is_a_connect_error() {
         .build()
         .unwrap();
     let err = pusher.trigger("c", "e", "x").await.unwrap_err();
-    let Error::Connect(message) = &err else {
+    let Error::Connect(cause) = &err else {
         panic!("{err:?}")
     };
-    assert!(!message.contains("auth_signature"), "{message}");
+    // The cause is kept, without the URL and its signed query.
+    assert!(cause.is_connect() && cause.url().is_none(), "{cause:?}");
+    let mut shown = format!("{err:?} {err}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        shown.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    assert!(shown.contains("could not connect"), "{shown}");
+    assert!(!shown.contains("auth_signature"), "{shown}");
     assert!(err.is_transient());
 }
 

@@ -18,10 +18,10 @@ use rocket_app::{
     APP_ID, KEY, SECRET, assert_json_error, capture_logs, client_of, json_of, post_form,
     post_signed,
 };
-use rocket_pusher::protocol::verify_channel_auth;
+use rocket_pusher::protocol::{ChannelAuth, Token, verify_channel_auth};
 use rocket_pusher::{
-    ChannelAuth, ChannelAuthRequest, ClientConfig, PresenceEvent, Pusher, PusherFairing, SocketId,
-    Token, VerifiedWebhook,
+    ChannelAuthRequest, ClientConfig, PresenceEvent, Pusher, PusherFairing, SocketId,
+    VerifiedWebhook,
 };
 use serde_json::{Value, json};
 

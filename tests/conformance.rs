@@ -22,18 +22,18 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use rocket_pusher::client::{BatchEvent, MAX_TRIGGER_CHANNELS};
+use rocket_pusher::config::PusherConfig;
+use rocket_pusher::error::ValidationError;
 use rocket_pusher::protocol::{
-    ChannelAuth, EMPTY_BODY_MD5, EncryptedData, FormChannels, MasterKey, NONCE_LEN, PresenceMember,
-    Token, UserAuth, UserData, Webhook, WebhookError, authenticate_user, authorize_channel,
-    authorize_encrypted, authorize_presence, authorize_presence_raw, authorize_private, body_md5,
-    check_freshness, decrypt_payload, encrypt_payload, parse_auth_form, sign_request, sign_webhook,
-    validate_channel_name, validate_socket_id, verify_channel_auth, verify_user_auth,
-    verify_webhook,
+    ChannelAuth, ChannelKind, Credentials, EMPTY_BODY_MD5, EncryptedData, FormChannels, MasterKey,
+    NONCE_LEN, PresenceMember, Token, UserAuth, UserData, Webhook, WebhookError, authenticate_user,
+    authorize_channel, authorize_encrypted, authorize_presence, authorize_presence_raw,
+    authorize_private, body_md5, check_freshness, decrypt_payload, encrypt_payload,
+    parse_auth_form, sign_request, sign_webhook, validate_channel_name, validate_socket_id,
+    verify_channel_auth, verify_user_auth, verify_webhook,
 };
-use rocket_pusher::{
-    BatchEvent, ChannelKind, Credentials, Error, MAX_TRIGGER_CHANNELS, Pusher, PusherConfig,
-    ValidationError,
-};
+use rocket_pusher::{Error, Pusher};
 
 // ---------------------------------------------------------------------------------------
 // Loading and small helpers
@@ -1458,7 +1458,9 @@ fn config_defaults() {
         node.as_object().is_some_and(|o| o.len() >= 3),
         "node_config_defaults missing"
     );
-    let endpoint = |f: &dyn Fn(rocket_pusher::PusherBuilder) -> rocket_pusher::PusherBuilder| {
+    let endpoint = |f: &dyn Fn(
+        rocket_pusher::client::PusherBuilder,
+    ) -> rocket_pusher::client::PusherBuilder| {
         f(Pusher::builder("1234", "KEY", "SUPERSECRET").recording())
             .build()
             .unwrap_or_else(|e| panic!("build: {e}"))

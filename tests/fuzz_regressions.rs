@@ -11,8 +11,9 @@ mod harness;
 
 use std::path::Path;
 
+use rocket_pusher::Pusher;
+use rocket_pusher::error::ConfigError;
 use rocket_pusher::protocol::{AuthFormError, parse_auth_form};
-use rocket_pusher::{ConfigError, Pusher};
 
 /// Run every file of `fuzz/seeds/<target>` and `fuzz/regressions/<target>`; returns how
 /// many there were.

@@ -16,10 +16,11 @@ use rocket_app::{
     MASTER_KEY, assert_json_error, client_of, json_of, post_form, read, recorded_body, rocket_with,
     token,
 };
-use rocket_pusher::protocol::verify_channel_auth;
+use rocket_pusher::error::{ApiError, ValidationError};
+use rocket_pusher::protocol::{ChannelAuth, ChannelKind, verify_channel_auth};
 use rocket_pusher::{
-    ApiError, ChannelAuth, ChannelAuthRequest, ChannelAuthResponse, ChannelKind, Decision,
-    PresenceMember, Pusher, PusherFairing, SocketId, ValidationError,
+    ChannelAuthRequest, ChannelAuthResponse, Decision, PresenceMember, Pusher, PusherFairing,
+    SocketId,
 };
 use serde_json::{Value, json};
 

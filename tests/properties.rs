@@ -410,7 +410,7 @@ fn the_routes_answer_any_request_with_2xx_or_4xx() {
 }
 
 /// The JSON the auth route answered for a single channel, if it was a 200.
-fn auth_answer(body: &str) -> Option<rocket_pusher::ChannelAuth> {
+fn auth_answer(body: &str) -> Option<rocket_pusher::protocol::ChannelAuth> {
     serde_json::from_str(body).ok()
 }
 
@@ -594,7 +594,7 @@ fn presence_channel_data_always_verifies() {
                 );
                 // Another socket, channel or secret does not verify.
                 let other = Token::new(KEY, "another-secret");
-                let auth = rocket_pusher::ChannelAuth {
+                let auth = rocket_pusher::protocol::ChannelAuth {
                     auth: auth.auth,
                     channel_data: Some(data),
                     shared_secret: None,

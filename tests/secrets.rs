@@ -20,13 +20,13 @@ use hmac::{Hmac, KeyInit, Mac};
 use rocket::http::{ContentType, Status};
 use rocket::local::asynchronous::Client;
 use rocket::{Build, Rocket, State, post, routes};
+use rocket_pusher::client::RetryPolicy;
+use rocket_pusher::config::PusherConfig;
 use rocket_pusher::protocol::{
-    ChannelAuth, UserAuth, sign_webhook, verify_channel_auth, verify_user_auth, verify_webhook,
+    ChannelAuth, Credentials, MasterKey, Secret, Token, UserAuth, sign_webhook,
+    verify_channel_auth, verify_user_auth, verify_webhook,
 };
-use rocket_pusher::{
-    Credentials, Error, MasterKey, PresenceMember, Pusher, PusherConfig, PusherFairing,
-    RetryPolicy, Secret, Token, VerifiedWebhook,
-};
+use rocket_pusher::{Error, PresenceMember, Pusher, PusherFairing, VerifiedWebhook};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use support::mock_api::{MockApi, Reply, closed_port};
@@ -360,7 +360,7 @@ async fn every_webhook_failure_never_shows_a_secret() {
                 ("X-Pusher-Signature", sign_webhook(&token, not_webhook)),
             ],
             not_webhook,
-            Status::BadRequest,
+            Status::UnprocessableEntity,
         ),
         // The secret itself as the key: unknown.
         (
@@ -561,7 +561,7 @@ async fn an_api_error_answered_by_a_route_is_logged_without_a_secret() {
 }
 
 #[post("/hook", data = "<hook>")]
-fn hook_route(hook: Result<VerifiedWebhook, rocket_pusher::WebhookError>) -> String {
+fn hook_route(hook: Result<VerifiedWebhook, rocket_pusher::error::WebhookRejection>) -> String {
     match hook {
         Ok(h) => format!("{} events", h.events.len()),
         Err(e) => format!("{e} {e:?}"),

@@ -16,10 +16,11 @@ use rocket_app::{
     KEY, SECRET, VECTOR_KEY, VECTOR_SECRET, assert_json_error, client, client_of, json_of, now_ms,
     post_signed, post_webhook, read, rocket_with, sign, vector,
 };
-use rocket_pusher::protocol::sign_webhook;
+use rocket_pusher::error::WebhookRejection;
+use rocket_pusher::protocol::{Token, sign_webhook};
 use rocket_pusher::{
-    ChannelExistenceEvent, ClientEvent, Event, PresenceEvent, PusherFairing, Token,
-    VerifiedWebhook, Webhook, WebhookError,
+    ChannelExistenceEvent, ClientEvent, Event, PresenceEvent, PusherFairing, VerifiedWebhook,
+    Webhook,
 };
 use serde_json::{Value, json};
 
@@ -297,30 +298,44 @@ async fn a_route_without_a_handler_gets_404() {
     assert_ok_empty(&post_signed(&client, PRESENCE, body).await);
 }
 
+/// As Rocket's own `Json` guard: 400 for a body that is not JSON, 422 for JSON that is not a
+/// Pusher webhook.
 #[rocket::async_test]
-async fn a_signed_body_that_is_not_a_webhook_gets_400() {
+async fn a_signed_body_that_is_not_a_webhook_gets_400_or_422() {
     let (fairing, received) = recording_fairing();
     let client = client(fairing, json!({})).await;
-    for (body, reason) in [
-        ("not json", "not JSON"),
-        ("", "not JSON"),
-        (r#"{"time_ms":1,"events":["#, "not JSON"),
-        ("{}", "not a Pusher webhook"),
-        ("[]", "not a Pusher webhook"),
-        (r#"{"events":[]}"#, "not a Pusher webhook"),
-        (r#"{"time_ms":"soon","events":[]}"#, "not a Pusher webhook"),
-        (r#"{"time_ms":1,"events":{}}"#, "not a Pusher webhook"),
+    let syntax = Status::BadRequest;
+    let shape = Status::UnprocessableEntity;
+    for (body, status, reason) in [
+        ("not json", syntax, "not JSON"),
+        ("", syntax, "not JSON"),
+        (r#"{"time_ms":1,"events":["#, syntax, "not JSON"),
+        ("{}", shape, "not a Pusher webhook"),
+        ("[]", shape, "not a Pusher webhook"),
+        (r#"{"events":[]}"#, shape, "not a Pusher webhook"),
+        (
+            r#"{"time_ms":"soon","events":[]}"#,
+            shape,
+            "not a Pusher webhook",
+        ),
+        (
+            r#"{"time_ms":1,"events":{}}"#,
+            shape,
+            "not a Pusher webhook",
+        ),
         (
             r#"{"time_ms":1,"events":[{"channel":"no-name"}]}"#,
+            shape,
             "not a Pusher webhook",
         ),
         (
             r#"{"time_ms":1,"events":[{"name":"member_added","channel":"presence-a"}]}"#,
+            shape,
             "not a Pusher webhook",
         ),
     ] {
         let got = post_signed(&client, PRESENCE, body.as_bytes()).await;
-        assert_json_error(&got, Status::BadRequest, reason);
+        assert_json_error(&got, status, reason);
     }
     // Bytes that are not UTF-8, inside a string and outside one.
     for body in [
@@ -328,7 +343,7 @@ async fn a_signed_body_that_is_not_a_webhook_gets_400() {
         &b"{\"time_ms\":1,\"events\":[]}\xc3"[..],
     ] {
         let got = post_signed(&client, PRESENCE, body).await;
-        assert_json_error(&got, Status::BadRequest, "not JSON");
+        assert_json_error(&got, syntax, "not JSON");
     }
     assert_eq!(received.total(), 0);
 }
@@ -530,9 +545,9 @@ fn all_hook(hook: VerifiedWebhook) -> String {
 
 #[post("/hooks/checked", data = "<hook>")]
 fn checked_hook(
-    hook: Result<VerifiedWebhook<PresenceEvent>, WebhookError>,
+    hook: Result<VerifiedWebhook<PresenceEvent>, WebhookRejection>,
     seen: &State<Mutex<Vec<String>>>,
-) -> Result<String, WebhookError> {
+) -> Result<String, WebhookRejection> {
     let hook = hook?;
     let users: Vec<String> = hook.events.iter().map(|e| e.user_id().to_owned()).collect();
     seen.lock().unwrap().extend(users.iter().cloned());
@@ -657,7 +672,7 @@ async fn result_of_verified_webhook_returns_the_error_as_json() {
     let got = post_signed(&client, "/hooks/checked", b"<xml/>").await;
     assert_json_error(&got, Status::BadRequest, "not JSON");
     let got = post_signed(&client, "/hooks/checked", br#"{"time_ms":1}"#).await;
-    assert_json_error(&got, Status::BadRequest, "not a Pusher webhook");
+    assert_json_error(&got, Status::UnprocessableEntity, "not a Pusher webhook");
     let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(300));
     let got = post_signed(&client, "/hooks/checked", big.as_bytes()).await;
     assert_json_error(

@@ -18,9 +18,10 @@ use rocket::request::{FromRequest, Outcome};
 use rocket::response::Redirect;
 use rocket::serde::json::Json;
 use rocket::{Request, State, get, post, routes};
+use rocket_pusher::protocol::UserId;
 use rocket_pusher::{
     ChannelExistenceEvent, ClientConfig, ClientEvent, PresenceEvent, PresenceMember, Pusher,
-    PusherFairing, SocketId, UserData, UserId, VerifiedWebhook, channel, channels,
+    PusherFairing, SocketId, UserData, VerifiedWebhook, channel, channels,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;

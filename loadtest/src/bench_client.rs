@@ -30,7 +30,8 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use rocket_pusher::{Credentials, Pusher};
+use rocket_pusher::Pusher;
+use rocket_pusher::protocol::Credentials;
 use serde::Serialize;
 use tokio::net::TcpListener;
 

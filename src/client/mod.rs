@@ -9,7 +9,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use queries::{CachedEvent, ChannelInfo, ChannelList, ChannelQuery, ChannelsQuery, User};
+pub use queries::{
+    CachedEvent, ChannelInfo, ChannelList, ChannelQuery, ChannelsQuery, PresenceUser,
+};
 pub use retry::RetryPolicy;
 pub use transport::{RecordedEvent, RecordedRequest, Recorder};
 pub use trigger::{
@@ -25,8 +27,9 @@ use crate::protocol::{
 };
 use transport::{Outgoing, Transport, decode};
 
-/// A future returned by the request builders.
-pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+/// The future the request builders turn into when awaited; the same type as Rocket's
+/// `rocket::futures::future::BoxFuture`.
+pub(crate) use futures_core::future::BoxFuture;
 
 /// An async client of the Pusher Channels HTTP API, with the app's credentials.
 ///
@@ -376,7 +379,8 @@ pub mod __fuzz {
     use std::time::{Duration, SystemTime};
 
     use super::{
-        BatchResponse, ChannelInfo, ChannelList, RetryPolicy, TriggerResponse, User, transport,
+        BatchResponse, ChannelInfo, ChannelList, PresenceUser, RetryPolicy, TriggerResponse,
+        transport,
     };
     use crate::error::Error;
 
@@ -397,7 +401,7 @@ pub mod __fuzz {
                 #[derive(serde::Deserialize)]
                 struct Users {
                     #[allow(dead_code)]
-                    users: Vec<User>,
+                    users: Vec<PresenceUser>,
                 }
                 let _ = transport::decode::<TriggerResponse>(&body);
                 let _ = transport::decode::<BatchResponse>(&body);

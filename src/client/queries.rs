@@ -46,10 +46,10 @@ pub struct ChannelInfo {
     pub cache: Option<CachedEvent>,
 }
 
-/// A user on a presence channel.
+/// A user on a presence channel, in the reply to [`Pusher::users`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
-pub struct User {
+pub struct PresenceUser {
     /// The member's `user_id`.
     pub id: String,
 }
@@ -203,10 +203,10 @@ impl Pusher {
     }
 
     /// The users on a presence channel (`GET /apps/{app_id}/channels/{channel}/users`).
-    pub async fn users(&self, channel: &str) -> Result<Vec<User>, Error> {
+    pub async fn users(&self, channel: &str) -> Result<Vec<PresenceUser>, Error> {
         #[derive(Deserialize)]
         struct Users {
-            users: Vec<User>,
+            users: Vec<PresenceUser>,
         }
         let channel = ChannelName::new(channel)?;
         if channel.kind() != ChannelKind::Presence {

@@ -20,7 +20,7 @@ use crate::error::{ConfigError, Error};
 /// batches, `terminate_user_connections`) are not: a write whose reply was lost (a
 /// timeout, a reset connection, a 5xx from a proxy) may have reached Pusher, so retrying
 /// it is **at-least-once delivery**: the event may arrive twice. Turn that on with
-/// `retry_writes`, or for one trigger with [`Trigger::retry`](crate::Trigger::retry).
+/// `retry_writes`, or for one trigger with [`Trigger::retry`](crate::client::Trigger::retry).
 ///
 /// In the `pusher` table:
 ///
@@ -36,12 +36,13 @@ use crate::error::{ConfigError, Error};
 ///
 /// ```
 /// use std::time::Duration;
-/// use rocket_pusher::{Pusher, RetryPolicy};
+/// use rocket_pusher::Pusher;
+/// use rocket_pusher::client::RetryPolicy;
 ///
 /// let pusher = Pusher::builder("1234", "key", "secret")
 ///     .retry(RetryPolicy::new(5).max_delay(Duration::from_secs(2)).retry_writes(true))
 ///     .build()?;
-/// # Ok::<(), rocket_pusher::ConfigError>(())
+/// # Ok::<(), rocket_pusher::error::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -219,7 +220,8 @@ mod tests {
             ),
             None
         );
-        assert_eq!(p.delay_after(1, &Error::Decode(String::new())), None);
+        let not_json = serde_json::from_str::<u8>("x").unwrap_err();
+        assert_eq!(p.delay_after(1, &Error::Decode(not_json)), None);
         assert!(p.delay_after(1, &Error::Timeout(Duration::ZERO)).is_some());
         let limited = |secs| Error::RateLimited {
             retry_after: Some(Duration::from_secs(secs)),

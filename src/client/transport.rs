@@ -99,9 +99,9 @@ pub(crate) fn finish_response(
 ) -> Result<Vec<u8>, Error> {
     if (200..300).contains(&status) {
         if truncated {
-            return Err(Error::Decode(format!(
+            return Err(Error::Decode(serde::de::Error::custom(format_args!(
                 "response body exceeds {MAX_RESPONSE_BYTES} bytes"
-            )));
+            ))));
         }
         return Ok(body);
     }
@@ -134,21 +134,11 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 /// Map a reqwest error without its URL: the query holds the key and the signature.
 fn transport_error(e: reqwest::Error, timeout: Duration) -> Error {
     if e.is_timeout() {
-        return Error::Timeout(timeout);
-    }
-    let connect = e.is_connect();
-    let e = e.without_url();
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    if connect {
-        Error::Connect(text)
+        Error::Timeout(timeout)
+    } else if e.is_connect() {
+        Error::Connect(e.without_url())
     } else {
-        Error::Transport(text)
+        Error::Transport(e.without_url())
     }
 }
 
@@ -159,7 +149,7 @@ pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
     } else {
         body
     };
-    serde_json::from_slice(body).map_err(|e| Error::Decode(e.to_string()))
+    serde_json::from_slice(body).map_err(Error::Decode)
 }
 
 /// One request the recording transport captured.
@@ -208,7 +198,8 @@ impl RecordedEvent {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), rocket_pusher::Error> {
-/// use rocket_pusher::{Credentials, Pusher};
+/// use rocket_pusher::Pusher;
+/// use rocket_pusher::protocol::Credentials;
 ///
 /// let pusher = Pusher::recording(Credentials::new("1", "key", "secret"));
 /// pusher.trigger("orders", "created", &serde_json::json!({"id": 7})).await?;

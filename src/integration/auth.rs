@@ -145,7 +145,7 @@ impl ChannelAuthResponse {
 
     fn error(e: ApiError) -> Self {
         Self {
-            status: e.status,
+            status: e.status(),
             body: e.to_json(),
         }
     }
@@ -226,9 +226,9 @@ impl<'n> BatchWriter<'n> {
             Err(e) => {
                 self.body.truncate(entry);
                 self.body.push_str(r#":{"error":"#);
-                push_json_str(&mut self.body, &e.reason);
+                push_json_str(&mut self.body, e.reason());
                 // Writing to a `String` cannot fail.
-                let _ = write!(self.body, r#","status":{}}}"#, e.status.code);
+                let _ = write!(self.body, r#","status":{}}}"#, e.status().code);
             }
         }
         self.slots.push((name, start, self.body.len()));
@@ -279,10 +279,10 @@ impl<'r> FromData<'r> for ChannelAuthRequest {
         match read_form(req, data, settings).await {
             Ok(form) if matches!(form.channels, FormChannels::None) => {
                 let e = ApiError::from(AuthFormError::MissingChannel);
-                Outcome::Error((e.status, e))
+                Outcome::Error((e.status(), e))
             }
             Ok(form) => Outcome::Success(Self { form }),
-            Err(e) => Outcome::Error((e.status, e)),
+            Err(e) => Outcome::Error((e.status(), e)),
         }
     }
 }
@@ -742,7 +742,7 @@ mod tests {
                 for (i, name) in names.iter().enumerate() {
                     let entry = match result(i) {
                         Ok(auth) => json!({"data": auth, "status": 200}),
-                        Err(e) => json!({"error": e.reason, "status": e.status.code}),
+                        Err(e) => json!({"error": e.reason(), "status": e.status().code}),
                     };
                     expected.insert(name.to_string(), entry);
                 }

@@ -169,7 +169,8 @@ type RouteFn = dyn for<'a> Fn(
 /// the patterns of routes [`ChannelRoute::new`] builds from a closure:
 ///
 /// ```
-/// use rocket_pusher::{ChannelRoute, IntoDecision};
+/// use rocket_pusher::ChannelRoute;
+/// use rocket_pusher::auth::IntoDecision;
 ///
 /// let route = ChannelRoute::new("private-orders.<id>", |req, _ch, caps| Box::pin(async move {
 ///     let id: u64 = caps.param("id")?;

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::config::PusherConfig;
+use super::config::FairingConfig;
 
 /// What the page needs to connect: the public key, the cluster or the host of a
 /// self-hosted server, and the auth endpoints. Never the secret.
@@ -31,7 +31,7 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    pub(crate) fn from_config(config: &PusherConfig, key: &str, endpoint: &str) -> Self {
+    pub(crate) fn from_config(config: &FairingConfig, key: &str, endpoint: &str) -> Self {
         let url = reqwest::Url::parse(endpoint).ok();
         let host = url.as_ref().and_then(|u| u.host_str()).unwrap_or_default();
         // Pusher's own API host names the cluster; pusher-js derives its hosts from that.
@@ -43,6 +43,7 @@ impl ClientConfig {
             Some(cluster) => (cluster, None, None),
             None => (
                 config
+                    .client
                     .cluster
                     .clone()
                     .filter(|c| !c.is_empty())

@@ -7,6 +7,7 @@ use rocket::data::Limits;
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::figment::providers::Serialized;
 use rocket::figment::value::{Dict, Value};
+use rocket::futures::future::BoxFuture;
 use rocket::http::Method;
 use rocket::http::uri::Origin;
 use rocket::route::Route;
@@ -15,11 +16,10 @@ use rocket::{Build, Orbit, Request, Rocket};
 use super::auth::{AuthRoute, AuthSettings, UserAuthRoute};
 use super::channel_routes::{ChannelRoute, ChannelRouter};
 use super::client_config::ClientConfig;
+use super::config::FairingConfig;
 use super::handlers::{Authorizer, ChannelAuthorizer, ChannelRequest, Handlers};
 use super::webhook::{HookKind, WebhookRoute, WebhookSettings};
 use crate::Pusher;
-use crate::client::BoxFuture;
-use crate::config::PusherConfig;
 use crate::protocol::{
     ChannelExistenceEvent, ClientEvent, PresenceEvent, PresenceMember, SocketId, UserData, Webhook,
 };
@@ -28,19 +28,11 @@ use crate::protocol::{
 /// same path wins without a collision (what `FileServer` does).
 pub const ROUTE_RANK: isize = 10;
 
-/// Config keys whose values must never be printed.
-const SECRET_KEYS: [&str; 4] = [
-    "secret",
-    "url",
-    "encryption_master_key_base64",
-    "webhook_tokens",
-];
-
 /// The Rocket fairing: attach it, and routes can take `&State<Pusher>`.
 ///
 /// On ignite it reads the `pusher` table of Rocket's configuration (see
-/// [`PusherConfig`] for every key), builds and manages a [`Pusher`] and a
-/// [`ClientConfig`], and mounts, under `mount` (default `/pusher`):
+/// [`FairingConfig`](crate::config::FairingConfig) for every key), builds and manages a
+/// [`Pusher`] and a [`ClientConfig`], and mounts, under `mount` (default `/pusher`):
 ///
 /// | route | answers |
 /// | --- | --- |
@@ -218,7 +210,7 @@ impl PusherFairing {
         self.config_default("mount_routes", false)
     }
 
-    fn load_config(&self, rocket: &Rocket<Build>) -> Result<PusherConfig, Vec<String>> {
+    fn load_config(&self, rocket: &Rocket<Build>) -> Result<FairingConfig, Vec<String>> {
         if self.defaults.is_empty() && rocket.figment().find_value("pusher").is_err() {
             return Err(vec![format!(
                 "no `pusher` table in the configuration (profile `{}`)",
@@ -229,25 +221,7 @@ impl PusherFairing {
             .figment()
             .focus("pusher")
             .join(Serialized::defaults(self.defaults.clone()));
-        figment.extract::<PusherConfig>().map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let key = e.path.join(".");
-                    if SECRET_KEYS
-                        .iter()
-                        .any(|s| key == *s || key.starts_with(&format!("{s}.")))
-                    {
-                        // figment's message quotes the value it found; this one is secret.
-                        format!("invalid `pusher.{key}` (expected a string)")
-                    } else if key.is_empty() {
-                        format!("bad `pusher` configuration: {}", e.kind)
-                    } else {
-                        format!("invalid `pusher.{key}`: {}", e.kind)
-                    }
-                })
-                .collect()
-        })
+        FairingConfig::extract(&figment)
     }
 }
 
@@ -266,7 +240,7 @@ fn check_path(key: &'static str, path: &str) -> Result<(), String> {
 }
 
 fn routes(
-    config: &PusherConfig,
+    config: &FairingConfig,
     settings: AuthSettings,
     handlers: &Arc<Handlers>,
     router: &Arc<ChannelRouter>,
@@ -346,7 +320,7 @@ impl PusherFairing {
             ]);
         }
         let config = self.load_config(rocket)?;
-        let pusher = Pusher::from_config(&config).map_err(|e| vec![e.to_string()])?;
+        let pusher = Pusher::from_config(&config.client).map_err(|e| vec![e.to_string()])?;
         if config
             .webhook_max_age
             .is_some_and(|age| !(age.is_finite() && age > 0.0))

@@ -41,7 +41,8 @@ impl ChannelRequest<'_> {
 ///
 /// ```
 /// use rocket::Request;
-/// use rocket_pusher::{ChannelAuthorizer, ChannelRequest, PresenceMember};
+/// use rocket_pusher::auth::ChannelAuthorizer;
+/// use rocket_pusher::{ChannelRequest, PresenceMember};
 ///
 /// struct Rooms;
 ///

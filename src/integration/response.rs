@@ -6,17 +6,17 @@ use std::io::Cursor;
 use rocket::Request;
 use rocket::http::{ContentType, Status};
 use rocket::response::{self, Responder, Response};
+use serde::Serialize;
 
-use crate::protocol::{AuthFormError, WebhookError, push_json_str};
+use crate::protocol::AuthFormError;
 
 /// A refusal from one of the crate's routes or guards: a 4xx (or 5xx for a server-side
 /// mistake) with a short JSON reason, `{"error": "…"}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
 pub struct ApiError {
-    /// The status sent.
-    pub status: Status,
-    /// The reason sent; never a secret.
-    pub reason: Cow<'static, str>,
+    status: Status,
+    reason: Cow<'static, str>,
 }
 
 impl ApiError {
@@ -27,16 +27,28 @@ impl ApiError {
             reason: reason.into(),
         }
     }
-}
 
-impl ApiError {
+    /// The status sent.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The reason sent; never a secret.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
     /// `{"error": "<reason>"}`.
     pub(crate) fn to_json(&self) -> String {
-        let mut body = String::with_capacity(14 + self.reason.len());
-        body.push_str(r#"{"error":"#);
-        push_json_str(&mut body, &self.reason);
-        body.push('}');
-        body
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: &'a str,
+        }
+        // A struct of one string always serializes.
+        serde_json::to_string(&Body {
+            error: &self.reason,
+        })
+        .unwrap_or_default()
     }
 }
 
@@ -65,38 +77,6 @@ impl From<AuthFormError> for ApiError {
     }
 }
 
-impl WebhookError {
-    /// The status a webhook route answers for this error: 403 for a missing, unknown or
-    /// wrong key or signature and for a stale webhook (as Flask-Pusher), 413 for a body
-    /// over the limit, 400 for a signed body that is not a Pusher webhook.
-    pub fn status(&self) -> Status {
-        match self {
-            Self::MissingKey
-            | Self::UnknownKey
-            | Self::MissingSignature
-            | Self::BadSignature
-            | Self::Stale { .. } => Status::Forbidden,
-            Self::TooLarge { .. } => Status::PayloadTooLarge,
-            Self::Io | Self::Syntax(_) | Self::Shape(_) => Status::BadRequest,
-            Self::NotConfigured => Status::InternalServerError,
-        }
-    }
-}
-
-impl From<WebhookError> for ApiError {
-    fn from(e: WebhookError) -> Self {
-        Self::new(e.status(), e.to_string())
-    }
-}
-
-/// A webhook refusal responds with its status and a JSON reason, so a route taking
-/// `Result<VerifiedWebhook<T>, WebhookError>` can return the error as is.
-impl<'r> Responder<'r, 'static> for WebhookError {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        ApiError::from(self).respond_to(req)
-    }
-}
-
 /// `200 {}`: what the webhook routes answer once the handler ran.
 pub(crate) struct Ok200;
 
@@ -108,23 +88,26 @@ impl<'r> Responder<'r, 'static> for Ok200 {
 
 /// A client error as a route's answer: a validation error is the caller's (400 with the
 /// rule that failed); anything from the Pusher API is the upstream's (502, or 504 for a
-/// timeout), logged in full and answered with a short reason.
+/// timeout), logged in full, causes included, and answered with a short reason.
 impl<'r> Responder<'r, 'static> for crate::Error {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        if let crate::Error::Validation(v) = &self {
+            return ApiError::new(Status::BadRequest, v.to_string()).respond_to(req);
+        }
+        let mut logged = self.to_string();
+        let mut cause = std::error::Error::source(&self);
+        while let Some(e) = cause {
+            logged.push_str(": ");
+            logged.push_str(&e.to_string());
+            cause = e.source();
+        }
+        log::error!("pusher: {logged}");
         let error = match &self {
-            crate::Error::Validation(v) => ApiError::new(Status::BadRequest, v.to_string()),
             crate::Error::Timeout(_) => {
-                log::error!("pusher: {self}");
                 ApiError::new(Status::GatewayTimeout, "the Pusher API timed out")
             }
-            crate::Error::Random => {
-                log::error!("pusher: {self}");
-                ApiError::new(Status::InternalServerError, "encryption failed")
-            }
-            _ => {
-                log::error!("pusher: {self}");
-                ApiError::new(Status::BadGateway, "the Pusher API request failed")
-            }
+            crate::Error::Random => ApiError::new(Status::InternalServerError, "encryption failed"),
+            _ => ApiError::new(Status::BadGateway, "the Pusher API request failed"),
         };
         error.respond_to(req)
     }

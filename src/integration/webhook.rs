@@ -1,7 +1,6 @@
 //! Webhooks in Rocket: the [`VerifiedWebhook`] data guard, and the mounted webhook routes
 //! that hand typed events to the handlers registered on the fairing.
 
-use std::borrow::Cow;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -9,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rocket::data::{self, ByteUnit, Data, FromData};
 use rocket::http::Status;
 use rocket::outcome::Outcome;
+use rocket::response::{self, Responder};
 use rocket::route::{self, Handler};
 use rocket::{Ignite, Request, Rocket, Sentinel};
 
@@ -18,8 +18,69 @@ use super::response::ApiError;
 use crate::Pusher;
 use crate::protocol::{
     ChannelExistenceEvent, ClientEvent, Event, PresenceEvent, Webhook, WebhookError, WebhookEvent,
-    check_freshness, narrow_events, parse_json, verify_webhook,
+    check_freshness, narrow_events, verify_webhook,
 };
+
+/// Why the [`VerifiedWebhook`] guard or a mounted webhook route refused a request: the
+/// webhook itself is bad ([`WebhookError`]: key, signature, JSON, age), or the request could
+/// not be checked (too large, unreadable, no credentials on this server).
+///
+/// It responds with [`status`](Self::status) and `{"error": "<reason>"}`, so a route taking
+/// `Result<VerifiedWebhook<T>, WebhookRejection>` can return it as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookRejection {
+    /// The webhook failed verification or parsing.
+    #[error(transparent)]
+    Invalid(#[from] WebhookError),
+    /// The body is larger than `webhook_body_limit`.
+    #[error("webhook body exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The body could not be read.
+    #[error("webhook body could not be read")]
+    Io,
+    /// No [`Pusher`] is managed, so there are no credentials to verify with.
+    #[error("webhooks are not configured on this server")]
+    NotConfigured,
+}
+
+impl WebhookRejection {
+    /// The status answered: 403 for a missing, unknown or wrong key or signature and for a
+    /// stale webhook (as Flask-Pusher), 413 for a body over the limit, and for a signed body
+    /// that is not a Pusher webhook what Rocket's `Json` guard answers: 400 for bad JSON
+    /// syntax, 422 for well-formed JSON of another shape.
+    pub fn status(&self) -> Status {
+        match self {
+            Self::Invalid(e) => match e {
+                WebhookError::MissingKey
+                | WebhookError::UnknownKey
+                | WebhookError::MissingSignature
+                | WebhookError::BadSignature
+                | WebhookError::Stale { .. } => Status::Forbidden,
+                WebhookError::Syntax(_) => Status::BadRequest,
+                WebhookError::Shape(_) => Status::UnprocessableEntity,
+            },
+            Self::TooLarge { .. } => Status::PayloadTooLarge,
+            Self::Io => Status::BadRequest,
+            Self::NotConfigured => Status::InternalServerError,
+        }
+    }
+}
+
+impl From<WebhookRejection> for ApiError {
+    fn from(e: WebhookRejection) -> Self {
+        Self::new(e.status(), e.to_string())
+    }
+}
+
+impl<'r> Responder<'r, 'static> for WebhookRejection {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        ApiError::from(self).respond_to(req)
+    }
+}
 
 /// Webhook settings the fairing manages beside [`Pusher`].
 #[derive(Debug, Clone, Copy)]
@@ -45,8 +106,9 @@ impl Default for WebhookSettings {
 /// verified with every configured key (key rotation) in constant time before parsing.
 /// Failures: 403 for a missing, unknown or wrong key or signature (and a stale `time_ms`
 /// when `webhook_max_age` is set), 413 for a body over the limit, 400 for a signed body
-/// that is not a Pusher webhook. Take `Result<VerifiedWebhook<T>, WebhookError>` to answer
-/// with the error's JSON reason.
+/// that is not JSON, 422 for signed JSON that is not a Pusher webhook (see
+/// [`WebhookRejection::status`]). Take `Result<VerifiedWebhook<T>, WebhookRejection>` to
+/// answer with the rejection's JSON reason.
 ///
 /// Events of another family in the same body (a webhook URL configured for more event
 /// types than the route handles) are kept in [`others`](Self::others).
@@ -101,7 +163,7 @@ impl<T> Deref for VerifiedWebhook<T> {
 
 #[rocket::async_trait]
 impl<'r, T: WebhookEvent> FromData<'r> for VerifiedWebhook<T> {
-    type Error = WebhookError;
+    type Error = WebhookRejection;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
         match read_webhook(req, data).await {
@@ -139,33 +201,38 @@ impl<T> Sentinel for VerifiedWebhook<T> {
 pub(crate) async fn read_webhook(
     req: &Request<'_>,
     data: Data<'_>,
-) -> Result<(Webhook<Event>, String), WebhookError> {
+) -> Result<(Webhook<Event>, String), WebhookRejection> {
     let Some(pusher) = req.rocket().state::<Pusher>() else {
         log::error!("a Pusher webhook arrived but no Pusher is managed: attach PusherFairing");
-        return Err(WebhookError::NotConfigured);
+        return Err(WebhookRejection::NotConfigured);
     };
     let settings = req
         .rocket()
         .state::<WebhookSettings>()
         .copied()
         .unwrap_or_default();
-    let (key, signature) = pusher_headers(req);
-    let key = key.ok_or(WebhookError::MissingKey)?;
+    let key = req
+        .headers()
+        .get_one("X-Pusher-Key")
+        .ok_or(WebhookError::MissingKey)?;
     if !pusher.webhook_tokens().iter().any(|t| t.key == key) {
-        return Err(WebhookError::UnknownKey);
+        return Err(WebhookError::UnknownKey.into());
     }
-    let signature = signature.ok_or(WebhookError::MissingSignature)?;
+    let signature = req
+        .headers()
+        .get_one("X-Pusher-Signature")
+        .ok_or(WebhookError::MissingSignature)?;
 
     let body = read_capped(data, settings.body_limit)
         .await
         .map_err(|e| match e {
-            BodyError::TooLarge => WebhookError::TooLarge {
+            BodyError::TooLarge => WebhookRejection::TooLarge {
                 limit: settings.body_limit.as_u64(),
             },
-            BodyError::Io => WebhookError::Io,
+            BodyError::Io => WebhookRejection::Io,
         })?;
     let token = verify_webhook(pusher.webhook_tokens(), Some(key), Some(signature), &body)?;
-    let webhook: Webhook<Event> = parse_json(&body)?;
+    let webhook = Webhook::parse(&body)?;
     if let Some(window) = settings.max_age_ms {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -176,28 +243,6 @@ pub(crate) async fn read_webhook(
 }
 
 /// Which of the three mounted webhook routes.
-/// The first `X-Pusher-Key` and `X-Pusher-Signature` values, in one pass over the
-/// headers: a keyed lookup hashes the name byte by byte, which costs more than comparing
-/// the few names a webhook request carries.
-fn pusher_headers<'r>(req: &'r Request<'_>) -> (Option<&'r str>, Option<&'r str>) {
-    let headers = req.headers();
-    let (mut key, mut signature) = (None, None);
-    for header in headers.iter() {
-        // `iter` lends the map's own strings; an owned copy (never made today) falls back
-        // to the keyed lookup.
-        let value = |name| match header.value {
-            Cow::Borrowed(v) => Some(v),
-            Cow::Owned(_) => headers.get_one(name),
-        };
-        if key.is_none() && header.name == "X-Pusher-Key" {
-            key = value("X-Pusher-Key");
-        } else if signature.is_none() && header.name == "X-Pusher-Signature" {
-            signature = value("X-Pusher-Signature");
-        }
-    }
-    (key, signature)
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum HookKind {
     ChannelExistence,

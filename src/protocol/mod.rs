@@ -34,7 +34,6 @@ pub use names::{
 };
 pub(crate) use signing::push_signed_query;
 pub use signing::{EMPTY_BODY_MD5, SignedRequest, body_md5, percent_encode_into, sign_request};
-pub(crate) use webhook::parse_json;
 pub use webhook::{
     ChannelExistenceEvent, ClientEvent, Event, PresenceEvent, Webhook, WebhookError, WebhookEvent,
     check_freshness, narrow_events, sign_webhook, verify_webhook,

@@ -196,12 +196,12 @@ macro_rules! name_type_common {
 /// A valid channel name: 1 to 164 characters from `A-Z a-z 0-9 - _ = @ , . ;`.
 ///
 /// ```
-/// use rocket_pusher::{ChannelKind, ChannelName};
+/// use rocket_pusher::protocol::{ChannelKind, ChannelName};
 ///
 /// let room = ChannelName::new("presence-room.42")?;
 /// assert_eq!(room.kind(), ChannelKind::Presence);
 /// assert!(ChannelName::new("private-a b").is_err());
-/// # Ok::<(), rocket_pusher::ValidationError>(())
+/// # Ok::<(), rocket_pusher::error::ValidationError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChannelName(String);

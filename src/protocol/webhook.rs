@@ -1,4 +1,4 @@
-//! Webhooks (protocol §7): signature verification over the raw body, and the typed events.
+//! Webhooks: signature verification over the raw body, and the typed events.
 //!
 //! Pusher signs the exact body bytes with HMAC-SHA256 and sends the key in `X-Pusher-Key`
 //! and the lowercase hex signature in `X-Pusher-Signature`. Verification must run on the
@@ -13,7 +13,8 @@ use serde_json::Value;
 use super::credentials::Token;
 use super::hmac::verify_hex;
 
-/// Why a webhook was refused. No variant carries a secret or the body.
+/// Why a webhook was refused: its key or signature, its JSON, or its age. No variant carries
+/// a secret or the body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum WebhookError {
@@ -29,25 +30,12 @@ pub enum WebhookError {
     /// The signature is not the HMAC of the body under the key's secret (or not hex).
     #[error("invalid X-Pusher-Signature")]
     BadSignature,
-    /// The body is larger than the configured limit.
-    #[error("webhook body exceeds the limit of {limit} bytes")]
-    TooLarge {
-        /// The limit in bytes.
-        limit: u64,
-    },
-    /// The body could not be read.
-    #[error("webhook body could not be read")]
-    Io,
     /// Signed correctly, but not JSON.
     #[error("webhook body is not JSON: {0}")]
     Syntax(String),
     /// Signed JSON, but not a Pusher webhook (`time_ms` and `events` missing or mistyped).
     #[error("webhook body is not a Pusher webhook: {0}")]
     Shape(String),
-    /// The app has no Pusher credentials to verify with (the Rocket integration found no
-    /// managed `Pusher`).
-    #[error("webhooks are not configured on this server")]
-    NotConfigured,
     /// `time_ms` is outside the configured freshness window.
     #[error("webhook time_ms is {age_ms} ms away from now, outside the {window_ms} ms window")]
     Stale {
@@ -124,20 +112,15 @@ pub struct Webhook<E = Event> {
 impl Webhook<Event> {
     /// Parse a (verified) body, telling a JSON syntax error from a wrong shape.
     pub fn parse(body: &[u8]) -> Result<Self, WebhookError> {
-        parse_json(body)
+        // One UTF-8 check of the whole body (a word at a time while it is ASCII) instead of
+        // one per string as `from_slice` does: a webhook is mostly short strings.
+        let text = std::str::from_utf8(body)
+            .map_err(|e| WebhookError::Syntax(format!("body is not UTF-8: {e}")))?;
+        serde_json::from_str(text).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => WebhookError::Shape(e.to_string()),
+            _ => WebhookError::Syntax(e.to_string()),
+        })
     }
-}
-
-/// Parse JSON, mapping syntax errors and shape errors to their own variants.
-pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
-    // One UTF-8 check of the whole body (a word at a time while it is ASCII) instead of
-    // one per string as `from_slice` does: a webhook is mostly short strings.
-    let text = std::str::from_utf8(body)
-        .map_err(|e| WebhookError::Syntax(format!("body is not UTF-8: {e}")))?;
-    serde_json::from_str(text).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => WebhookError::Shape(e.to_string()),
-        _ => WebhookError::Syntax(e.to_string()),
-    })
 }
 
 /// One webhook event, by its `name`. Events this crate does not know yet are kept whole

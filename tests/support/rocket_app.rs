@@ -22,8 +22,8 @@ use rocket::figment::Figment;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalRequest, LocalResponse};
 use rocket::{Build, Rocket, Shutdown};
-use rocket_pusher::protocol::sign_webhook;
-use rocket_pusher::{PusherFairing, Token};
+use rocket_pusher::PusherFairing;
+use rocket_pusher::protocol::{Token, sign_webhook};
 use serde_json::{Value, json};
 
 pub(crate) const APP_ID: &str = "4321";

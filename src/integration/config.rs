@@ -1,0 +1,194 @@
+//! [`FairingConfig`]: the `pusher` table as the fairing reads it, the client's keys and the
+//! keys of the routes it mounts.
+
+use rocket::data::ByteUnit;
+use rocket::figment::value::{Dict, Value};
+use rocket::figment::{self, Figment};
+use serde::Deserialize;
+
+use crate::config::PusherConfig;
+
+/// The `pusher` table as [`PusherFairing`](crate::PusherFairing) reads it: the client's keys
+/// ([`PusherConfig`]: credentials, host, timeout, limits, retries) and, beside them in the
+/// same table, the keys of the routes the fairing mounts (the fields below).
+///
+/// ```toml
+/// [default.pusher]
+/// app_id = "1234"
+/// key = "278d425bdf160c739803"
+/// secret = "7ad3773142a6692b25b8"
+/// cluster = "eu"
+/// mount = "/realtime"
+/// webhook_body_limit = "64 KiB"
+/// ```
+///
+/// It is read from `[default.pusher]` in `Rocket.toml` (or another profile), from
+/// `ROCKET_PUSHER='{app_id="…",key="…",secret="…"}'`, over the defaults given with
+/// [`PusherFairing::config_default`](crate::PusherFairing::config_default). Unknown keys are
+/// an error, so a typo fails ignite loudly.
+///
+/// Note that `ROCKET_PUSHER_SECRET=…` does **not** set `pusher.secret`: Rocket's environment
+/// provider does not split names on `_`. Use the `ROCKET_PUSHER='{…}'` form.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FairingConfig {
+    /// The client's keys, documented on [`PusherConfig`].
+    #[serde(flatten)]
+    pub client: PusherConfig,
+    /// Whether the fairing mounts its routes. _Default:_ `true`.
+    pub mount_routes: bool,
+    /// Where the fairing mounts its routes. _Default:_ `/pusher`.
+    pub mount: String,
+    /// The channel authorization route, under `mount`. _Default:_ `/auth`.
+    pub auth_path: String,
+    /// The user sign-in route, under `mount`. _Default:_ `/user-auth`.
+    pub user_auth_path: String,
+    /// The webhook routes' prefix, under `mount`; the routes are
+    /// `{webhook_path}/channel_existence`, `/presence` and `/client`. _Default:_ `/events`.
+    pub webhook_path: String,
+    /// The largest webhook body read (`"64 KiB"` or a number of bytes); larger bodies get
+    /// 413. _Default:_ `1 MiB`.
+    pub webhook_body_limit: ByteUnit,
+    /// Refuse webhooks whose `time_ms` is further than this many seconds from now.
+    /// _Default:_ none (off; Pusher retries failed webhooks for five minutes).
+    pub webhook_max_age: Option<f64>,
+    /// The most channels in one batch authorization request. _Default:_ `100`.
+    pub max_batch_channels: usize,
+    /// Also answer `GET {auth_path}?callback=…` with JSONP. _Default:_ `false`.
+    pub jsonp: bool,
+}
+
+impl Default for FairingConfig {
+    fn default() -> Self {
+        Self {
+            client: PusherConfig::default(),
+            mount_routes: true,
+            mount: "/pusher".into(),
+            auth_path: "/auth".into(),
+            user_auth_path: "/user-auth".into(),
+            webhook_path: "/events".into(),
+            webhook_body_limit: ByteUnit::Mebibyte(1),
+            webhook_max_age: None,
+            max_batch_channels: 100,
+            jsonp: false,
+        }
+    }
+}
+
+/// The keys [`FairingConfig`] reads itself; every other key of the table is the client's.
+const ROUTE_KEYS: [&str; 9] = [
+    "mount_routes",
+    "mount",
+    "auth_path",
+    "user_auth_path",
+    "webhook_path",
+    "webhook_body_limit",
+    "webhook_max_age",
+    "max_batch_channels",
+    "jsonp",
+];
+
+/// Keys whose values must never be printed.
+const SECRET_KEYS: [&str; 4] = [
+    "secret",
+    "url",
+    "encryption_master_key_base64",
+    "webhook_tokens",
+];
+
+impl FairingConfig {
+    /// Read the table `figment` is focused on. Each error message names its key and never
+    /// quotes a secret value.
+    ///
+    /// The client's keys and the routes' are read apart, not through `flatten`: serde
+    /// buffers a flattened struct's values, and figment's errors for them would lose the
+    /// key they name, by which a secret value is kept out of the message.
+    pub(crate) fn extract(figment: &Figment) -> Result<Self, Vec<String>> {
+        let table: Dict = figment.extract().map_err(messages)?;
+        let (routes, client): (Dict, Dict) = table
+            .into_iter()
+            .partition(|(key, _)| ROUTE_KEYS.contains(&key.as_str()));
+        let client = Value::from(client).deserialize::<PusherConfig>();
+        let routes = Value::from(routes).deserialize::<Self>();
+        match (client, routes) {
+            (Ok(client), Ok(routes)) => Ok(Self { client, ..routes }),
+            (client, routes) => Err(client
+                .err()
+                .into_iter()
+                .chain(routes.err())
+                .flat_map(messages)
+                .collect()),
+        }
+    }
+}
+
+fn messages(errors: figment::Error) -> Vec<String> {
+    errors
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            if SECRET_KEYS
+                .iter()
+                .any(|s| key == *s || key.starts_with(&format!("{s}.")))
+            {
+                // figment's message quotes the value it found; this one is secret.
+                format!("invalid `pusher.{key}` (expected a string)")
+            } else if key.is_empty() {
+                format!("bad `pusher` configuration: {}", e.kind)
+            } else {
+                format!("invalid `pusher.{key}`: {}", e.kind)
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use rocket::figment::providers::Serialized;
+    use serde_json::json;
+
+    use super::*;
+
+    fn figment(table: serde_json::Value) -> Figment {
+        Figment::from(Serialized::defaults(table))
+    }
+
+    #[test]
+    fn every_key_is_read_as_through_flatten() {
+        let table = json!({
+            "app_id": "1", "key": "k", "secret": "s", "cluster": "eu", "timeout": 2,
+            "retry": { "attempts": 1 },
+            "mount_routes": false, "mount": "/m", "auth_path": "/a", "user_auth_path": "/u",
+            "webhook_path": "/w", "webhook_body_limit": "64 KiB", "webhook_max_age": 30.0,
+            "max_batch_channels": 7, "jsonp": true,
+        });
+        let apart = FairingConfig::extract(&figment(table.clone())).unwrap();
+        let flattened: FairingConfig = figment(table).extract().unwrap();
+        assert_eq!(format!("{apart:?}"), format!("{flattened:?}"));
+        assert_eq!(apart.webhook_body_limit, ByteUnit::Kibibyte(64));
+        assert_eq!(apart.client.cluster.as_deref(), Some("eu"));
+        assert!(!apart.mount_routes && apart.jsonp);
+    }
+
+    #[test]
+    fn errors_name_the_key_of_either_part_and_hide_secrets() {
+        let errors = FairingConfig::extract(&figment(
+            json!({ "secret": 987_654_321, "jsonp": "sometimes" }),
+        ))
+        .unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors.contains(&"invalid `pusher.secret` (expected a string)".to_owned()));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("invalid `pusher.jsonp`: "))
+        );
+        assert!(!errors.concat().contains("987654321"), "{errors:?}");
+        let errors = FairingConfig::extract(&figment(json!({ "mout": "/x" }))).unwrap_err();
+        assert!(
+            errors[0].starts_with("invalid `pusher.mout`: "),
+            "{errors:?}"
+        );
+    }
+}
