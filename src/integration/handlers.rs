@@ -9,11 +9,11 @@
 use std::sync::Arc;
 
 use rocket::Request;
+use rocket::futures::future::BoxFuture;
 
-use crate::client::BoxFuture;
 use crate::protocol::{
     ChannelExistenceEvent, ChannelName, ClientEvent, PresenceEvent, PresenceMember, SocketId,
-    UserData, Webhook,
+    UserData, Webhook, find_param,
 };
 
 /// One channel a connection asks to join, as the authorizer sees it.
@@ -30,10 +30,7 @@ pub struct ChannelRequest<'a> {
 impl ChannelRequest<'_> {
     /// The value of the first extra form field called `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        find_param(self.params, name)
     }
 }
 

@@ -7,7 +7,7 @@ use rocket::Request;
 use rocket::http::{ContentType, Status};
 use rocket::response::{self, Responder, Response};
 
-use crate::protocol::{AuthFormError, WebhookError, push_json_str};
+use crate::protocol::{AuthFormError, WebhookError};
 
 /// A refusal from one of the crate's routes or guards: a 4xx (or 5xx for a server-side
 /// mistake) with a short JSON reason, `{"error": "…"}`.
@@ -32,11 +32,7 @@ impl ApiError {
 impl ApiError {
     /// `{"error": "<reason>"}`.
     pub(crate) fn to_json(&self) -> String {
-        let mut body = String::with_capacity(14 + self.reason.len());
-        body.push_str(r#"{"error":"#);
-        push_json_str(&mut body, &self.reason);
-        body.push('}');
-        body
+        serde_json::json!({ "error": self.reason }).to_string()
     }
 }
 
