@@ -77,7 +77,8 @@ impl AuthRoute {
         grant(pusher, &form.socket_id, &channel, decision)
     }
 
-    /// The decision for one channel: its channel route's, else the authorizer's.
+    /// The decision for one channel: its channel route's, else the `authorize` closure's
+    /// (with the `presence_member` closure's member on a presence channel).
     async fn decide(
         &self,
         req: &Request<'_>,
@@ -96,7 +97,7 @@ impl AuthRoute {
                 Decision::Deny
             }));
         }
-        let Some(authorizer) = &self.handlers.authorizer else {
+        let Some(authorize) = &self.handlers.authorizer else {
             let reason = if self.router.is_empty() {
                 "no channel authorizer is configured"
             } else {
@@ -105,16 +106,14 @@ impl AuthRoute {
             };
             return Err(ApiError::new(Status::Forbidden, reason));
         };
-        if !authorizer.authorize(req, creq).await {
+        if !authorize(req, creq).await {
             return Ok(Decision::Deny);
         }
-        if channel.kind() != ChannelKind::Presence {
-            return Ok(Decision::Allow);
+        match &self.handlers.member {
+            Some(member) if channel.kind() == ChannelKind::Presence => Ok(member(req, creq)
+                .await
+                .map_or(Decision::Deny, Decision::AllowAs)),
+            _ => Ok(Decision::Allow),
         }
-        let member = match &self.handlers.member {
-            Some(f) => f(req, creq).await,
-            None => authorizer.presence_member(req, creq).await,
-        };
-        Ok(member.map_or(Decision::Deny, Decision::AllowAs))
     }
 }
