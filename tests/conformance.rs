@@ -1,18 +1,17 @@
 //! Conformance of the protocol layer against the official Pusher server libraries.
 //!
-//! `tests/fixtures/vectors.json` (a copy of `shared/conformance/vectors.json`; layout in
-//! `shared/conformance/gen/README.md` and `shared/pusher-protocol.md` §12) records what
-//! pusher-http-python 3.3.4 and pusher-http-node 5.3.4 produced for fixed inputs, plus
-//! vectors published in Pusher's docs and in other libraries' unit tests.
+//! `tests/fixtures/vectors.json` records what pusher-http-python 3.3.4 and
+//! pusher-http-node 5.3.4 produced for fixed inputs, plus vectors published in Pusher's
+//! docs and in other libraries' unit tests.
 //!
 //! One `#[test]` per category. Each iterates every vector of its category, for both the
 //! `python` and the `node` sections, and asserts a minimum count so that an emptied or
 //! renamed category fails instead of passing vacuously. Failure messages name the vector.
 //!
 //! Where a library has a documented defect, or where this crate deliberately follows
-//! `shared/pusher-protocol.md`'s recommendation instead of the libraries, the test asserts
-//! *our* rule, says why next to the assertion, and still checks that the library's own
-//! output is self-consistent (its signature verifies for the string it signed).
+//! Pusher's documentation instead of the libraries, the test asserts *our* rule, says why
+//! next to the assertion, and still checks that the library's own output is
+//! self-consistent (its signature verifies for the string it signed).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -118,31 +117,10 @@ fn signature_of<'a>(auth: &'a str, key: &str, label: &str) -> &'a str {
 
 /// Decode `%XX` escapes (and `+` as a space, as form decoders do).
 fn percent_decode(s: &str, label: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = s
-                    .get(i + 1..i + 3)
-                    .unwrap_or_else(|| panic!("{label}: truncated escape in {s:?}"));
-                let byte = u8::from_str_radix(hex, 16)
-                    .unwrap_or_else(|_| panic!("{label}: bad escape %{hex} in {s:?}"));
-                out.push(byte);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| panic!("{label}: {s:?} does not decode to UTF-8"))
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8()
+        .unwrap_or_else(|_| panic!("{label}: {s:?} does not decode to UTF-8"))
+        .into_owned()
 }
 
 /// Parse a query string the way a server does: split on `&`, then on the first `=`, then
@@ -741,8 +719,8 @@ fn webhooks() {
                 }
                 _ => {
                     // Node refuses upper-case hex. We accept it on purpose: the signature is
-                    // hex-decoded and the MAC bytes compared (as pusher-http-go does, and as
-                    // pusher-protocol.md §7.3 recommends); case carries no information.
+                    // hex-decoded and the MAC bytes compared (as pusher-http-go does); case
+                    // carries no information.
                     assert_eq!(
                         v["node_uppercase_hex_signature_accepted"],
                         Value::Bool(false),
@@ -753,8 +731,8 @@ fn webhooks() {
                         "{label}: upper-case hex refused"
                     );
                     // Node also refuses `Content-Type: application/json; charset=utf-8`.
-                    // `verify_webhook` does not look at the content type at all (§7.3: do
-                    // not depend on its parameters), so there is nothing to refuse here.
+                    // `verify_webhook` does not look at the content type at all (its
+                    // parameters vary), so there is nothing to refuse here.
                     assert_eq!(
                         v["node_rejects_content_type_with_charset"],
                         Value::Bool(true),
@@ -827,7 +805,7 @@ fn check_rest_request(lib: &str, v: &Value, label: &str, token: &Token, timestam
 
     let our_path = if missing_apps_prefix {
         // pusher-http-python 3.3.4 builds `/users/{id}/terminate_connections` without the
-        // `/apps/{app_id}` prefix (pusher-protocol.md §3.6). We use the documented path,
+        // `/apps/{app_id}` prefix. We use the documented path,
         // and the client really sends it (checked through the recording transport).
         assert!(
             path.starts_with("/users/") && path.ends_with("/terminate_connections"),
@@ -872,7 +850,7 @@ fn check_rest_request(lib: &str, v: &Value, label: &str, token: &Token, timestam
 
     if python_md5_on_get {
         // pusher-http-python adds body_md5 (of the empty body) to GET requests; the docs,
-        // Node, Go, PHP and Ruby do not, and pusher-protocol.md §2.1 recommends omitting it.
+        // Node, Go, PHP and Ruby do not, so we omit it.
         assert_eq!(lib, "python", "{label}: body_md5 on GET from {lib}");
         assert_eq!(signed_map["body_md5"], EMPTY_BODY_MD5, "{label}");
         assert!(
@@ -1115,7 +1093,7 @@ fn encrypted_trigger() {
             }
 
             // Which plaintext: Python encrypts a string verbatim, Node JSON.stringify's it
-            // (pusher-protocol.md §5.5). We follow Python: our output for the string input
+            // We follow Python: our output for the string input
             // is Python's; Node's quoted form only has to decrypt (checked above).
             if let Some(s) = data_input.as_str() {
                 let verbatim = encrypt_payload(&mk, channel, s.as_bytes(), &nonce);
@@ -1247,10 +1225,10 @@ fn run_probe(
 
     const LONG_CHANNEL: &str = "The official libraries check 200 characters (historical); Pusher \
         documents 164 including the prefix, so a 165..=200 name passes them and is then refused \
-        by the service. We enforce 164 (pusher-protocol.md §4).";
+        by the service. We enforce 164.";
     const SIZE: &str = "We check event data in UTF-8 bytes against Pusher's documented 10 KB \
         (10240 bytes, configurable for dedicated clusters); Python measures sys.getsizeof with \
-        30 KB for triggers and 10 KB for batches, Node does not check (pusher-protocol.md §4).";
+        30 KB for triggers and 10 KB for batches, Node does not check.";
     const USER_ID: &str = "A user id becomes part of the #server-to-user-<id> channel name, so we \
         apply the channel-name alphabet as Python and the docs do; Node only requires a \
         non-empty string.";
@@ -1298,7 +1276,7 @@ fn run_probe(
             Some(
                 "Pusher accepts at most 10 events per batch on its multi-tenant clusters; we \
                  refuse an 11th before sending (configurable via max_batch_events) instead of \
-                 relying on the API's 4xx as the libraries do (pusher-protocol.md §3.2).",
+                 relying on the API's 4xx as the libraries do.",
             ),
         ),
         "two channels, one encrypted" => (
@@ -1313,8 +1291,7 @@ fn run_probe(
             outcome(authorize_channel(&token, None, "1.1", "my-channel", None)),
             Some(
                 "Public channels need no authorization; signing one is a mistake the library \
-                 spec lists (testAuthenticatePublicChannelFails) and pusher-protocol.md §4 \
-                 recommends refusing.",
+                 spec lists (testAuthenticatePublicChannelFails), so it is refused.",
             ),
         ),
         "authenticate '#server-to-user-1'" => (
@@ -1438,7 +1415,7 @@ fn validation_probes() {
         validate_channel_name(&"a".repeat(165)),
         Err(ValidationError::ChannelNameTooLong { len: 165, max: 164 })
     );
-    // Python's `\d` accepts non-ASCII digits; socket ids are ASCII digits only (§4).
+    // Python's `\d` accepts non-ASCII digits; socket ids are ASCII digits only.
     assert_eq!(validate_socket_id("١.١"), Err(ValidationError::SocketId));
 }
 
@@ -1468,7 +1445,7 @@ fn config_defaults() {
 
     // Host without a cluster: both libraries use the legacy alias api.pusherapp.com; we use
     // api-mt1.pusher.com, the host it aliases (pusher-http-ruby#170) and the only form the
-    // docs document (pusher-protocol.md §1.1).
+    // docs document.
     assert_eq!(py["no_cluster_host"], "api.pusherapp.com");
     assert_eq!(node["no_options_base_url"], "http://api.pusherapp.com");
     assert_eq!(endpoint(&|b| b), "https://api-mt1.pusher.com");
@@ -1479,15 +1456,15 @@ fn config_defaults() {
         endpoint(&|b| b.cluster("eu")),
         node["cluster_eu_tls_base_url"]
     );
-    // Scheme and port: https on 443 by default, as Python (Node defaults to http; §1.2
-    // recommends https); http on 80 without TLS. The endpoint leaves default ports implicit.
+    // Scheme and port: https on 443 by default, as Python (Node defaults to http); http on
+    // 80 without TLS. The endpoint leaves default ports implicit.
     assert_eq!(py["no_cluster_scheme"], "https");
     assert_eq!(py["no_cluster_port"], 443);
     assert_eq!(py["ssl_false_scheme"], "http");
     assert_eq!(py["ssl_false_port"], 80);
     assert!(PusherConfig::default().use_tls);
     assert_eq!(endpoint(&|b| b.use_tls(false)), "http://api-mt1.pusher.com");
-    // Timeout: Python's 5 s (Node has none; §1.2 recommends an explicit one).
+    // Timeout: Python's 5 s (Node has none; a request should not wait forever).
     assert_eq!(py["timeout_seconds"], 5);
     assert!(node["timeout"].is_null());
     assert!((PusherConfig::default().timeout - 5.0).abs() < f64::EPSILON);
