@@ -16,21 +16,32 @@
 //!    cluster = "eu"
 //!    ```
 //!
-//! 2. Attach [`PusherFairing`] with the app's decisions, and take `&State<Pusher>` where
-//!    events are sent:
+//! 2. Attach [`PusherFairing`] with the app's channel routes: a [`channel`] pattern per
+//!    family of channels, deciding with its typed parameters and the app's own request
+//!    guards. Take `&State<Pusher>` where events are sent:
 //!
 //! ```
-//! use rocket::{post, routes, State};
+//! use rocket::{post, routes, Request, State};
 //! use rocket::http::{ContentType, Status};
-//! use rocket_pusher::{PresenceMember, Pusher, PusherFairing, SocketId};
+//! use rocket_pusher::{channel, channels, PresenceMember, Pusher, PusherFairing, SocketId};
 //!
 //! #[post("/messages", data = "<text>")]
 //! async fn send(pusher: &State<Pusher>, sender: Option<SocketId>, text: String)
 //!     -> Result<Status, rocket_pusher::Error>
 //! {
 //!     // To everyone on the channel except the connection that sent it.
-//!     pusher.trigger("presence-room", "message", &text).exclude(sender).await?;
+//!     pusher.trigger("presence-room.lobby", "message", &text).exclude(sender).await?;
 //!     Ok(Status::Accepted)
+//! }
+//!
+//! /// Who may join `presence-room.<name>`, and what the other members see of them. Every
+//! /// argument but the pattern's parameters is a request guard (the signed-in user...),
+//! /// or the `&Request` itself.
+//! #[channel("presence-room.<name>")]
+//! async fn room(name: &str, req: &Request<'_>) -> Option<PresenceMember> {
+//!     let user = req.cookies().get("user")?.value().to_owned();
+//!     let info = serde_json::json!({ "name": user, "room": name });
+//!     Some(PresenceMember::new(user).with_info(info))
 //! }
 //!
 //! fn app() -> rocket::Rocket<rocket::Build> {
@@ -40,30 +51,22 @@
 //! #   let _ = rocket::build;
 //! #   rocket::custom(figment)
 //!     // rocket::build()
-//!         .attach(PusherFairing::new()
-//!             // Runs for each private, presence or encrypted channel a page subscribes to;
-//!             // `req` gives access to the app's own guards (the signed-in user...).
-//!             .authorize(|req, ch| Box::pin(async move {
-//!                 req.cookies().get("user").is_some() && ch.channel.as_str() == "presence-room"
-//!             }))
-//!             // What the other members of a presence channel see.
-//!             .presence_member(|req, _| Box::pin(async move {
-//!                 let name = req.cookies().get("user")?.value().to_owned();
-//!                 Some(PresenceMember::new(name.clone()).with_info(serde_json::json!({ "name": name })))
-//!             })))
+//!         .attach(PusherFairing::new().channels(channels![room]))
 //!         .mount("/", routes![send])
 //! }
 //!
-//! // pusher-js posts here when the page subscribes to `presence-room`:
+//! // pusher-js posts here when the page subscribes to `presence-room.lobby`:
 //! let client = rocket::local::blocking::Client::tracked(app()).unwrap();
 //! let res = client.post("/pusher/auth")
 //!     .header(ContentType::Form)
 //!     .cookie(rocket::http::Cookie::new("user", "alice"))
-//!     .body("socket_id=123.456&channel_name=presence-room")
+//!     .body("socket_id=123.456&channel_name=presence-room.lobby")
 //!     .dispatch();
 //! assert_eq!(res.status(), Status::Ok);
 //! assert!(res.into_string().unwrap().contains(r#"\"user_id\":\"alice\""#));
 //! ```
+//!
+//! For one rule over every channel instead, [`PusherFairing::authorize`] takes a closure.
 //!
 //! 3. Receive webhooks in a route of the app, verified before they are parsed:
 //!
@@ -122,7 +125,7 @@ pub mod protocol;
 /// [`channel`] function may return, the parameters its pattern captured, and the
 /// [`ChannelAuthorizer`](auth::ChannelAuthorizer) trait.
 pub mod auth {
-    pub use crate::integration::{Captures, ChannelAuthorizer, IntoDecision, MAX_PARAMS};
+    pub use crate::integration::{Captures, IntoDecision, MAX_PARAMS};
 }
 
 pub use client::Pusher;

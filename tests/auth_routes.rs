@@ -20,11 +20,10 @@ use rocket_app::{
     KEY, MASTER_KEY, SECRET, VECTOR_KEY, VECTOR_SECRET, assert_json_error, client, client_of,
     json_of, post_form, read, recorded_body, rocket_with, token,
 };
-use rocket_pusher::auth::ChannelAuthorizer;
 use rocket_pusher::protocol::{
     ChannelAuth, Token, UserAuth, verify_channel_auth, verify_user_auth,
 };
-use rocket_pusher::{ChannelRequest, PresenceMember, PusherFairing, UserData};
+use rocket_pusher::{PresenceMember, PusherFairing, UserData};
 use serde_json::json;
 
 const AUTH: &str = "/pusher/auth";
@@ -868,85 +867,6 @@ async fn an_authorizer_closure_can_use_the_apps_request_guards() {
         "presence-lobby",
         &auth
     ));
-}
-
-/// A [`ChannelAuthorizer`] for decisions bigger than a closure.
-struct Rooms {
-    asked: AtomicUsize,
-}
-
-#[rocket::async_trait]
-impl ChannelAuthorizer for Rooms {
-    async fn authorize(&self, req: &Request<'_>, ch: ChannelRequest<'_>) -> bool {
-        self.asked.fetch_add(1, Ordering::SeqCst);
-        req.guard::<User>().await.succeeded().is_some()
-            && ch.channel.as_str().starts_with("presence-room-")
-    }
-
-    async fn presence_member(
-        &self,
-        req: &Request<'_>,
-        _: ChannelRequest<'_>,
-    ) -> Option<PresenceMember> {
-        let user = req.guard::<User>().await.succeeded()?;
-        Some(PresenceMember::new(format!("member-{}", user.0)))
-    }
-}
-
-#[rocket::async_test]
-async fn a_channel_authorizer_trait_object_decides() {
-    let client = client(
-        PusherFairing::new().authorizer(Rooms {
-            asked: AtomicUsize::new(0),
-        }),
-        json!({}),
-    )
-    .await;
-    let resp = client
-        .post(AUTH)
-        .header(ContentType::Form)
-        .cookie(Cookie::new("user", "dave"))
-        .body("&socket_id=7.8&channel_name[0]=presence-room-1&channel_name[1]=presence-hall")
-        .dispatch()
-        .await;
-    let (status, _, text) = read(resp).await;
-    assert_eq!(status, Status::Ok, "{text}");
-    let v = json_of(&text);
-    let room: ChannelAuth = serde_json::from_value(v["presence-room-1"]["data"].clone()).unwrap();
-    assert_eq!(
-        room.channel_data.as_deref(),
-        Some(r#"{"user_id":"member-dave"}"#)
-    );
-    assert!(verify_channel_auth(
-        &token(),
-        "7.8",
-        "presence-room-1",
-        &room
-    ));
-    assert_eq!(v["presence-hall"]["status"], 403);
-
-    // The builder's presence_member, when set, wins over the trait's.
-    let client = rocket_app::client(
-        PusherFairing::new()
-            .authorizer(Rooms {
-                asked: AtomicUsize::new(0),
-            })
-            .presence_member(|_, _| Box::pin(async { Some(PresenceMember::new("builder")) })),
-        json!({}),
-    )
-    .await;
-    let resp = client
-        .post(AUTH)
-        .header(ContentType::Form)
-        .cookie(Cookie::new("user", "dave"))
-        .body("socket_id=7.8&channel_name=presence-room-1")
-        .dispatch()
-        .await;
-    let auth = channel_auth(&read(resp).await);
-    assert_eq!(
-        auth.channel_data.as_deref(),
-        Some(r#"{"user_id":"builder"}"#)
-    );
 }
 
 // ---------------------------------------------------------------- the app's own route wins

@@ -117,31 +117,10 @@ fn signature_of<'a>(auth: &'a str, key: &str, label: &str) -> &'a str {
 
 /// Decode `%XX` escapes (and `+` as a space, as form decoders do).
 fn percent_decode(s: &str, label: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = s
-                    .get(i + 1..i + 3)
-                    .unwrap_or_else(|| panic!("{label}: truncated escape in {s:?}"));
-                let byte = u8::from_str_radix(hex, 16)
-                    .unwrap_or_else(|_| panic!("{label}: bad escape %{hex} in {s:?}"));
-                out.push(byte);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| panic!("{label}: {s:?} does not decode to UTF-8"))
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8()
+        .unwrap_or_else(|_| panic!("{label}: {s:?} does not decode to UTF-8"))
+        .into_owned()
 }
 
 /// Parse a query string the way a server does: split on `&`, then on the first `=`, then

@@ -309,21 +309,8 @@ impl Pusher {
         policy: &RetryPolicy,
     ) -> Result<Vec<u8>, Error> {
         let mut attempt = 1;
-        // The URL is written whole into one buffer, the signed query hashed where it lies.
-        let extra: usize = params
-            .iter()
-            .map(|(k, v)| 3 * (k.len() + v.len()) + 2)
-            .sum();
-        let mut url = String::with_capacity(self.inner.endpoint.len() + path.len() + 256 + extra);
         loop {
-            url.clear();
-            url.push_str(&self.inner.endpoint);
-            let path_at = url.len();
-            url.push_str(path);
-            url.push('?');
-            let query_at = url.len();
-            protocol::push_signed_query(
-                &mut url,
+            let signed = protocol::sign_request(
                 self.token(),
                 method,
                 path,
@@ -331,6 +318,7 @@ impl Pusher {
                 body.as_deref(),
                 now_secs(),
             );
+            let url = [self.inner.endpoint.as_str(), path, "?", &signed.query].concat();
             // No try follows the last one, so it sends the body itself, not a clone.
             let this_body = if attempt >= policy.attempts {
                 body.take()
@@ -345,8 +333,8 @@ impl Pusher {
                     Outgoing {
                         method,
                         url: &url,
-                        path: url.get(path_at..query_at - 1).unwrap_or_default(),
-                        query: url.get(query_at..).unwrap_or_default(),
+                        path,
+                        query: &signed.query,
                         body: this_body,
                     },
                 )

@@ -17,7 +17,7 @@ use super::auth::{AuthRoute, AuthSettings, UserAuthRoute};
 use super::channel_routes::{ChannelRoute, ChannelRouter};
 use super::client_config::ClientConfig;
 use super::config::FairingConfig;
-use super::handlers::{Authorizer, ChannelAuthorizer, ChannelRequest, Handlers};
+use super::handlers::{ChannelRequest, Handlers};
 use super::webhook::{HookKind, WebhookRoute, WebhookSettings};
 use crate::Pusher;
 use crate::protocol::{
@@ -36,7 +36,7 @@ pub const ROUTE_RANK: isize = 10;
 ///
 /// | route | answers |
 /// | --- | --- |
-/// | `POST /pusher/auth` | channel authorization, single or batch, decided by [`authorize`](Self::authorize) |
+/// | `POST /pusher/auth` | channel authorization, single or batch, decided by [`channels`](Self::channels) routes, else [`authorize`](Self::authorize) |
 /// | `POST /pusher/user-auth` | user sign-in, by [`user_signin`](Self::user_signin) |
 /// | `POST /pusher/events/channel_existence`, `/presence`, `/client` | verified webhooks, to [`on_channel_existence`](Self::on_channel_existence) and the others |
 ///
@@ -84,8 +84,9 @@ impl PusherFairing {
         Self::default()
     }
 
-    /// Decide who may join private, presence and encrypted channels. Without an
-    /// authorizer every channel is refused (403).
+    /// One rule for every private, presence and encrypted channel no channel route
+    /// matches; rules per family of channels are [`channels`](Self::channels) routes.
+    /// Without either every channel is refused (403).
     #[must_use]
     pub fn authorize<F>(mut self, f: F) -> Self
     where
@@ -94,14 +95,7 @@ impl PusherFairing {
             + Sync
             + 'static,
     {
-        self.handlers.authorizer = Some(Authorizer::Fn(Arc::new(f)));
-        self
-    }
-
-    /// Decide with a [`ChannelAuthorizer`], for decisions bigger than a closure.
-    #[must_use]
-    pub fn authorizer(mut self, authorizer: impl ChannelAuthorizer) -> Self {
-        self.handlers.authorizer = Some(Authorizer::Trait(Arc::new(authorizer)));
+        self.handlers.authorizer = Some(Arc::new(f));
         self
     }
 
@@ -115,8 +109,9 @@ impl PusherFairing {
         self
     }
 
-    /// The member a presence channel announces (`user_id` and `user_info`); `None`
-    /// refuses. Without it the socket id is the `user_id`, as in Flask-Pusher.
+    /// The member a presence channel announces when [`authorize`](Self::authorize)
+    /// allowed it (`user_id` and `user_info`; a channel route returns its member itself);
+    /// `None` refuses. Without it the socket id is the `user_id`, as in Flask-Pusher.
     #[must_use]
     pub fn presence_member<F>(mut self, f: F) -> Self
     where

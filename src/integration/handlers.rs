@@ -2,18 +2,18 @@
 //! channel, who a connection is, what to do with webhooks.
 //!
 //! Each is an async closure of the shape Rocket's own `AdHoc` fairings take
-//! (`|req, input| Box::pin(async move { … })`), and the channel authorizer is also a trait
-//! for apps whose decision needs more than a closure. Every callback gets the `&Request`,
-//! so it can run the app's own guards: `req.guard::<User>().await`.
+//! (`|req, input| Box::pin(async move { … })`). Every callback gets the `&Request`, so it
+//! can run the app's own guards: `req.guard::<User>().await`. Channel routes
+//! ([`channel`](crate::channel)), the primary way to authorize, live in `channel_routes`.
 
 use std::sync::Arc;
 
 use rocket::Request;
+use rocket::futures::future::BoxFuture;
 
-use crate::client::BoxFuture;
 use crate::protocol::{
     ChannelExistenceEvent, ChannelName, ClientEvent, PresenceEvent, PresenceMember, SocketId,
-    UserData, Webhook,
+    UserData, Webhook, find_param,
 };
 
 /// One channel a connection asks to join, as the authorizer sees it.
@@ -30,53 +30,7 @@ pub struct ChannelRequest<'a> {
 impl ChannelRequest<'_> {
     /// The value of the first extra form field called `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Decides who may join which channel; for apps that outgrow a closure.
-///
-/// ```
-/// use rocket::Request;
-/// use rocket_pusher::auth::ChannelAuthorizer;
-/// use rocket_pusher::{ChannelRequest, PresenceMember};
-///
-/// struct Rooms;
-///
-/// #[rocket::async_trait]
-/// impl ChannelAuthorizer for Rooms {
-///     async fn authorize(&self, req: &Request<'_>, ch: ChannelRequest<'_>) -> bool {
-///         let user = req.cookies().get("user").map(|c| c.value().to_owned());
-///         user.is_some() && ch.channel.as_str().starts_with("presence-room")
-///     }
-///
-///     async fn presence_member(&self, req: &Request<'_>, _: ChannelRequest<'_>)
-///         -> Option<PresenceMember>
-///     {
-///         let name = req.cookies().get("user")?.value().to_owned();
-///         Some(PresenceMember::new(name.clone()).with_info(serde_json::json!({ "name": name })))
-///     }
-/// }
-///
-/// let fairing = rocket_pusher::PusherFairing::new().authorizer(Rooms);
-/// ```
-#[rocket::async_trait]
-pub trait ChannelAuthorizer: Send + Sync + 'static {
-    /// Whether the connection may join the channel.
-    async fn authorize(&self, req: &Request<'_>, channel: ChannelRequest<'_>) -> bool;
-
-    /// The member a presence channel announces, once [`authorize`](Self::authorize) said
-    /// yes; `None` refuses. The default uses the socket id as `user_id`, as Flask-Pusher
-    /// does; apps with users should return theirs.
-    async fn presence_member(
-        &self,
-        _req: &Request<'_>,
-        channel: ChannelRequest<'_>,
-    ) -> Option<PresenceMember> {
-        Some(socket_member(channel.socket_id))
+        find_param(self.params, name)
     }
 }
 
@@ -96,41 +50,10 @@ pub(crate) type UserFn =
 pub(crate) type HookFn<T> =
     dyn for<'a> Fn(&'a Request<'_>, Webhook<T>) -> BoxFuture<'a, ()> + Send + Sync;
 
-/// The channel authorizer: an `authorize` closure, or a [`ChannelAuthorizer`].
-///
-/// The closure is called directly rather than through the trait: `async_trait` would box
-/// a second future around the closure's own, once per channel of a batch.
-#[derive(Clone)]
-pub(crate) enum Authorizer {
-    Fn(Arc<AuthorizeFn>),
-    Trait(Arc<dyn ChannelAuthorizer>),
-}
-
-impl Authorizer {
-    pub(crate) async fn authorize(&self, req: &Request<'_>, channel: ChannelRequest<'_>) -> bool {
-        match self {
-            Self::Fn(f) => f(req, channel).await,
-            Self::Trait(t) => t.authorize(req, channel).await,
-        }
-    }
-
-    /// [`ChannelAuthorizer::presence_member`]; a closure gets the trait's default.
-    pub(crate) async fn presence_member(
-        &self,
-        req: &Request<'_>,
-        channel: ChannelRequest<'_>,
-    ) -> Option<PresenceMember> {
-        match self {
-            Self::Fn(_) => Some(socket_member(channel.socket_id)),
-            Self::Trait(t) => t.presence_member(req, channel).await,
-        }
-    }
-}
-
 /// Everything registered on the fairing, shared by its routes.
 #[derive(Default, Clone)]
 pub(crate) struct Handlers {
-    pub(crate) authorizer: Option<Authorizer>,
+    pub(crate) authorizer: Option<Arc<AuthorizeFn>>,
     pub(crate) channel_routes: Vec<super::channel_routes::ChannelRoute>,
     pub(crate) member: Option<Arc<MemberFn>>,
     pub(crate) user: Option<Arc<UserFn>>,

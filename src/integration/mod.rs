@@ -18,6 +18,6 @@ pub use channel_routes::{Captures, ChannelRoute, IntoDecision, MAX_PARAMS};
 pub use client_config::ClientConfig;
 pub use config::FairingConfig;
 pub use fairing::{PusherFairing, ROUTE_RANK};
-pub use handlers::{ChannelAuthorizer, ChannelRequest};
+pub use handlers::ChannelRequest;
 pub use response::ApiError;
 pub use webhook::{VerifiedWebhook, WebhookRejection};

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer};
 
-use super::hmac::{HmacSha256, KeyedCore, keyed, streaming};
+use super::hmac::{HmacSha256, keyed};
 
 /// A secret string (an app secret, or a URL carrying one). Its `Debug` and `Display`
 /// never show the value, and it is deliberately not `Serialize`.
@@ -13,7 +13,7 @@ pub struct Secret {
     value: String,
     /// HMAC-SHA256 keyed with the value: the two key blocks are hashed once here instead
     /// of on every signature (half the hashing of a short message). As secret as the value.
-    mac: KeyedCore,
+    mac: HmacSha256,
 }
 
 impl Secret {
@@ -33,12 +33,7 @@ impl Secret {
 
     /// A MAC keyed with this secret, ready for `update`.
     pub(crate) fn mac(&self) -> HmacSha256 {
-        streaming(&self.mac)
-    }
-
-    /// The keyed block-level state, for signing a message in one piece.
-    pub(crate) fn core(&self) -> &KeyedCore {
-        &self.mac
+        self.mac.clone()
     }
 }
 

@@ -1,4 +1,4 @@
-//! End-to-end encrypted channels (`private-encrypted-`, protocol §5.4 and §5.5).
+//! End-to-end encrypted channels (`private-encrypted-`).
 //!
 //! Each channel's key is `SHA-256(channel_name || master_key)`. Payloads are sealed with
 //! NaCl secretbox (XSalsa20-Poly1305) under a fresh random 24-byte nonce, and the event's
@@ -92,15 +92,12 @@ pub fn encrypt_payload(
     let sealed = cipher
         .encrypt(Nonce::from_slice(nonce), plaintext)
         .unwrap_or_default();
-    // The JSON of `EncryptedData`, written directly: base64 needs no JSON escaping, and a
-    // JSON serializer would scan every byte of a 10 KiB payload for characters to escape.
-    let mut data = String::with_capacity(40 + 32 + sealed.len().div_ceil(3) * 4);
-    data.push_str(r#"{"nonce":""#);
-    B64.encode_string(nonce, &mut data);
-    data.push_str(r#"","ciphertext":""#);
-    B64.encode_string(&sealed, &mut data);
-    data.push_str(r#""}"#);
-    data
+    let data = EncryptedData {
+        nonce: B64.encode(nonce),
+        ciphertext: B64.encode(sealed),
+    };
+    // Two strings always serialize.
+    serde_json::to_string(&data).unwrap_or_default()
 }
 
 /// Open an encrypted `data` string sent on `channel`; `None` if it is not one, or if it

@@ -9,31 +9,28 @@ mod auth_form;
 mod credentials;
 mod encryption;
 mod hmac;
-mod json;
 mod names;
 mod signing;
 mod webhook;
 
+pub(crate) use auth::authorize_checked;
 pub use auth::{
     ChannelAuth, PresenceMember, UserAuth, UserData, authenticate_user, authorize_channel,
     authorize_encrypted, authorize_presence, authorize_presence_raw, authorize_private,
     verify_channel_auth, verify_user_auth,
 };
-pub(crate) use auth::{authorize_checked, write_authorized_json};
+pub(crate) use auth_form::find_param;
 pub use auth_form::{AuthForm, AuthFormError, FormChannels, parse_auth_form};
-pub(crate) use auth_form::{AuthFormRef, FormChannelsRef, parse_auth_form_ref};
 pub use credentials::{Credentials, Secret, Token};
 pub use encryption::{
     EncryptedData, MasterKey, NONCE_LEN, decrypt_payload, encrypt_payload, random_nonce,
 };
-pub(crate) use json::push_str as push_json_str;
 pub use names::{
     ChannelKind, ChannelName, EventName, MAX_CHANNEL_NAME_LEN, MAX_EVENT_NAME_LEN,
     MAX_PRESENCE_USER_ID_LEN, MAX_SOCKET_ID_LEN, MAX_USER_ID_LEN, SocketId, UserId,
     validate_channel_name, validate_event_name, validate_socket_id, validate_user_id,
 };
-pub(crate) use signing::push_signed_query;
-pub use signing::{EMPTY_BODY_MD5, SignedRequest, body_md5, percent_encode_into, sign_request};
+pub use signing::{EMPTY_BODY_MD5, SignedRequest, body_md5, sign_request};
 pub use webhook::{
     ChannelExistenceEvent, ClientEvent, Event, PresenceEvent, Webhook, WebhookError, WebhookEvent,
     check_freshness, narrow_events, sign_webhook, verify_webhook,
