@@ -200,7 +200,8 @@ impl RecordedEvent {
 /// Choose it with `transport = "recording"` in the `pusher` table, or
 /// [`Pusher::recording`](crate::Pusher::recording) in code, then read it back with
 /// [`Pusher::recorder`](crate::Pusher::recorder). Triggers answer `{}`, queries answer as
-/// an empty app would (no channels, no users).
+/// an empty app would (no channels, no users). Under Rocket, the [`testing`](crate::testing)
+/// kit reads it from the local client, decrypting what was sent on encrypted channels.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), rocket_pusher::Error> {
