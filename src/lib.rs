@@ -120,6 +120,7 @@ pub mod config;
 pub mod error;
 mod integration;
 pub mod protocol;
+pub mod testing;
 
 /// Channel authorization beyond the root's [`ChannelRoute`] and [`Decision`]: what a
 /// [`channel`] function may return, the parameters its pattern captured, and the

@@ -17,7 +17,7 @@ use rocket_app::{
     post_signed, post_webhook, read, rocket_with, sign, vector,
 };
 use rocket_pusher::error::WebhookRejection;
-use rocket_pusher::protocol::{Token, sign_webhook};
+use rocket_pusher::protocol::{Token, WebhookEvent, narrow_events, sign_webhook};
 use rocket_pusher::{
     ChannelExistenceEvent, ClientEvent, Event, PresenceEvent, PusherFairing, VerifiedWebhook,
     Webhook,
@@ -686,4 +686,115 @@ async fn result_of_verified_webhook_returns_the_error_as_json() {
 
     let seen = client.rocket().state::<Mutex<Vec<String>>>().unwrap();
     assert_eq!(*seen.lock().unwrap(), ["u7"]);
+}
+
+// ---------------------------------------------------------------- serialization
+
+/// Every webhook body the official libraries signed: both libraries, both credentials.
+fn vector_bodies() -> Vec<(&'static str, &'static str)> {
+    ["python", "node"]
+        .into_iter()
+        .flat_map(|library| {
+            rocket_app::vectors()[library]["vectors"]["webhooks"]
+                .as_array()
+                .unwrap()
+        })
+        .map(|v| (v["label"].as_str().unwrap(), v["body"].as_str().unwrap()))
+        .collect()
+}
+
+/// `event` as family `T`, if it is one: serialized, it is the object it was read from, and
+/// that object reads back as the same `T`.
+fn assert_family_round_trip<T>(event: &Event, object: &Value, label: &str) -> bool
+where
+    T: WebhookEvent + serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let Ok(typed) = T::from_event(event.clone()) else {
+        // Another family's event is refused by this one's `Deserialize` too.
+        assert!(
+            serde_json::from_value::<T>(object.clone()).is_err(),
+            "{label}: {object}"
+        );
+        return false;
+    };
+    assert_eq!(serde_json::to_value(&typed).unwrap(), *object, "{label}");
+    assert_eq!(
+        serde_json::from_value::<T>(object.clone()).unwrap(),
+        typed,
+        "{label}"
+    );
+    true
+}
+
+#[test]
+fn every_webhook_event_serializes_to_the_json_pusher_sent() {
+    let bodies = vector_bodies();
+    assert_eq!(bodies.len(), 20);
+    let (mut presence, mut existence, mut client) = (0, 0, 0);
+    for (label, body) in bodies {
+        let webhook = Webhook::parse(body.as_bytes()).unwrap();
+        // Byte for byte: Pusher's key order, compact JSON, raw UTF-8.
+        let text = serde_json::to_string(&webhook).unwrap();
+        assert_eq!(text, body, "{label}");
+        assert_eq!(Webhook::parse(text.as_bytes()).unwrap(), webhook, "{label}");
+
+        let original: Value = serde_json::from_str(body).unwrap();
+        let objects = original["events"].as_array().unwrap();
+        assert_eq!(objects.len(), webhook.events.len(), "{label}");
+        for (event, object) in webhook.events.iter().zip(objects) {
+            assert_eq!(serde_json::to_value(event).unwrap(), *object, "{label}");
+            presence += usize::from(assert_family_round_trip::<PresenceEvent>(
+                event, object, label,
+            ));
+            existence += usize::from(assert_family_round_trip::<ChannelExistenceEvent>(
+                event, object, label,
+            ));
+            client += usize::from(assert_family_round_trip::<ClientEvent>(
+                event, object, label,
+            ));
+        }
+
+        // A webhook narrowed to one family serializes and parses back as that family.
+        let (events, _) = narrow_events::<PresenceEvent>(webhook.events.clone());
+        let narrowed = Webhook {
+            time_ms: webhook.time_ms,
+            events,
+        };
+        let text = serde_json::to_string(&narrowed).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Webhook<PresenceEvent>>(&text).unwrap(),
+            narrowed,
+            "{label}"
+        );
+    }
+    // Each family was met, in every vector that has it: 4 sources of each body.
+    assert_eq!((presence, existence, client), (8, 8, 4));
+}
+
+#[post("/hooks/forward", data = "<hook>")]
+fn forward_hook(
+    hook: VerifiedWebhook<PresenceEvent>,
+) -> rocket::serde::json::Json<Webhook<PresenceEvent>> {
+    rocket::serde::json::Json(hook.into_inner())
+}
+
+#[rocket::async_test]
+async fn a_verified_webhook_forwards_as_the_json_it_came_as() {
+    let rocket = rocket_with(PusherFairing::new().without_routes(), vector_credentials())
+        .mount("/", routes![forward_hook]);
+    let client = client_of(rocket).await;
+    let (body, key, sig) = signed_vector("node", "batch_presence");
+    let (status, _, text) = post_webhook(
+        &client,
+        "/hooks/forward",
+        Some(&key),
+        Some(&sig),
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, Status::Ok, "{text}");
+    // The original, less its `channel_vacated`, which is not a presence event.
+    let mut want: Value = serde_json::from_str(&body).unwrap();
+    want["events"].as_array_mut().unwrap().pop();
+    assert_eq!(json_of(&text), want);
 }

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IntoDeserializer};
 
 use crate::error::Error;
 
@@ -174,7 +174,8 @@ pub struct RecordedEvent {
     pub channels: Vec<String>,
     /// The event name.
     pub name: String,
-    /// The `data` string as sent (ciphertext JSON for encrypted channels).
+    /// The `data` string as sent (ciphertext JSON for encrypted channels; the
+    /// [`testing`](crate::testing) kit decrypts it).
     pub data: String,
     /// The excluded connection, if any.
     pub socket_id: Option<String>,
@@ -183,9 +184,14 @@ pub struct RecordedEvent {
 }
 
 impl RecordedEvent {
-    /// Parse [`data`](Self::data) as JSON into `T`.
+    /// Parse [`data`](Self::data) as JSON into `T`; data that is not JSON of that type is
+    /// tried as a string, since a string is sent verbatim (`trigger(.., "hello")` sends
+    /// `hello`, which a `String` reads back).
     pub fn data_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_str(&self.data)
+        serde_json::from_str(&self.data).or_else(|e| {
+            T::deserialize(self.data.as_str().into_deserializer())
+                .map_err(|_: serde::de::value::Error| e)
+        })
     }
 }
 
@@ -194,7 +200,8 @@ impl RecordedEvent {
 /// Choose it with `transport = "recording"` in the `pusher` table, or
 /// [`Pusher::recording`](crate::Pusher::recording) in code, then read it back with
 /// [`Pusher::recorder`](crate::Pusher::recorder). Triggers answer `{}`, queries answer as
-/// an empty app would (no channels, no users).
+/// an empty app would (no channels, no users). Under Rocket, the [`testing`](crate::testing)
+/// kit reads it from the local client, decrypting what was sent on encrypted channels.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), rocket_pusher::Error> {

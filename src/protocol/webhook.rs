@@ -3,6 +3,9 @@
 //! Pusher signs the exact body bytes with HMAC-SHA256 and sends the key in `X-Pusher-Key`
 //! and the lowercase hex signature in `X-Pusher-Signature`. Verification must run on the
 //! raw bytes, before any parsing: a re-serialized body never matches.
+//!
+//! Every event type serializes to the JSON object Pusher sends, so an app can log or
+//! forward what it received as is.
 
 use std::fmt;
 
@@ -153,8 +156,6 @@ pub enum Event {
         /// The member's `user_id`.
         user_id: String,
     },
-    /// A client sent a `client-` event.
-    ClientEvent(ClientEvent),
     /// A client subscribed to a cache channel that had no cached event.
     CacheMiss {
         /// The cache channel.
@@ -167,6 +168,10 @@ pub enum Event {
         /// Connections subscribed now.
         subscription_count: u64,
     },
+    /// A client sent a `client-` event.
+    // Untagged: a `ClientEvent` writes its own `name`.
+    #[serde(untagged)]
+    ClientEvent(ClientEvent),
     /// An event this version does not model; the whole JSON object, `name` included.
     #[serde(untagged)]
     Unknown(Value),
@@ -388,7 +393,11 @@ impl<'de> Deserialize<'de> for Event {
 }
 
 /// A `client_event`: a `client-` event a connection sent on a private or presence channel.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Its JSON is Pusher's, `name` included:
+/// `{"name":"client_event","channel":"…","event":"client-…","data":"…","socket_id":"…"}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "name", rename = "client_event")]
 #[non_exhaustive]
 pub struct ClientEvent {
     /// The channel it was sent on.
@@ -398,7 +407,6 @@ pub struct ClientEvent {
     /// The data as the client sent it: Pusher delivers a JSON string; a server that sends
     /// a JSON value instead (sockudo does) has it re-encoded here, so this is always the
     /// JSON text.
-    #[serde(deserialize_with = "string_or_json")]
     pub data: String,
     /// The sending connection.
     pub socket_id: String,
@@ -408,6 +416,32 @@ pub struct ClientEvent {
 }
 
 impl ClientEvent {
+    /// A client event as a webhook carries it: sent on `channel` as `event` by the
+    /// connection `socket_id`, with `data` the JSON text the client sent. For an app's tests
+    /// of its webhook routes; add the sender's presence `user_id` with
+    /// [`with_user_id`](Self::with_user_id).
+    pub fn new(
+        channel: impl Into<String>,
+        event: impl Into<String>,
+        data: impl Into<String>,
+        socket_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            channel: channel.into(),
+            event: event.into(),
+            data: data.into(),
+            socket_id: socket_id.into(),
+            user_id: None,
+        }
+    }
+
+    /// The sender's `user_id`, as on presence channels.
+    #[must_use]
+    pub fn with_user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = Some(user_id.into());
+        self
+    }
+
     /// Parse [`data`](Self::data) as JSON into `T`.
     pub fn data_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_str(&self.data)
@@ -415,7 +449,10 @@ impl ClientEvent {
 }
 
 /// A presence webhook event, for `VerifiedWebhook<PresenceEvent>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its JSON is Pusher's: `{"name":"member_added","channel":"presence-…","user_id":"…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PresenceEvent {
     /// `member_added`.
@@ -459,15 +496,20 @@ impl PresenceEvent {
 }
 
 /// A channel existence webhook event, for `VerifiedWebhook<ChannelExistenceEvent>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its JSON is Pusher's: `{"name":"channel_occupied","channel":"…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "name")]
 #[non_exhaustive]
 pub enum ChannelExistenceEvent {
     /// `channel_occupied`.
+    #[serde(rename = "channel_occupied")]
     Occupied {
         /// The channel.
         channel: String,
     },
     /// `channel_vacated`.
+    #[serde(rename = "channel_vacated")]
     Vacated {
         /// The channel.
         channel: String,
@@ -576,10 +618,31 @@ fn u64_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     d.deserialize_any(V)
 }
 
-fn string_or_json<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    match Value::deserialize(d)? {
-        Value::String(s) => Ok(s),
-        other => Ok(other.to_string()),
+/// A family reads an event as [`Event`] does, and refuses the names of other families.
+fn deserialize_family<'de, T: WebhookEvent, D: Deserializer<'de>>(
+    deserializer: D,
+    family: &'static str,
+) -> Result<T, D::Error> {
+    T::from_event(Event::deserialize(deserializer)?).map_err(|other| {
+        de::Error::custom(format_args!("`{}` is not {family} event", other.name()))
+    })
+}
+
+impl<'de> Deserialize<'de> for PresenceEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_family(deserializer, "a presence")
+    }
+}
+
+impl<'de> Deserialize<'de> for ChannelExistenceEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_family(deserializer, "a channel existence")
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_family(deserializer, "a client")
     }
 }
 
@@ -704,6 +767,53 @@ mod tests {
         ] {
             assert!(matches!(Webhook::parse(bad), Err(WebhookError::Shape(_))), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn every_event_writes_its_name() {
+        let client = ClientEvent::new("private-a", "client-x", "{}", "1.2");
+        let want = serde_json::json!({
+            "name": "client_event", "channel": "private-a", "event": "client-x",
+            "data": "{}", "socket_id": "1.2"
+        });
+        assert_eq!(serde_json::to_value(&client).unwrap(), want);
+        assert_eq!(
+            serde_json::to_value(Event::ClientEvent(client.clone())).unwrap(),
+            want
+        );
+        assert_eq!(serde_json::from_value::<ClientEvent>(want).unwrap(), client);
+        let presence = PresenceEvent::MemberRemoved {
+            channel: "presence-a".into(),
+            user_id: "u".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&presence).unwrap(),
+            r#"{"name":"member_removed","channel":"presence-a","user_id":"u"}"#
+        );
+        let vacated = ChannelExistenceEvent::Vacated {
+            channel: "a".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&vacated).unwrap(),
+            r#"{"name":"channel_vacated","channel":"a"}"#
+        );
+        // Each family reads only its own names.
+        assert!(
+            serde_json::from_str::<PresenceEvent>(r#"{"name":"channel_vacated","channel":"a"}"#)
+                .is_err()
+        );
+        assert!(
+            serde_json::from_str::<ChannelExistenceEvent>(
+                r#"{"name":"member_removed","channel":"a","user_id":"u"}"#
+            )
+            .is_err()
+        );
+        assert!(
+            serde_json::from_str::<ClientEvent>(
+                r#"{"name":"member_added","channel":"a","event":"e","data":"","socket_id":"1.2"}"#
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -1,0 +1,429 @@
+//! A test kit for an app's own tests: what the app sent to Pusher, and webhooks signed
+//! as Pusher signs them, from Rocket's local [`Client`](rocket::local::blocking::Client).
+//!
+//! 1. [`recording`] turns the app under test into one that sends nothing to Pusher and
+//!    records every request instead (`transport = "recording"`).
+//! 2. [`LocalClientExt`], for the blocking and the asynchronous local client, reads it back:
+//!    [`sent`](LocalClientExt::sent) gives the `data` of the events sent on a channel under
+//!    a name, decrypted when the channel is `private-encrypted-` and deserialized into the
+//!    test's type; [`signed_webhook`](LocalClientExt::signed_webhook) builds a request
+//!    carrying webhook events signed with the app's own key and secret, and
+//!    [`wrongly_signed_webhook`](LocalClientExt::wrongly_signed_webhook) one that must be
+//!    refused.
+//!
+//! ```
+//! use rocket::http::Status;
+//! use rocket::local::blocking::Client;
+//! use rocket::{State, post, routes};
+//! use rocket_pusher::testing::{self, LocalClientExt};
+//! use rocket_pusher::{PresenceEvent, Pusher, PusherFairing, VerifiedWebhook};
+//!
+//! #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+//! struct Order {
+//!     id: u64,
+//! }
+//!
+//! #[post("/orders/<id>")]
+//! async fn create(id: u64, pusher: &State<Pusher>) -> Result<Status, rocket_pusher::Error> {
+//!     pusher.trigger("orders", "created", &Order { id }).await?;
+//!     Ok(Status::Created)
+//! }
+//!
+//! #[post("/hooks/presence", data = "<hook>")]
+//! fn presence(hook: VerifiedWebhook<PresenceEvent>) -> String {
+//!     hook.events.iter().map(|e| e.user_id()).collect::<Vec<_>>().join(",")
+//! }
+//!
+//! fn app() -> rocket::Rocket<rocket::Build> {
+//!     rocket::build()
+//!         .attach(PusherFairing::new())
+//!         .mount("/", routes![create, presence])
+//! }
+//!
+//! // In the app's tests:
+//! let client = Client::tracked(testing::recording(app())).unwrap();
+//!
+//! // What a route sent.
+//! assert_eq!(client.post("/orders/7").dispatch().status(), Status::Created);
+//! assert_eq!(client.sent::<Order>("orders", "created"), [Order { id: 7 }]);
+//!
+//! // A webhook, as Pusher would post it.
+//! let joined = PresenceEvent::MemberAdded {
+//!     channel: "presence-room".into(),
+//!     user_id: "alice".into(),
+//! };
+//! let res = client.signed_webhook("/hooks/presence", [&joined]).dispatch();
+//! assert_eq!(res.into_string().unwrap(), "alice");
+//! let res = client.wrongly_signed_webhook("/hooks/presence", [&joined]).dispatch();
+//! assert_eq!(res.status(), Status::Forbidden);
+//! ```
+
+use std::any::type_name;
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rocket::figment::providers::Serialized;
+use rocket::figment::util::map;
+use rocket::http::uri::Origin;
+use rocket::http::{ContentType, Header};
+use rocket::local::{asynchronous, blocking};
+use rocket::{Build, Orbit, Rocket};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::Pusher;
+use crate::client::{RecordedEvent, Recorder};
+use crate::protocol::{Webhook, decrypt_payload, sign_webhook};
+
+/// The credentials [`recording`] fills in when the app's configuration has none.
+const TEST_APP_ID: &str = "test-app";
+const TEST_KEY: &str = "test-key";
+const TEST_SECRET: &str = "test-secret";
+
+/// The app under test, sending nothing to Pusher: `transport = "recording"` is set over
+/// every other source of its configuration (`Rocket.toml`, the environment), so a test
+/// reads what the app sent with [`LocalClientExt`].
+///
+/// The rest of the `pusher` table is the app's own (its master key, its routes' keys).
+/// When it has no credentials at all (no `app_id`, `key`, `secret` or `url`, as on a CI
+/// machine without secrets), test ones are filled in; [`LocalClientExt::pusher`] shows
+/// them.
+///
+/// ```
+/// use rocket::local::blocking::Client;
+/// use rocket_pusher::testing::{self, LocalClientExt};
+/// # let app = rocket::custom(rocket::Config::debug_default())
+/// #     .attach(rocket_pusher::PusherFairing::new());
+///
+/// // `app` is the app under test: `rocket::build()` with `PusherFairing` attached.
+/// let client = Client::tracked(testing::recording(app)).unwrap();
+/// assert!(client.pusher().recorder().is_some());
+/// ```
+pub fn recording(rocket: Rocket<Build>) -> Rocket<Build> {
+    // The global profile wins over `default` and over the selected profile (`debug`...).
+    let mut figment = rocket
+        .figment()
+        .clone()
+        .merge(Serialized::global("pusher.transport", "recording"));
+    let has_credentials = ["app_id", "key", "secret", "url"]
+        .iter()
+        .any(|key| figment.find_value(&format!("pusher.{key}")).is_ok());
+    if !has_credentials {
+        figment = figment.merge(Serialized::global(
+            "pusher",
+            map! { "app_id" => TEST_APP_ID, "key" => TEST_KEY, "secret" => TEST_SECRET },
+        ));
+    }
+    rocket.configure(figment)
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// What an app's tests ask of Rocket's local `Client`: the [`Pusher`] the fairing manages,
+/// what it sent, and signed webhooks. Implemented for [`blocking::Client`] and
+/// [`asynchronous::Client`].
+///
+/// The methods panic, with a message that says what to change, when the app has no
+/// [`PusherFairing`](crate::PusherFairing) attached, or (for the recorded events) when its
+/// transport is not `recording` (see [`recording`]).
+///
+/// ```
+/// # #[rocket::main] async fn main() {
+/// use rocket::local::asynchronous::Client;
+/// use rocket_pusher::testing::{self, LocalClientExt};
+/// # let app = rocket::custom(rocket::Config::debug_default())
+/// #     .attach(rocket_pusher::PusherFairing::new());
+///
+/// let client = Client::tracked(testing::recording(app)).await.unwrap();
+/// client.pusher().trigger("news", "posted", "hello").await.unwrap();
+/// assert_eq!(client.sent::<String>("news", "posted"), ["hello"]);
+/// # }
+/// ```
+pub trait LocalClientExt: sealed::Sealed {
+    /// The client's local request type.
+    type Request<'c>
+    where
+        Self: 'c;
+
+    /// The [`Pusher`] the app's fairing manages: its key, its tokens, its recorder.
+    ///
+    /// ```
+    /// use rocket::local::blocking::Client;
+    /// use rocket_pusher::testing::{self, LocalClientExt};
+    /// # let app = rocket::custom(rocket::Config::debug_default())
+    /// #     .attach(rocket_pusher::PusherFairing::new());
+    ///
+    /// let client = Client::tracked(testing::recording(app)).unwrap();
+    /// assert_eq!(client.pusher().key(), "test-key");
+    /// ```
+    fn pusher(&self) -> &Pusher;
+
+    /// The recorder of the app's [`Pusher`]: every request it would have sent.
+    ///
+    /// ```
+    /// use rocket::local::blocking::Client;
+    /// use rocket_pusher::testing::{self, LocalClientExt};
+    /// # let app = rocket::custom(rocket::Config::debug_default())
+    /// #     .attach(rocket_pusher::PusherFairing::new());
+    ///
+    /// let client = Client::tracked(testing::recording(app)).unwrap();
+    /// assert!(client.recorder().requests().is_empty());
+    /// ```
+    fn recorder(&self) -> &Recorder {
+        self.pusher().recorder().unwrap_or_else(|| {
+            panic!(
+                "rocket_pusher::testing: the app's Pusher sends over HTTP, so nothing is \
+                 recorded: build the client from `testing::recording(app)`, or set \
+                 `transport = \"recording\"` in the test's `pusher` table"
+            )
+        })
+    }
+
+    /// Every event the app sent, oldest first (a batch gives one per item), with the
+    /// `data` of `private-encrypted-` channels decrypted with the app's master key.
+    ///
+    /// ```
+    /// # #[rocket::main] async fn main() {
+    /// use rocket::local::asynchronous::Client;
+    /// use rocket_pusher::testing::{self, LocalClientExt};
+    /// # let app = rocket::custom(rocket::Config::debug_default())
+    /// #     .attach(rocket_pusher::PusherFairing::new());
+    ///
+    /// let client = Client::tracked(testing::recording(app)).await.unwrap();
+    /// // What a route of the app (or a job of its own) would send:
+    /// client.pusher().trigger(["a", "b"], "ping", "1").await.unwrap();
+    ///
+    /// let sent = client.sent_events();
+    /// assert_eq!(sent[0].channels, ["a", "b"]);
+    /// assert_eq!(sent[0].name, "ping");
+    /// assert_eq!(sent[0].data, "1");
+    /// # }
+    /// ```
+    fn sent_events(&self) -> Vec<RecordedEvent> {
+        let pusher = self.pusher();
+        self.recorder()
+            .events()
+            .into_iter()
+            .map(|event| decrypted(pusher, event))
+            .collect()
+    }
+
+    /// The `data` of every `event` the app sent on `channel`, oldest first, decrypted when
+    /// the channel is `private-encrypted-`, and deserialized into `T` as JSON (a `String`
+    /// also reads data sent as a plain string). Panics, naming the event, if it is not a
+    /// `T`.
+    ///
+    /// ```
+    /// # #[rocket::main] async fn main() {
+    /// use rocket::local::asynchronous::Client;
+    /// use rocket_pusher::testing::{self, LocalClientExt};
+    /// # let app = rocket::custom(rocket::Config::debug_default())
+    /// #     .attach(rocket_pusher::PusherFairing::new().config_default(
+    /// #         "encryption_master_key_base64", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
+    ///
+    /// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    /// struct Message {
+    ///     text: String,
+    /// }
+    ///
+    /// // `app` has an encryption master key configured.
+    /// let client = Client::tracked(testing::recording(app)).await.unwrap();
+    /// let hi = Message { text: "hi".into() };
+    /// client.pusher().trigger("private-encrypted-chat", "message", &hi).await.unwrap();
+    ///
+    /// assert_eq!(
+    ///     client.sent::<Message>("private-encrypted-chat", "message"),
+    ///     [Message { text: "hi".into() }]
+    /// );
+    /// // What went over the wire was sealed.
+    /// assert!(!client.recorder().events()[0].data.contains("hi"));
+    /// # }
+    /// ```
+    fn sent<T: DeserializeOwned>(&self, channel: &str, event: &str) -> Vec<T> {
+        self.sent_events()
+            .into_iter()
+            .filter(|e| e.name == event && e.channels.iter().any(|c| c == channel))
+            .map(|e| {
+                e.data_as().unwrap_or_else(|err| {
+                    panic!(
+                        "rocket_pusher::testing: `{event}` on `{channel}` is not a {}: {err}; \
+                         its data: {}",
+                        type_name::<T>(),
+                        e.data
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// A `POST` to `uri` carrying a webhook as Pusher sends it: `events` (typed events
+    /// such as [`PresenceEvent`](crate::PresenceEvent), or any `Serialize` value giving
+    /// an event's JSON object) with `time_ms` now, signed with the app's own key and
+    /// secret in `X-Pusher-Key` and `X-Pusher-Signature`. Dispatch it to a mounted webhook
+    /// route or to a route taking [`VerifiedWebhook`](crate::VerifiedWebhook).
+    ///
+    /// ```
+    /// use rocket::http::Status;
+    /// use rocket::local::blocking::Client;
+    /// use rocket_pusher::testing::{self, LocalClientExt};
+    /// use rocket_pusher::{ChannelExistenceEvent, PusherFairing};
+    ///
+    /// # let _ = rocket::build;
+    /// # let app = rocket::custom(rocket::Config::debug_default());
+    /// // The mounted route `POST /pusher/events/channel_existence` calls the handler.
+    /// let app = app.attach(PusherFairing::new().on_channel_existence(|_, hook| {
+    ///     Box::pin(async move { assert_eq!(hook.events[0].channel(), "orders") })
+    /// }));
+    /// let client = Client::tracked(testing::recording(app)).unwrap();
+    /// let occupied = ChannelExistenceEvent::Occupied { channel: "orders".into() };
+    /// let res = client
+    ///     .signed_webhook("/pusher/events/channel_existence", [occupied])
+    ///     .dispatch();
+    /// assert_eq!(res.status(), Status::Ok);
+    /// ```
+    fn signed_webhook<'c, 'u: 'c, U, I>(&'c self, uri: U, events: I) -> Self::Request<'c>
+    where
+        U: TryInto<Origin<'u>> + fmt::Display,
+        I: IntoIterator,
+        I::Item: Serialize;
+
+    /// As [`signed_webhook`](Self::signed_webhook) with the app's key, but a signature
+    /// that is not the body's: every verified route must refuse it with 403.
+    ///
+    /// ```
+    /// use rocket::http::Status;
+    /// use rocket::local::blocking::Client;
+    /// use rocket_pusher::testing::{self, LocalClientExt};
+    /// # let app = rocket::custom(rocket::Config::debug_default())
+    /// #     .attach(rocket_pusher::PusherFairing::new().on_presence(|_, _| Box::pin(async {})));
+    ///
+    /// let client = Client::tracked(testing::recording(app)).unwrap();
+    /// let event = serde_json::json!({ "name": "member_added", "channel": "presence-a", "user_id": "1" });
+    /// let res = client.wrongly_signed_webhook("/pusher/events/presence", [event]).dispatch();
+    /// assert_eq!(res.status(), Status::Forbidden);
+    /// ```
+    fn wrongly_signed_webhook<'c, 'u: 'c, U, I>(&'c self, uri: U, events: I) -> Self::Request<'c>
+    where
+        U: TryInto<Origin<'u>> + fmt::Display,
+        I: IntoIterator,
+        I::Item: Serialize;
+}
+
+/// The same methods on both clients: their request types differ, their builders' names
+/// do not.
+macro_rules! local_client_ext {
+    ($local:ident) => {
+        impl sealed::Sealed for $local::Client {}
+
+        impl LocalClientExt for $local::Client {
+            type Request<'c> = $local::LocalRequest<'c>;
+
+            fn pusher(&self) -> &Pusher {
+                pusher_of(self.rocket())
+            }
+
+            fn signed_webhook<'c, 'u: 'c, U, I>(&'c self, uri: U, events: I) -> Self::Request<'c>
+            where
+                U: TryInto<Origin<'u>> + fmt::Display,
+                I: IntoIterator,
+                I::Item: Serialize,
+            {
+                let (body, headers) = webhook(self.pusher(), events, true);
+                let [content_type, key, signature] = headers;
+                self.post(uri)
+                    .header(content_type)
+                    .header(key)
+                    .header(signature)
+                    .body(body)
+            }
+
+            fn wrongly_signed_webhook<'c, 'u: 'c, U, I>(
+                &'c self,
+                uri: U,
+                events: I,
+            ) -> Self::Request<'c>
+            where
+                U: TryInto<Origin<'u>> + fmt::Display,
+                I: IntoIterator,
+                I::Item: Serialize,
+            {
+                let (body, headers) = webhook(self.pusher(), events, false);
+                let [content_type, key, signature] = headers;
+                self.post(uri)
+                    .header(content_type)
+                    .header(key)
+                    .header(signature)
+                    .body(body)
+            }
+        }
+    };
+}
+
+local_client_ext!(blocking);
+local_client_ext!(asynchronous);
+
+fn pusher_of(rocket: &Rocket<Orbit>) -> &Pusher {
+    rocket.state::<Pusher>().unwrap_or_else(|| {
+        panic!(
+            "rocket_pusher::testing: the app manages no Pusher: attach \
+             `PusherFairing::new()` to the Rocket the client was built from"
+        )
+    })
+}
+
+/// A webhook body of `events` at the current time, and its headers: JSON, the app's key,
+/// and its signature (or, when `right` is false, a signature of something else).
+fn webhook<I>(pusher: &Pusher, events: I, right: bool) -> (String, [Header<'static>; 3])
+where
+    I: IntoIterator,
+    I::Item: Serialize,
+{
+    let time_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let webhook = Webhook {
+        time_ms,
+        events: events.into_iter().collect::<Vec<_>>(),
+    };
+    let body = serde_json::to_string(&webhook).unwrap_or_else(|e| {
+        panic!("rocket_pusher::testing: the webhook's events are not JSON objects: {e}")
+    });
+    let token = pusher.token();
+    let mut signature = sign_webhook(token, body.as_bytes());
+    if !right {
+        // Another first hex digit: a well-formed signature that cannot verify.
+        let first = if signature.starts_with('0') { "1" } else { "0" };
+        signature.replace_range(..1, first);
+    }
+    let headers = [
+        ContentType::JSON.into(),
+        Header::new("X-Pusher-Key", token.key.clone()),
+        Header::new("X-Pusher-Signature", signature),
+    ];
+    (body, headers)
+}
+
+/// `event` with the data of an encrypted channel opened with the app's master key.
+fn decrypted(pusher: &Pusher, mut event: RecordedEvent) -> RecordedEvent {
+    // An encrypted trigger has exactly one channel.
+    let [channel] = event.channels.as_slice() else {
+        return event;
+    };
+    if !channel.starts_with("private-encrypted-") {
+        return event;
+    }
+    let plaintext = pusher
+        .master_key()
+        .and_then(|key| decrypt_payload(key, channel, &event.data))
+        .unwrap_or_else(|| {
+            panic!(
+                "rocket_pusher::testing: `{}` on `{channel}` does not open with the app's \
+                 master key",
+                event.name
+            )
+        });
+    event.data = String::from_utf8_lossy(&plaintext).into_owned();
+    event
+}
