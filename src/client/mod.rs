@@ -309,6 +309,7 @@ impl Pusher {
         policy: &RetryPolicy,
     ) -> Result<Vec<u8>, Error> {
         let mut attempt = 1;
+        let started = std::time::Instant::now();
         // The URL is written whole into one buffer, the signed query hashed where it lies.
         let extra: usize = params
             .iter()
@@ -356,7 +357,7 @@ impl Pusher {
                 Err(e) => e,
             };
             let Some(delay) = policy.delay_after(attempt, &error) else {
-                return Err(error);
+                return Err(error.after_tries(attempt, started.elapsed()));
             };
             log::debug!(
                 "pusher: {method} {path} failed ({error}); try {} of {} in {delay:?}",
