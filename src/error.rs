@@ -24,6 +24,16 @@ pub enum ValidationError {
         /// The limit.
         max: usize,
     },
+    /// A channel name is longer than the `max_channel_name_len` the app configured (lower
+    /// than [`MAX_CHANNEL_NAME_LEN`](crate::protocol::MAX_CHANNEL_NAME_LEN), e.g. the 164
+    /// Pusher's hosted service documents).
+    #[error("channel name is {len} bytes long, over the `pusher.max_channel_name_len` of {max}")]
+    ChannelNameOverLimit {
+        /// Its length.
+        len: usize,
+        /// The configured limit.
+        max: usize,
+    },
     /// A channel name has a character outside `A-Z a-z 0-9 - _ = @ , . ;`.
     #[error("channel name contains {ch:?}; allowed are A-Z a-z 0-9 and - _ = @ , . ;")]
     ChannelNameCharacter {

@@ -1174,3 +1174,69 @@ async fn recording_transport_from_config_and_builder() {
     clone.trigger("x", "e", "y").await.unwrap();
     assert_eq!(from_config.recorder().unwrap().events().len(), 3);
 }
+
+#[tokio::test]
+async fn channel_names_up_to_200_or_the_configured_limit() {
+    let recording = |max: Option<usize>| {
+        let mut config = PusherConfig::new(APP_ID, KEY, SECRET);
+        config.transport = TransportKind::Recording;
+        if let Some(max) = max {
+            config.max_channel_name_len = max;
+        }
+        Pusher::from_config(&config).unwrap()
+    };
+    let name = |len: usize| format!("private-{}", "x".repeat(len - 8));
+
+    // By default 200, as the official libraries, Flask-Pusher and sockudo.
+    let pusher = recording(None);
+    pusher.trigger(name(200).as_str(), "e", "1").await.unwrap();
+    let err = pusher
+        .trigger(name(201).as_str(), "e", "1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Validation(ValidationError::ChannelNameTooLong { len: 201, max: 200 })
+        ),
+        "{err:?}"
+    );
+
+    // Lowered to Pusher's documented 164: triggers, batches and auth follow; the error
+    // names the key.
+    let pusher = recording(Some(164));
+    pusher.trigger(name(164).as_str(), "e", "1").await.unwrap();
+    let over = name(165);
+    let err = pusher.trigger(over.as_str(), "e", "1").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Validation(ValidationError::ChannelNameOverLimit { len: 165, max: 164 })
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("`pusher.max_channel_name_len` of 164"),
+        "{err}"
+    );
+    let err = pusher
+        .trigger(vec!["ok".to_owned(), over.clone()], "e", "1")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("max_channel_name_len"), "{err}");
+    let err = pusher
+        .trigger_batch([BatchEvent::new(&over, "e", "1")])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("max_channel_name_len"), "{err}");
+    assert_eq!(pusher.recorder().unwrap().requests().len(), 1);
+
+    // A value outside 1..=200 is refused, naming the key.
+    for bad in [0, 201] {
+        let mut config = PusherConfig::new(APP_ID, KEY, SECRET);
+        config.max_channel_name_len = bad;
+        let err = Pusher::from_config(&config).unwrap_err();
+        assert!(err.to_string().contains("max_channel_name_len"), "{err}");
+    }
+}

@@ -63,6 +63,7 @@ struct Inner {
     master_key: Option<MasterKey>,
     max_payload_bytes: usize,
     max_batch_events: usize,
+    max_channel_name_len: usize,
     retry: RetryPolicy,
     transport: Transport,
 }
@@ -129,6 +130,7 @@ impl Pusher {
                 master_key: None,
                 max_payload_bytes: defaults.max_payload_bytes,
                 max_batch_events: defaults.max_batch_events,
+                max_channel_name_len: defaults.max_channel_name_len,
                 retry: defaults.retry,
                 transport: Transport::Recording(Recorder::default()),
             }),
@@ -164,6 +166,7 @@ impl Pusher {
                 master_key: resolved.master_key,
                 max_payload_bytes: config.max_payload_bytes,
                 max_batch_events: config.max_batch_events,
+                max_channel_name_len: config.max_channel_name_len,
                 retry: config.retry.clone(),
                 transport,
             }),

@@ -422,6 +422,7 @@ fn grant_with<T>(
         Option<&PresenceMember>,
     ) -> Result<T, ValidationError>,
 ) -> Result<T, ApiError> {
+    pusher.check_channel_len(channel).map_err(invalid_channel)?;
     let member = match decision {
         Decision::Deny => return Err(ApiError::new(Status::Forbidden, "channel refused")),
         Decision::Allow => None,
