@@ -21,7 +21,7 @@ use rocket_app::{
 use rocket_pusher::protocol::{ChannelAuth, Token, verify_channel_auth};
 use rocket_pusher::{
     ChannelAuthRequest, ClientConfig, PresenceEvent, Pusher, PusherFairing, SocketId,
-    VerifiedWebhook,
+    VerifiedWebhook, channel, channels,
 };
 use serde_json::{Value, json};
 
@@ -113,6 +113,28 @@ async fn assert_ignite_fails(rocket: Rocket<Build>, needle: &str) {
     );
     assert_no_secret_logged();
 }
+
+/// Ignite must fail in the Pusher fairing: the lines it logged on this thread (its own,
+/// not a neighbour test's), none holding a secret.
+async fn failure_lines(rocket: Rocket<Build>) -> Vec<String> {
+    let before = capture_logs().lines_here().len();
+    let Err(err) = Client::tracked(rocket).await else {
+        panic!("ignite should fail");
+    };
+    assert!(rocket_app::failed_in_fairing(&err), "{err:?}");
+    assert_no_secret_logged();
+    capture_logs().lines_here().split_off(before)
+}
+
+/// The lines an app that ignites logs on this thread, through liftoff.
+async fn launch_lines(rocket: Rocket<Build>) -> (Client, Vec<String>) {
+    let before = capture_logs().lines_here().len();
+    let client = client_of(rocket).await;
+    (client, capture_logs().lines_here().split_off(before))
+}
+
+/// The hint on where credentials go.
+const HINT: &str = "set [default.pusher] app_id, key and secret in Rocket.toml";
 
 // ---------------------------------------------------------------- Rocket.toml and env
 
@@ -320,6 +342,177 @@ async fn ignite_fails_without_a_pusher_table() {
     // The same from a Rocket.toml that has no pusher table.
     let rocket = jailed("[default]\nport = 9999\n", &[], PusherFairing::new());
     assert_ignite_fails(rocket, "no `pusher` table in the configuration").await;
+}
+
+#[rocket::async_test]
+async fn a_malformed_rocket_pusher_is_not_a_table_not_missing_keys() {
+    for toml in [
+        "",
+        "[default.pusher]\napp_id = \"1\"\nkey = \"k\"\nsecret = \"MARKER-SECRET-m\"\n",
+    ] {
+        let rocket = jailed(
+            toml,
+            &[(
+                "ROCKET_PUSHER",
+                r#"{app_id="1234",key="k",secret="MARKER-SECRET-open""#,
+            )],
+            PusherFairing::new(),
+        );
+        let lines = failure_lines(rocket).await;
+        let all = lines.join("\n");
+        assert!(
+            all.contains(
+                "`pusher` (from the `ROCKET_PUSHER` environment variable) is a string, not a table"
+            ) && all.contains(r#"ROCKET_PUSHER='{app_id="…",key="…",secret="…"}'"#),
+            "{lines:#?}"
+        );
+        assert!(!all.contains("missing"), "{lines:#?}");
+    }
+}
+
+#[rocket::async_test]
+async fn rocket_pusher_key_variables_are_named_with_the_form_to_use() {
+    // Only `ROCKET_PUSHER_<KEY>` variables: there is no table, and the error says why.
+    let rocket = jailed(
+        "",
+        &[
+            ("ROCKET_PUSHER_SECRET", "MARKER-SECRET-abc"),
+            ("ROCKET_PUSHER_APP_ID", "1"),
+        ],
+        PusherFairing::new(),
+    );
+    let lines = failure_lines(rocket).await;
+    let line = lines
+        .iter()
+        .find(|l| l.contains("no `pusher` table"))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    for part in [
+        "`ROCKET_PUSHER_APP_ID`, `ROCKET_PUSHER_SECRET` are set",
+        "Rocket does not read ROCKET_PUSHER_<KEY> variables",
+        r#"ROCKET_PUSHER='{app_id="…",key="…",secret="…"}'"#,
+    ] {
+        assert!(line.contains(part), "{part:?} missing from {line}");
+    }
+
+    // A table without the secret, and the variable that was meant to give it.
+    let rocket = jailed(
+        "[default.pusher]\napp_id = \"1\"\nkey = \"k\"\n",
+        &[("ROCKET_PUSHER_SECRET", "MARKER-SECRET-abc")],
+        PusherFairing::new(),
+    );
+    let lines = failure_lines(rocket).await;
+    assert!(
+        lines.iter().any(|l| l.contains(
+            "missing `pusher.secret`: `ROCKET_PUSHER_SECRET` is set, but Rocket does not read"
+        ) && l.contains("ROCKET_PUSHER='{")),
+        "{lines:#?}"
+    );
+
+    // When the table is complete, the stray variable is still worth a warning.
+    let rocket = jailed(
+        "[default.pusher]\napp_id = \"1\"\nkey = \"k\"\nsecret = \"MARKER-SECRET-w\"\n",
+        &[("ROCKET_PUSHER_CLUSTER", "eu")],
+        PusherFairing::new(),
+    );
+    let (_client, lines) = launch_lines(rocket).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("WARN ") && l.contains("`ROCKET_PUSHER_CLUSTER` ignored")),
+        "{lines:#?}"
+    );
+    assert_no_secret_logged();
+}
+
+#[rocket::async_test]
+async fn url_and_credentials_from_two_sources_say_which_set_which() {
+    let rocket = jailed(
+        "[default.pusher]\napp_id = \"1\"\nkey = \"k\"\nsecret = \"MARKER-SECRET-file\"\n",
+        &[(
+            "ROCKET_PUSHER",
+            r#"{url="https://k2:MARKER-SECRET-url@api-eu.pusher.com/apps/2"}"#,
+        )],
+        PusherFairing::new(),
+    );
+    let lines = failure_lines(rocket).await;
+    let line = lines
+        .iter()
+        .find(|l| l.contains("invalid `pusher.url`"))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    for part in [
+        "set either `url` or `app_id`, `key` and `secret`, not both",
+        "`url` comes from the `ROCKET_PUSHER` environment variable",
+        "`app_id`, `key`, `secret` from `",
+        "Rocket.toml`",
+        "cannot remove a key",
+        "app_id, key and secret instead of url in the `ROCKET_PUSHER` environment variable",
+    ] {
+        assert!(line.contains(part), "{part:?} missing from {line}");
+    }
+    assert!(!lines.iter().any(|l| l.contains(HINT)), "{lines:#?}");
+
+    // Both from one file: no advice on overriding.
+    let rocket = jailed(
+        "[default.pusher]\nkey = \"k\"\nurl = \"https://k:MARKER-SECRET-u@h/apps/1\"\n",
+        &[],
+        PusherFairing::new(),
+    );
+    let lines = failure_lines(rocket).await;
+    let line = lines
+        .iter()
+        .find(|l| l.contains("invalid `pusher.url`"))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    assert!(line.contains("`key` from `"), "{line}");
+    assert!(!line.contains("cannot remove"), "{line}");
+}
+
+#[channel("private-same.<id>")]
+async fn same_a(id: u32) -> bool {
+    id > 0
+}
+
+#[channel("private-same.<n>")]
+async fn same_b(n: u32) -> bool {
+    n > 0
+}
+
+#[rocket::async_test]
+async fn the_credentials_hint_comes_only_with_missing_credentials() {
+    let rocket = rocket::custom(figment_with_table(json!({ "app_id": "1", "key": "k" })))
+        .attach(PusherFairing::new());
+    let lines = failure_lines(rocket).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("missing `pusher.secret`") && l.contains(HINT)),
+        "{lines:#?}"
+    );
+    let failures = [
+        rocket::custom(figment(json!({ "transport": "carrier-pigeon" })))
+            .attach(PusherFairing::new()),
+        rocket::custom(figment(json!({ "mount": "no-slash" }))).attach(PusherFairing::new()),
+        rocket::custom(figment(json!({})))
+            .attach(PusherFairing::new().channels(channels![same_a, same_b])),
+    ];
+    for rocket in failures {
+        let lines = failure_lines(rocket).await;
+        assert!(lines.iter().any(|l| l.starts_with("ERROR ")), "{lines:#?}");
+        assert!(!lines.iter().any(|l| l.contains(HINT)), "{lines:#?}");
+    }
+}
+
+#[rocket::async_test]
+async fn an_unknown_key_gets_a_suggestion() {
+    let rocket = rocket::custom(figment(json!({ "clustr": "eu" }))).attach(PusherFairing::new());
+    let lines = failure_lines(rocket).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("pusher: unknown key `pusher.clustr`: did you mean `cluster`?")),
+        "{lines:#?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("`one of")), "{lines:#?}");
+    assert!(!lines.iter().any(|l| l.contains(HINT)), "{lines:#?}");
 }
 
 #[rocket::async_test]

@@ -2,6 +2,7 @@
 //! keys of the routes it mounts.
 
 use rocket::data::ByteUnit;
+use rocket::figment::error::Kind;
 use rocket::figment::value::{Dict, Value};
 use rocket::figment::{self, Figment};
 use serde::Deserialize;
@@ -134,6 +135,19 @@ fn messages(errors: figment::Error) -> Vec<String> {
             {
                 // figment's message quotes the value it found; this one is secret.
                 format!("invalid `pusher.{key}` (expected a string)")
+            } else if let Kind::UnknownField(found, expected) = &e.kind {
+                // Unknown keys at the top are checked against the routes' keys too.
+                let top = e.path.len() <= 1;
+                let known = expected
+                    .iter()
+                    .chain(ROUTE_KEYS.iter().filter(|_| top))
+                    .copied();
+                format!("unknown key `pusher.{key}`{}", suggest(found, known))
+            } else if let Kind::UnknownVariant(found, expected) = &e.kind {
+                format!(
+                    "invalid `pusher.{key}`: `{found}` is not a value it takes{}",
+                    suggest(found, expected.iter().copied())
+                )
             } else if key.is_empty() {
                 format!("bad `pusher` configuration: {}", e.kind)
             } else {
@@ -141,6 +155,35 @@ fn messages(errors: figment::Error) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// `: did you mean `…`?` for the known word closest to `found`, or the list of them.
+fn suggest<'a>(found: &str, known: impl Iterator<Item = &'a str> + Clone) -> String {
+    let closest = known
+        .clone()
+        .map(|k| (edit_distance(found, k), k))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, _)| *d <= (found.chars().count() / 3).max(2));
+    match closest {
+        Some((_, k)) => format!(": did you mean `{k}`?"),
+        None => format!("; expected one of {}", known.collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// The Levenshtein distance: how many characters to insert, delete or replace.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let replace = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = replace.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -186,9 +229,6 @@ mod tests {
         );
         assert!(!errors.concat().contains("987654321"), "{errors:?}");
         let errors = FairingConfig::extract(&figment(json!({ "mout": "/x" }))).unwrap_err();
-        assert!(
-            errors[0].starts_with("invalid `pusher.mout`: "),
-            "{errors:?}"
-        );
+        assert_eq!(errors, ["unknown key `pusher.mout`: did you mean `mount`?"]);
     }
 }
