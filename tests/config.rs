@@ -650,7 +650,143 @@ async fn liftoff_logs_the_mounted_routes_but_not_the_secret() {
     assert_no_secret_logged();
 }
 
+#[rocket::async_test]
+async fn recording_says_so_at_launch_and_warns_in_release() {
+    let (_client, lines) = launch_lines(rocket_with(
+        PusherFairing::new(),
+        json!({ "transport": "recording" }),
+    ))
+    .await;
+    let summary = lines
+        .iter()
+        .find(|l| l.contains("pusher: app "))
+        .unwrap_or_else(|| panic!("no liftoff summary: {lines:#?}"));
+    assert!(
+        summary.contains("records every request and sends nothing"),
+        "{summary}"
+    );
+    assert!(!summary.contains("via "), "{summary}");
+    // Not in release: no warning.
+    assert!(
+        !lines.iter().any(|l| l.starts_with("WARN rocket_pusher")),
+        "{lines:#?}"
+    );
+
+    let release = |extra: Value| {
+        let table = rocket_app::base_table();
+        Figment::from(rocket::Config::release_default())
+            .merge(("pusher", table))
+            .merge(("pusher", extra))
+    };
+    let (_client, lines) = launch_lines(
+        rocket::custom(release(json!({ "transport": "recording" }))).attach(PusherFairing::new()),
+    )
+    .await;
+    assert!(
+        lines.iter().any(|l| l.starts_with("WARN rocket_pusher")
+            && l.contains("transport = \"recording\" in the release profile")),
+        "{lines:#?}"
+    );
+    // The HTTP transport in release: no warning, and the summary names the host.
+    let (_client, lines) =
+        launch_lines(rocket::custom(release(json!({}))).attach(PusherFairing::new())).await;
+    assert!(
+        !lines.iter().any(|l| l.starts_with("WARN rocket_pusher")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("pusher: app ") && l.contains("via https://api-mt1.pusher.com")),
+        "{lines:#?}"
+    );
+}
+
 // ---------------------------------------------------------------- routes and transport
+
+#[rocket::async_test]
+async fn the_client_config_route_is_opt_in() {
+    // Off by default.
+    let client = client_of(rocket_with(PusherFairing::new(), json!({}))).await;
+    let resp = client.get("/pusher/config").dispatch().await;
+    assert_eq!(resp.status(), Status::NotFound);
+
+    let (client, lines) = launch_lines(rocket_with(
+        PusherFairing::new(),
+        json!({ "client_config_path": "/config", "cluster": "eu" }),
+    ))
+    .await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("pusher: app ") && l.contains("GET /pusher/config")),
+        "{lines:#?}"
+    );
+    let resp = client.get("/pusher/config").dispatch().await;
+    assert_eq!(resp.status(), Status::Ok);
+    assert_eq!(resp.content_type(), Some(rocket::http::ContentType::JSON));
+    let body = json_of(&resp.into_string().await.unwrap());
+    let cc = client.rocket().state::<ClientConfig>().unwrap();
+    let mut expected = serde_json::to_value(cc).unwrap();
+    expected["options"] = cc.pusher_js_options();
+    assert_eq!(body, expected);
+    assert_eq!(body["key"], KEY);
+    assert_eq!(body["options"]["cluster"], "eu");
+    assert!(!body.to_string().contains(SECRET), "{body}");
+    // Only GET.
+    let resp = client.post("/pusher/config").dispatch().await;
+    assert_eq!(resp.status(), Status::NotFound);
+
+    // A bad path names the key.
+    let rocket = rocket_with(
+        PusherFairing::new(),
+        json!({ "client_config_path": "config" }),
+    );
+    assert_ignite_fails(rocket, "invalid `pusher.client_config_path`").await;
+}
+
+#[rocket::async_test]
+async fn max_channel_name_len_lowers_the_limit_and_names_the_key() {
+    let client = client_of(rocket_with(
+        allow_all(),
+        json!({ "max_channel_name_len": 164 }),
+    ))
+    .await;
+    let at = format!("private-{}", "x".repeat(164 - 8));
+    let got = post_form(
+        &client,
+        "/pusher/auth",
+        &format!("socket_id=1.2&channel_name={at}"),
+    )
+    .await;
+    assert_eq!(got.0, Status::Ok, "{got:?}");
+    let over = format!("{at}x");
+    let got = post_form(
+        &client,
+        "/pusher/auth",
+        &format!("socket_id=1.2&channel_name={over}"),
+    )
+    .await;
+    assert_json_error(
+        &got,
+        Status::BadRequest,
+        "165 bytes long, over the `pusher.max_channel_name_len` of 164",
+    );
+    // The default is 200, what the official libraries accept.
+    let client = client_of(rocket_with(allow_all(), json!({}))).await;
+    let got = post_form(
+        &client,
+        "/pusher/auth",
+        &format!("socket_id=1.2&channel_name={over}"),
+    )
+    .await;
+    assert_eq!(got.0, Status::Ok, "{got:?}");
+
+    for bad in [0, 201] {
+        let rocket = rocket_with(PusherFairing::new(), json!({ "max_channel_name_len": bad }));
+        assert_ignite_fails(rocket, "invalid `pusher.max_channel_name_len`").await;
+    }
+}
 
 #[rocket::async_test]
 async fn paths_are_configurable() {

@@ -58,6 +58,10 @@ pub struct FairingConfig {
     pub max_batch_channels: usize,
     /// Also answer `GET {auth_path}?callback=…` with JSONP. _Default:_ `false`.
     pub jsonp: bool,
+    /// Mount `GET {mount}{client_config_path}`, answering the page's
+    /// [`ClientConfig`](crate::ClientConfig) as JSON (with `options` for
+    /// `new Pusher(key, options)`), e.g. `"/config"`. _Default:_ none (not mounted).
+    pub client_config_path: Option<String>,
 }
 
 impl Default for FairingConfig {
@@ -73,12 +77,13 @@ impl Default for FairingConfig {
             webhook_max_age: None,
             max_batch_channels: 100,
             jsonp: false,
+            client_config_path: None,
         }
     }
 }
 
 /// The keys [`FairingConfig`] reads itself; every other key of the table is the client's.
-const ROUTE_KEYS: [&str; 9] = [
+const ROUTE_KEYS: [&str; 10] = [
     "mount_routes",
     "mount",
     "auth_path",
@@ -88,6 +93,7 @@ const ROUTE_KEYS: [&str; 9] = [
     "webhook_max_age",
     "max_batch_channels",
     "jsonp",
+    "client_config_path",
 ];
 
 /// Keys whose values must never be printed.
@@ -204,7 +210,8 @@ mod tests {
             "retry": { "attempts": 1 },
             "mount_routes": false, "mount": "/m", "auth_path": "/a", "user_auth_path": "/u",
             "webhook_path": "/w", "webhook_body_limit": "64 KiB", "webhook_max_age": 30.0,
-            "max_batch_channels": 7, "jsonp": true,
+            "max_batch_channels": 7, "jsonp": true, "client_config_path": "/config",
+            "max_channel_name_len": 164,
         });
         let apart = FairingConfig::extract(&figment(table.clone())).unwrap();
         let flattened: FairingConfig = figment(table).extract().unwrap();
@@ -212,6 +219,52 @@ mod tests {
         assert_eq!(apart.webhook_body_limit, ByteUnit::Kibibyte(64));
         assert_eq!(apart.client.cluster.as_deref(), Some("eu"));
         assert!(!apart.mount_routes && apart.jsonp);
+        assert_eq!(apart.client_config_path.as_deref(), Some("/config"));
+        assert_eq!(apart.client.max_channel_name_len, 164);
+    }
+
+    #[test]
+    fn edit_distances() {
+        for (a, b, d) in [
+            ("clustr", "cluster", 1),
+            ("secert", "secret", 2),
+            ("", "key", 3),
+            ("mout", "mount", 1),
+            ("kitten", "sitting", 3),
+            ("same", "same", 0),
+        ] {
+            assert_eq!(edit_distance(a, b), d, "{a} {b}");
+            assert_eq!(edit_distance(b, a), d, "{b} {a}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_get_a_suggestion_without_garbled_backticks() {
+        let extract = |table| FairingConfig::extract(&figment(table)).unwrap_err();
+        let e = extract(json!({ "clustr": "eu" }));
+        assert_eq!(e, ["unknown key `pusher.clustr`: did you mean `cluster`?"]);
+        // A route key is suggested too, though the client's part reads unknown keys.
+        let e = extract(json!({ "jsnop": true }));
+        assert_eq!(e, ["unknown key `pusher.jsnop`: did you mean `jsonp`?"]);
+        let e = extract(json!({ "retry": { "atempts": 2 } }));
+        assert_eq!(
+            e,
+            ["unknown key `pusher.retry.atempts`: did you mean `attempts`?"]
+        );
+        // Nothing close: the keys are listed, each once, without nested backticks.
+        let e = extract(json!({ "zzzzzzzz": 1 }));
+        assert!(
+            e[0].starts_with("unknown key `pusher.zzzzzzzz`; expected one of app_id, key,"),
+            "{e:?}"
+        );
+        assert!(e[0].contains("jsonp") && !e[0].contains("``"), "{e:?}");
+        let e = extract(json!({ "transport": "recordng" }));
+        assert_eq!(
+            e,
+            [
+                "invalid `pusher.transport`: `recordng` is not a value it takes: did you mean `recording`?"
+            ]
+        );
     }
 
     #[test]

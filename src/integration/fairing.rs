@@ -16,7 +16,7 @@ use rocket::{Build, Orbit, Request, Rocket};
 
 use super::auth::{AuthRoute, AuthSettings, UserAuthRoute};
 use super::channel_routes::{ChannelRoute, ChannelRouter};
-use super::client_config::ClientConfig;
+use super::client_config::{ClientConfig, ClientConfigRoute};
 use super::config::FairingConfig;
 use super::handlers::{Authorizer, ChannelAuthorizer, ChannelRequest, Handlers};
 use super::webhook::{HookKind, WebhookRoute, WebhookSettings};
@@ -41,6 +41,7 @@ pub const ROUTE_RANK: isize = 10;
 /// | `POST /pusher/auth` | channel authorization, single or batch, decided by [`authorize`](Self::authorize) |
 /// | `POST /pusher/user-auth` | user sign-in, by [`user_signin`](Self::user_signin) |
 /// | `POST /pusher/events/channel_existence`, `/presence`, `/client` | verified webhooks, to [`on_channel_existence`](Self::on_channel_existence) and the others |
+/// | `GET /pusher/config` | only with `client_config_path = "/config"`: the page's [`ClientConfig`] as JSON |
 ///
 /// A missing or invalid configuration fails ignite with a message that names the key.
 ///
@@ -371,11 +372,15 @@ fn routes(
     settings: AuthSettings,
     handlers: &Arc<Handlers>,
     router: &Arc<ChannelRouter>,
+    client: &ClientConfig,
 ) -> Result<Vec<Route>, String> {
     check_path("mount", &config.mount)?;
     check_path("auth_path", &config.auth_path)?;
     check_path("user_auth_path", &config.user_auth_path)?;
     check_path("webhook_path", &config.webhook_path)?;
+    if let Some(path) = &config.client_config_path {
+        check_path("client_config_path", path)?;
+    }
     let auth = AuthRoute {
         handlers: handlers.clone(),
         router: router.clone(),
@@ -417,6 +422,17 @@ fn routes(
                 },
             ),
             "pusher: webhook",
+        ));
+    }
+    if let Some(path) = &config.client_config_path {
+        routes.push(named(
+            Route::ranked(
+                ROUTE_RANK,
+                Method::Get,
+                path,
+                ClientConfigRoute::new(client),
+            ),
+            "pusher: client config",
         ));
     }
     Ok(routes)
@@ -490,8 +506,9 @@ impl PusherFairing {
         // fails ignite there, so its defaults are a safe stand-in here.
         let limits: Limits = rocket.figment().extract_inner("limits").unwrap_or_default();
         let auth = AuthSettings::from_limits(&limits, config.max_batch_channels);
+        let client = ClientConfig::from_config(&config, pusher.key(), pusher.endpoint());
         let routes = if config.mount_routes {
-            routes(&config, auth, &handlers, &router).map_err(|m| vec![m])?
+            routes(&config, auth, &handlers, &router, &client).map_err(|m| vec![m])?
         } else {
             Vec::new()
         };
@@ -518,7 +535,7 @@ impl PusherFairing {
         *self.summary.lock().unwrap_or_else(PoisonError::into_inner) = Some(summary);
 
         Ok(Ready {
-            client: ClientConfig::from_config(&config, pusher.key(), pusher.endpoint()),
+            client,
             webhook: WebhookSettings {
                 body_limit: config.webhook_body_limit,
                 max_age_ms: config.webhook_max_age.map(|s| (s * 1000.0) as u64),
