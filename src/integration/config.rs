@@ -29,7 +29,8 @@ use crate::config::PusherConfig;
 /// an error, so a typo fails ignite loudly.
 ///
 /// Note that `ROCKET_PUSHER_SECRET=…` does **not** set `pusher.secret`: Rocket's environment
-/// provider does not split names on `_`. Use the `ROCKET_PUSHER='{…}'` form.
+/// provider does not split names on `_`. Use the `ROCKET_PUSHER='{…}'` form; ignite names
+/// such variables (a warning, or part of the error when the credentials are missing).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
