@@ -332,6 +332,7 @@ fn url_conflict(figment: &Figment, config: &FairingConfig) -> Option<String> {
     }
     let url_from = source_of(figment, "url");
     let mut from: Vec<String> = others.iter().map(|k| source_of(figment, k)).collect();
+    from.sort();
     from.dedup();
     let keys = others
         .iter()
