@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::client::RetryPolicy;
 use crate::error::ConfigError;
-use crate::protocol::{MasterKey, Secret, Token};
+use crate::protocol::{MAX_CHANNEL_NAME_LEN, MasterKey, Secret, Token};
 
 pub use crate::integration::{FairingConfig, ROUTE_RANK};
 
@@ -68,6 +68,10 @@ pub struct PusherConfig {
     pub max_payload_bytes: usize,
     /// The most events in one batch trigger. _Default:_ `10`, Pusher's limit.
     pub max_batch_events: usize,
+    /// The longest channel name triggers and channel authorization accept, 1 to 200.
+    /// _Default:_ `200`, what the official libraries and self-hosted servers accept;
+    /// Pusher's hosted service documents `164`.
+    pub max_channel_name_len: usize,
     /// `http`, or `recording` to send nothing and record requests for tests.
     /// _Default:_ `http`.
     pub transport: TransportKind,
@@ -94,6 +98,7 @@ impl Default for PusherConfig {
             webhook_tokens: Vec::new(),
             max_payload_bytes: 10 * 1024,
             max_batch_events: 10,
+            max_channel_name_len: MAX_CHANNEL_NAME_LEN,
             transport: TransportKind::Http,
             retry: RetryPolicy::default(),
         }
@@ -122,6 +127,7 @@ impl std::fmt::Debug for PusherConfig {
             .field("webhook_tokens", &self.webhook_tokens)
             .field("max_payload_bytes", &self.max_payload_bytes)
             .field("max_batch_events", &self.max_batch_events)
+            .field("max_channel_name_len", &self.max_channel_name_len)
             .field("transport", &self.transport)
             .field("retry", &self.retry)
             .finish()
@@ -207,6 +213,12 @@ impl PusherConfig {
         }
         if self.max_batch_events == 0 {
             return Err(invalid("max_batch_events", "must be above 0"));
+        }
+        if !(1..=MAX_CHANNEL_NAME_LEN).contains(&self.max_channel_name_len) {
+            return Err(invalid(
+                "max_channel_name_len",
+                "must be between 1 and 200 (Pusher's hosted service documents 164)",
+            ));
         }
         self.retry.check()?;
         for t in &self.webhook_tokens {

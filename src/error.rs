@@ -24,6 +24,16 @@ pub enum ValidationError {
         /// The limit.
         max: usize,
     },
+    /// A channel name is longer than the `max_channel_name_len` the app configured (lower
+    /// than [`MAX_CHANNEL_NAME_LEN`](crate::protocol::MAX_CHANNEL_NAME_LEN), e.g. the 164
+    /// Pusher's hosted service documents).
+    #[error("channel name is {len} bytes long, over the `pusher.max_channel_name_len` of {max}")]
+    ChannelNameOverLimit {
+        /// Its length.
+        len: usize,
+        /// The configured limit.
+        max: usize,
+    },
     /// A channel name has a character outside `A-Z a-z 0-9 - _ = @ , . ;`.
     #[error("channel name contains {ch:?}; allowed are A-Z a-z 0-9 and - _ = @ , . ;")]
     ChannelNameCharacter {
@@ -163,9 +173,16 @@ pub enum Error {
     /// The request broke a protocol rule and was not sent.
     #[error(transparent)]
     Validation(#[from] ValidationError),
-    /// No response within the configured timeout.
-    #[error("request timed out after {0:?}")]
-    Timeout(Duration),
+    /// No response within the configured timeout, on the last of `attempts` tries.
+    #[error("request timed out after {timeout:?}{}", whole_wait(*.attempts, *.elapsed))]
+    Timeout {
+        /// The configured timeout of one try.
+        timeout: Duration,
+        /// How many tries were made, the first included.
+        attempts: u32,
+        /// How long all the tries and the waits between them took.
+        elapsed: Duration,
+    },
     /// The server could not be reached.
     #[error("could not connect to the Pusher API")]
     Connect(#[source] reqwest::Error),
@@ -256,12 +273,33 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::Timeout(_)
+            Self::Timeout { .. }
                 | Self::Connect(_)
                 | Self::Transport(_)
                 | Self::RateLimited { .. }
                 | Self::Server { .. }
         )
+    }
+
+    /// One try's timeout, before any retry.
+    pub(crate) fn timeout(timeout: Duration) -> Self {
+        Self::Timeout {
+            timeout,
+            attempts: 1,
+            elapsed: timeout,
+        }
+    }
+
+    /// This error as the last of `attempts` tries that took `elapsed` in all.
+    pub(crate) fn after_tries(mut self, tries: u32, total: Duration) -> Self {
+        if let Self::Timeout {
+            attempts, elapsed, ..
+        } = &mut self
+        {
+            *attempts = tries;
+            *elapsed = total;
+        }
+        self
     }
 
     pub(crate) fn from_status(status: u16, message: String, retry_after: Option<Duration>) -> Self {
@@ -278,5 +316,34 @@ impl Error {
             500..=599 => Self::Server { status, message },
             _ => Self::Status { status, message },
         }
+    }
+}
+
+/// What a timeout's message adds when it was retried: the whole wait, which one try's
+/// timeout does not tell.
+fn whole_wait(attempts: u32, elapsed: Duration) -> String {
+    if attempts > 1 {
+        format!(" ({attempts} attempts over {elapsed:.1?})")
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retried_timeout_tells_the_whole_wait() {
+        let once = Error::timeout(Duration::from_secs(5));
+        assert_eq!(once.to_string(), "request timed out after 5s");
+        let retried = once.after_tries(3, Duration::from_millis(15_520));
+        assert_eq!(
+            retried.to_string(),
+            "request timed out after 5s (3 attempts over 15.5s)"
+        );
+        // Other errors are left as they are.
+        let other = Error::Random.after_tries(3, Duration::from_secs(1));
+        assert_eq!(other.to_string(), "no randomness available for encryption");
     }
 }

@@ -514,8 +514,8 @@ async fn illegal_and_too_long_channel_names_get_400_with_a_reason() {
         assert_json_error(&got, Status::BadRequest, "invalid channel_name");
         assert_json_error(&got, Status::BadRequest, reason);
     }
-    // 164 characters is the limit; 165 is refused.
-    let max = format!("private-{}", "x".repeat(164 - 8));
+    // 200 characters is the limit; 201 is refused.
+    let max = format!("private-{}", "x".repeat(200 - 8));
     let got = post_form(&client, AUTH, &format!("socket_id=1.2&channel_name={max}")).await;
     assert!(verify_channel_auth(
         &token(),
@@ -525,7 +525,7 @@ async fn illegal_and_too_long_channel_names_get_400_with_a_reason() {
     ));
     let long = format!("{max}x");
     let got = post_form(&client, AUTH, &format!("socket_id=1.2&channel_name={long}")).await;
-    assert_json_error(&got, Status::BadRequest, "165 bytes long, the limit is 164");
+    assert_json_error(&got, Status::BadRequest, "201 bytes long, the limit is 200");
 }
 
 #[rocket::async_test]

@@ -10,7 +10,9 @@ mod mock_api;
 use std::time::{Duration, Instant};
 
 use mock_api::{MockApi, Reply, check_signature, closed_port};
-use rocket_pusher::client::{BatchEvent, ChannelAttributes, PresenceUser, PusherBuilder};
+use rocket_pusher::client::{
+    BatchEvent, ChannelAttributes, PresenceUser, PusherBuilder, RetryPolicy,
+};
 use rocket_pusher::config::{PusherConfig, TransportKind};
 use rocket_pusher::error::ValidationError;
 use rocket_pusher::protocol::{Credentials, MasterKey, Token, decrypt_payload, sign_request};
@@ -909,10 +911,47 @@ async fn silent_server_times_out() {
     let started = Instant::now();
     let r = pusher.trigger("c", "e", "x").await;
     let elapsed = started.elapsed();
-    assert!(matches!(r, Err(Error::Timeout(t)) if t == timeout), "{r:?}");
+    assert!(
+        matches!(r, Err(Error::Timeout { timeout: t, attempts: 1, .. }) if t == timeout),
+        "{r:?}"
+    );
     assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
     assert!(elapsed >= Duration::from_millis(250), "took {elapsed:?}");
     assert_eq!(api.requests().len(), 1, "the request did arrive");
+    assert_eq!(r.unwrap_err().to_string(), "request timed out after 300ms");
+}
+
+#[tokio::test]
+async fn a_retried_timeout_tells_the_whole_wait() {
+    let api = MockApi::start(KEY, SECRET).await;
+    api.reply(Reply::Stall);
+    let timeout = Duration::from_millis(200);
+    let pusher = builder(&api)
+        .timeout(timeout)
+        .retry(RetryPolicy::new(3).initial_delay(Duration::from_millis(50)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = pusher.channels().await.unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(api.requests().len(), 3);
+    let Error::Timeout {
+        timeout: t,
+        attempts,
+        elapsed,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((*t, *attempts), (timeout, 3));
+    // Three timeouts and two waits (jittered between half and all of 50 and 100 ms).
+    assert!(
+        *elapsed >= timeout * 3 + Duration::from_millis(75) && *elapsed <= took,
+        "{elapsed:?} of {took:?}"
+    );
+    let shown = err.to_string();
+    let expected = format!("request timed out after 200ms (3 attempts over {elapsed:.1?})");
+    assert_eq!(shown, expected);
 }
 
 #[tokio::test]
@@ -986,7 +1025,7 @@ async fn no_error_shows_the_secret() {
 
     assert!(matches!(errors[7], Error::Unauthorized { .. }));
     assert!(matches!(errors[8], Error::Decode(_)));
-    assert!(matches!(errors[9], Error::Timeout(_)));
+    assert!(matches!(errors[9], Error::Timeout { .. }));
     assert!(matches!(errors[12], Error::Connect(_)));
     for e in &errors {
         let shown = format!("{e} | {e:?}");
@@ -1134,4 +1173,70 @@ async fn recording_transport_from_config_and_builder() {
     let clone = from_config.clone();
     clone.trigger("x", "e", "y").await.unwrap();
     assert_eq!(from_config.recorder().unwrap().events().len(), 3);
+}
+
+#[tokio::test]
+async fn channel_names_up_to_200_or_the_configured_limit() {
+    let recording = |max: Option<usize>| {
+        let mut config = PusherConfig::new(APP_ID, KEY, SECRET);
+        config.transport = TransportKind::Recording;
+        if let Some(max) = max {
+            config.max_channel_name_len = max;
+        }
+        Pusher::from_config(&config).unwrap()
+    };
+    let name = |len: usize| format!("private-{}", "x".repeat(len - 8));
+
+    // By default 200, as the official libraries, Flask-Pusher and sockudo.
+    let pusher = recording(None);
+    pusher.trigger(name(200).as_str(), "e", "1").await.unwrap();
+    let err = pusher
+        .trigger(name(201).as_str(), "e", "1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Validation(ValidationError::ChannelNameTooLong { len: 201, max: 200 })
+        ),
+        "{err:?}"
+    );
+
+    // Lowered to Pusher's documented 164: triggers, batches and auth follow; the error
+    // names the key.
+    let pusher = recording(Some(164));
+    pusher.trigger(name(164).as_str(), "e", "1").await.unwrap();
+    let over = name(165);
+    let err = pusher.trigger(over.as_str(), "e", "1").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Validation(ValidationError::ChannelNameOverLimit { len: 165, max: 164 })
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("`pusher.max_channel_name_len` of 164"),
+        "{err}"
+    );
+    let err = pusher
+        .trigger(vec!["ok".to_owned(), over.clone()], "e", "1")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("max_channel_name_len"), "{err}");
+    let err = pusher
+        .trigger_batch([BatchEvent::new(&over, "e", "1")])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("max_channel_name_len"), "{err}");
+    assert_eq!(pusher.recorder().unwrap().requests().len(), 1);
+
+    // A value outside 1..=200 is refused, naming the key.
+    for bad in [0, 201] {
+        let mut config = PusherConfig::new(APP_ID, KEY, SECRET);
+        config.max_channel_name_len = bad;
+        let err = Pusher::from_config(&config).unwrap_err();
+        assert!(err.to_string().contains("max_channel_name_len"), "{err}");
+    }
 }

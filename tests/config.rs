@@ -21,7 +21,7 @@ use rocket_app::{
 use rocket_pusher::protocol::{ChannelAuth, Token, verify_channel_auth};
 use rocket_pusher::{
     ChannelAuthRequest, ClientConfig, PresenceEvent, Pusher, PusherFairing, SocketId,
-    VerifiedWebhook,
+    VerifiedWebhook, channel, channels,
 };
 use serde_json::{Value, json};
 
@@ -113,6 +113,28 @@ async fn assert_ignite_fails(rocket: Rocket<Build>, needle: &str) {
     );
     assert_no_secret_logged();
 }
+
+/// Ignite must fail in the Pusher fairing: the lines it logged on this thread (its own,
+/// not a neighbour test's), none holding a secret.
+async fn failure_lines(rocket: Rocket<Build>) -> Vec<String> {
+    let before = capture_logs().lines_here().len();
+    let Err(err) = Client::tracked(rocket).await else {
+        panic!("ignite should fail");
+    };
+    assert!(rocket_app::failed_in_fairing(&err), "{err:?}");
+    assert_no_secret_logged();
+    capture_logs().lines_here().split_off(before)
+}
+
+/// The lines an app that ignites logs on this thread, through liftoff.
+async fn launch_lines(rocket: Rocket<Build>) -> (Client, Vec<String>) {
+    let before = capture_logs().lines_here().len();
+    let client = client_of(rocket).await;
+    (client, capture_logs().lines_here().split_off(before))
+}
+
+/// The hint on where credentials go.
+const HINT: &str = "set [default.pusher] app_id, key and secret in Rocket.toml";
 
 // ---------------------------------------------------------------- Rocket.toml and env
 
@@ -323,6 +345,177 @@ async fn ignite_fails_without_a_pusher_table() {
 }
 
 #[rocket::async_test]
+async fn a_malformed_rocket_pusher_is_not_a_table_not_missing_keys() {
+    for toml in [
+        "",
+        "[default.pusher]\napp_id = \"1\"\nkey = \"k\"\nsecret = \"MARKER-SECRET-m\"\n",
+    ] {
+        let rocket = jailed(
+            toml,
+            &[(
+                "ROCKET_PUSHER",
+                r#"{app_id="1234",key="k",secret="MARKER-SECRET-open""#,
+            )],
+            PusherFairing::new(),
+        );
+        let lines = failure_lines(rocket).await;
+        let all = lines.join("\n");
+        assert!(
+            all.contains(
+                "`pusher` (from the `ROCKET_PUSHER` environment variable) is a string, not a table"
+            ) && all.contains(r#"ROCKET_PUSHER='{app_id="…",key="…",secret="…"}'"#),
+            "{lines:#?}"
+        );
+        assert!(!all.contains("missing"), "{lines:#?}");
+    }
+}
+
+#[rocket::async_test]
+async fn rocket_pusher_key_variables_are_named_with_the_form_to_use() {
+    // Only `ROCKET_PUSHER_<KEY>` variables: there is no table, and the error says why.
+    let rocket = jailed(
+        "",
+        &[
+            ("ROCKET_PUSHER_SECRET", "MARKER-SECRET-abc"),
+            ("ROCKET_PUSHER_APP_ID", "1"),
+        ],
+        PusherFairing::new(),
+    );
+    let lines = failure_lines(rocket).await;
+    let line = lines
+        .iter()
+        .find(|l| l.contains("no `pusher` table"))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    for part in [
+        "`ROCKET_PUSHER_APP_ID`, `ROCKET_PUSHER_SECRET` are set",
+        "Rocket does not read ROCKET_PUSHER_<KEY> variables",
+        r#"ROCKET_PUSHER='{app_id="…",key="…",secret="…"}'"#,
+    ] {
+        assert!(line.contains(part), "{part:?} missing from {line}");
+    }
+
+    // A table without the secret, and the variable that was meant to give it.
+    let rocket = jailed(
+        "[default.pusher]\napp_id = \"1\"\nkey = \"k\"\n",
+        &[("ROCKET_PUSHER_SECRET", "MARKER-SECRET-abc")],
+        PusherFairing::new(),
+    );
+    let lines = failure_lines(rocket).await;
+    assert!(
+        lines.iter().any(|l| l.contains(
+            "missing `pusher.secret`: `ROCKET_PUSHER_SECRET` is set, but Rocket does not read"
+        ) && l.contains("ROCKET_PUSHER='{")),
+        "{lines:#?}"
+    );
+
+    // When the table is complete, the stray variable is still worth a warning.
+    let rocket = jailed(
+        "[default.pusher]\napp_id = \"1\"\nkey = \"k\"\nsecret = \"MARKER-SECRET-w\"\n",
+        &[("ROCKET_PUSHER_CLUSTER", "eu")],
+        PusherFairing::new(),
+    );
+    let (_client, lines) = launch_lines(rocket).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("WARN ") && l.contains("`ROCKET_PUSHER_CLUSTER` ignored")),
+        "{lines:#?}"
+    );
+    assert_no_secret_logged();
+}
+
+#[rocket::async_test]
+async fn url_and_credentials_from_two_sources_say_which_set_which() {
+    let rocket = jailed(
+        "[default.pusher]\napp_id = \"1\"\nkey = \"k\"\nsecret = \"MARKER-SECRET-file\"\n",
+        &[(
+            "ROCKET_PUSHER",
+            r#"{url="https://k2:MARKER-SECRET-url@api-eu.pusher.com/apps/2"}"#,
+        )],
+        PusherFairing::new(),
+    );
+    let lines = failure_lines(rocket).await;
+    let line = lines
+        .iter()
+        .find(|l| l.contains("invalid `pusher.url`"))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    for part in [
+        "set either `url` or `app_id`, `key` and `secret`, not both",
+        "`url` comes from the `ROCKET_PUSHER` environment variable",
+        "`app_id`, `key`, `secret` from `",
+        "Rocket.toml`",
+        "cannot remove a key",
+        "app_id, key and secret instead of url in the `ROCKET_PUSHER` environment variable",
+    ] {
+        assert!(line.contains(part), "{part:?} missing from {line}");
+    }
+    assert!(!lines.iter().any(|l| l.contains(HINT)), "{lines:#?}");
+
+    // Both from one file: no advice on overriding.
+    let rocket = jailed(
+        "[default.pusher]\nkey = \"k\"\nurl = \"https://k:MARKER-SECRET-u@h/apps/1\"\n",
+        &[],
+        PusherFairing::new(),
+    );
+    let lines = failure_lines(rocket).await;
+    let line = lines
+        .iter()
+        .find(|l| l.contains("invalid `pusher.url`"))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    assert!(line.contains("`key` from `"), "{line}");
+    assert!(!line.contains("cannot remove"), "{line}");
+}
+
+#[channel("private-same.<id>")]
+async fn same_a(id: u32) -> bool {
+    id > 0
+}
+
+#[channel("private-same.<n>")]
+async fn same_b(n: u32) -> bool {
+    n > 0
+}
+
+#[rocket::async_test]
+async fn the_credentials_hint_comes_only_with_missing_credentials() {
+    let rocket = rocket::custom(figment_with_table(json!({ "app_id": "1", "key": "k" })))
+        .attach(PusherFairing::new());
+    let lines = failure_lines(rocket).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("missing `pusher.secret`") && l.contains(HINT)),
+        "{lines:#?}"
+    );
+    let failures = [
+        rocket::custom(figment(json!({ "transport": "carrier-pigeon" })))
+            .attach(PusherFairing::new()),
+        rocket::custom(figment(json!({ "mount": "no-slash" }))).attach(PusherFairing::new()),
+        rocket::custom(figment(json!({})))
+            .attach(PusherFairing::new().channels(channels![same_a, same_b])),
+    ];
+    for rocket in failures {
+        let lines = failure_lines(rocket).await;
+        assert!(lines.iter().any(|l| l.starts_with("ERROR ")), "{lines:#?}");
+        assert!(!lines.iter().any(|l| l.contains(HINT)), "{lines:#?}");
+    }
+}
+
+#[rocket::async_test]
+async fn an_unknown_key_gets_a_suggestion() {
+    let rocket = rocket::custom(figment(json!({ "clustr": "eu" }))).attach(PusherFairing::new());
+    let lines = failure_lines(rocket).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("pusher: unknown key `pusher.clustr`: did you mean `cluster`?")),
+        "{lines:#?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("`one of")), "{lines:#?}");
+    assert!(!lines.iter().any(|l| l.contains(HINT)), "{lines:#?}");
+}
+
+#[rocket::async_test]
 async fn ignite_fails_without_a_secret() {
     let rocket = rocket::custom(figment_with_table(json!({ "app_id": "1", "key": "k" })))
         .attach(PusherFairing::new());
@@ -457,7 +650,143 @@ async fn liftoff_logs_the_mounted_routes_but_not_the_secret() {
     assert_no_secret_logged();
 }
 
+#[rocket::async_test]
+async fn recording_says_so_at_launch_and_warns_in_release() {
+    let (_client, lines) = launch_lines(rocket_with(
+        PusherFairing::new(),
+        json!({ "transport": "recording" }),
+    ))
+    .await;
+    let summary = lines
+        .iter()
+        .find(|l| l.contains("pusher: app "))
+        .unwrap_or_else(|| panic!("no liftoff summary: {lines:#?}"));
+    assert!(
+        summary.contains("records every request and sends nothing"),
+        "{summary}"
+    );
+    assert!(!summary.contains("via "), "{summary}");
+    // Not in release: no warning.
+    assert!(
+        !lines.iter().any(|l| l.starts_with("WARN rocket_pusher")),
+        "{lines:#?}"
+    );
+
+    let release = |extra: Value| {
+        let table = rocket_app::base_table();
+        Figment::from(rocket::Config::release_default())
+            .merge(("pusher", table))
+            .merge(("pusher", extra))
+    };
+    let (_client, lines) = launch_lines(
+        rocket::custom(release(json!({ "transport": "recording" }))).attach(PusherFairing::new()),
+    )
+    .await;
+    assert!(
+        lines.iter().any(|l| l.starts_with("WARN rocket_pusher")
+            && l.contains("transport = \"recording\" in the release profile")),
+        "{lines:#?}"
+    );
+    // The HTTP transport in release: no warning, and the summary names the host.
+    let (_client, lines) =
+        launch_lines(rocket::custom(release(json!({}))).attach(PusherFairing::new())).await;
+    assert!(
+        !lines.iter().any(|l| l.starts_with("WARN rocket_pusher")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("pusher: app ") && l.contains("via https://api-mt1.pusher.com")),
+        "{lines:#?}"
+    );
+}
+
 // ---------------------------------------------------------------- routes and transport
+
+#[rocket::async_test]
+async fn the_client_config_route_is_opt_in() {
+    // Off by default.
+    let client = client_of(rocket_with(PusherFairing::new(), json!({}))).await;
+    let resp = client.get("/pusher/config").dispatch().await;
+    assert_eq!(resp.status(), Status::NotFound);
+
+    let (client, lines) = launch_lines(rocket_with(
+        PusherFairing::new(),
+        json!({ "client_config_path": "/config", "cluster": "eu" }),
+    ))
+    .await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("pusher: app ") && l.contains("GET /pusher/config")),
+        "{lines:#?}"
+    );
+    let resp = client.get("/pusher/config").dispatch().await;
+    assert_eq!(resp.status(), Status::Ok);
+    assert_eq!(resp.content_type(), Some(rocket::http::ContentType::JSON));
+    let body = json_of(&resp.into_string().await.unwrap());
+    let cc = client.rocket().state::<ClientConfig>().unwrap();
+    let mut expected = serde_json::to_value(cc).unwrap();
+    expected["options"] = cc.pusher_js_options();
+    assert_eq!(body, expected);
+    assert_eq!(body["key"], KEY);
+    assert_eq!(body["options"]["cluster"], "eu");
+    assert!(!body.to_string().contains(SECRET), "{body}");
+    // Only GET.
+    let resp = client.post("/pusher/config").dispatch().await;
+    assert_eq!(resp.status(), Status::NotFound);
+
+    // A bad path names the key.
+    let rocket = rocket_with(
+        PusherFairing::new(),
+        json!({ "client_config_path": "config" }),
+    );
+    assert_ignite_fails(rocket, "invalid `pusher.client_config_path`").await;
+}
+
+#[rocket::async_test]
+async fn max_channel_name_len_lowers_the_limit_and_names_the_key() {
+    let client = client_of(rocket_with(
+        allow_all(),
+        json!({ "max_channel_name_len": 164 }),
+    ))
+    .await;
+    let at = format!("private-{}", "x".repeat(164 - 8));
+    let got = post_form(
+        &client,
+        "/pusher/auth",
+        &format!("socket_id=1.2&channel_name={at}"),
+    )
+    .await;
+    assert_eq!(got.0, Status::Ok, "{got:?}");
+    let over = format!("{at}x");
+    let got = post_form(
+        &client,
+        "/pusher/auth",
+        &format!("socket_id=1.2&channel_name={over}"),
+    )
+    .await;
+    assert_json_error(
+        &got,
+        Status::BadRequest,
+        "165 bytes long, over the `pusher.max_channel_name_len` of 164",
+    );
+    // The default is 200, what the official libraries accept.
+    let client = client_of(rocket_with(allow_all(), json!({}))).await;
+    let got = post_form(
+        &client,
+        "/pusher/auth",
+        &format!("socket_id=1.2&channel_name={over}"),
+    )
+    .await;
+    assert_eq!(got.0, Status::Ok, "{got:?}");
+
+    for bad in [0, 201] {
+        let rocket = rocket_with(PusherFairing::new(), json!({ "max_channel_name_len": bad }));
+        assert_ignite_fails(rocket, "invalid `pusher.max_channel_name_len`").await;
+    }
+}
 
 #[rocket::async_test]
 async fn paths_are_configurable() {

@@ -179,7 +179,7 @@ async fn a_stall_before_or_during_the_body_times_out_within_the_timeout() {
             };
             let took = started.elapsed();
             assert!(
-                matches!(result, Err(Error::Timeout(t)) if t == timeout),
+                matches!(result, Err(Error::Timeout { timeout: t, attempts: 1, .. }) if t == timeout),
                 "{reply:?}: {result:?}"
             );
             assert!(
@@ -301,7 +301,7 @@ async fn every_fault_ends_in_a_typed_error_within_the_timeout() {
                     Error::Server { .. }
                         | Error::RateLimited { .. }
                         | Error::Decode(_)
-                        | Error::Timeout(_)
+                        | Error::Timeout { .. }
                         | Error::Transport(_)
                 ),
                 "{fault:?}: {err:?}"
@@ -661,7 +661,7 @@ async fn burst(pusher: &Pusher, n: usize, per_call: Duration) -> Tally {
             Ok(Ok(_)) => tally.ok += 1,
             Ok(Err(Error::Server { .. })) => tally.server += 1,
             Ok(Err(Error::RateLimited { .. })) => tally.rate_limited += 1,
-            Ok(Err(Error::Timeout(_))) => tally.timeout += 1,
+            Ok(Err(Error::Timeout { .. })) => tally.timeout += 1,
             Ok(Err(other)) => tally.other.push(format!("{other:?}")),
         }
     }

@@ -13,8 +13,8 @@ use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest};
 use rocket::{Request, State, get, post, routes};
 use rocket_app::{
-    MASTER_KEY, assert_json_error, client_of, json_of, post_form, read, recorded_body, rocket_with,
-    token,
+    MASTER_KEY, assert_json_error, capture_logs, client_of, json_of, post_form, read,
+    recorded_body, token,
 };
 use rocket_pusher::error::{ApiError, ValidationError};
 use rocket_pusher::protocol::{ChannelAuth, ChannelKind, verify_channel_auth};
@@ -23,6 +23,12 @@ use rocket_pusher::{
     SocketId,
 };
 use serde_json::{Value, json};
+
+/// Every app of this binary: the capturing logger is installed before the first is built.
+fn rocket_with(fairing: PusherFairing, extra: Value) -> rocket::Rocket<rocket::Build> {
+    capture_logs();
+    rocket_app::rocket_with(fairing, extra)
+}
 
 // ---------------------------------------------------------------- SocketId
 
@@ -49,6 +55,7 @@ fn checked(sender: Result<SocketId, ValidationError>) -> String {
 
 async fn socket_client() -> rocket::local::asynchronous::Client {
     // `SocketId` needs no Pusher state: no fairing here.
+    capture_logs();
     let figment = rocket_app::figment(json!({}));
     client_of(rocket::custom(figment).mount("/", routes![required, optional, checked])).await
 }
@@ -120,12 +127,33 @@ async fn a_malformed_socket_id_is_400() {
             ),
             "{bad:?}"
         );
-        // As with every Rocket guard, `Option` turns the failure into `None`.
+        // As with every Rocket guard, `Option` turns the failure into `None`; the guard
+        // says why, or the sender would get its own event back without a word.
+        let before = capture_logs().lines_here().len();
         assert_eq!(
             get_with(&client, "/optional", Some(bad)).await,
             (Status::Ok, "everyone".to_owned())
         );
+        let lines = capture_logs().lines_here();
+        let logged = &lines[before..];
+        let shown: String = format!("{bad:?}").chars().take(30).collect();
+        assert!(
+            logged.iter().any(|l| l.starts_with("WARN ")
+                && l.contains("malformed X-Socket-ID")
+                && l.contains(shown.trim_end_matches('"'))
+                && l.contains("GET /optional")
+                && l.contains("socket id must be digits, a dot, digits")),
+            "{bad:?}: {logged:#?}"
+        );
     }
+    // A well-formed id logs nothing.
+    let before = capture_logs().lines_here().len();
+    get_with(&client, "/optional", Some("1.2")).await;
+    let lines = capture_logs().lines_here();
+    assert!(
+        !lines[before..].iter().any(|l| l.contains("X-Socket-ID")),
+        "{lines:#?}"
+    );
 }
 
 // ---------------------------------------------------------------- ChannelAuthRequest

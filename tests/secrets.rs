@@ -514,7 +514,7 @@ async fn transport_errors_and_rejections_never_show_a_secret() {
             Error::Server { .. } => "server",
             Error::RateLimited { .. } => "rate",
             Error::Decode(_) => "decode",
-            Error::Timeout(_) => "timeout",
+            Error::Timeout { .. } => "timeout",
             Error::Transport(_) => "transport",
             Error::Unauthorized { .. } => "401",
             Error::Connect(_) => "connect",

@@ -7,7 +7,7 @@
 
 /// The longest channel name, `rocket_pusher::protocol::MAX_CHANNEL_NAME_LEN`; the test
 /// `longest_pattern_compiles_and_ignites` in `tests/channel_routes.rs` fails if they differ.
-const MAX_CHANNEL_NAME_LEN: usize = 164;
+const MAX_CHANNEL_NAME_LEN: usize = 200;
 /// The most parameters one pattern may have, `rocket_pusher`'s `MAX_PARAMS`.
 const MAX_PARAMS: usize = 8;
 

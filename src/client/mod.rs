@@ -63,6 +63,7 @@ struct Inner {
     master_key: Option<MasterKey>,
     max_payload_bytes: usize,
     max_batch_events: usize,
+    max_channel_name_len: usize,
     retry: RetryPolicy,
     transport: Transport,
 }
@@ -129,6 +130,7 @@ impl Pusher {
                 master_key: None,
                 max_payload_bytes: defaults.max_payload_bytes,
                 max_batch_events: defaults.max_batch_events,
+                max_channel_name_len: defaults.max_channel_name_len,
                 retry: defaults.retry,
                 transport: Transport::Recording(Recorder::default()),
             }),
@@ -164,6 +166,7 @@ impl Pusher {
                 master_key: resolved.master_key,
                 max_payload_bytes: config.max_payload_bytes,
                 max_batch_events: config.max_batch_events,
+                max_channel_name_len: config.max_channel_name_len,
                 retry: config.retry.clone(),
                 transport,
             }),
@@ -309,6 +312,7 @@ impl Pusher {
         policy: &RetryPolicy,
     ) -> Result<Vec<u8>, Error> {
         let mut attempt = 1;
+        let started = std::time::Instant::now();
         loop {
             let signed = protocol::sign_request(
                 self.token(),
@@ -344,7 +348,7 @@ impl Pusher {
                 Err(e) => e,
             };
             let Some(delay) = policy.delay_after(attempt, &error) else {
-                return Err(error);
+                return Err(error.after_tries(attempt, started.elapsed()));
             };
             log::debug!(
                 "pusher: {method} {path} failed ({error}); try {} of {} in {delay:?}",

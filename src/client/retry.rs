@@ -222,7 +222,7 @@ mod tests {
         );
         let not_json = serde_json::from_str::<u8>("x").unwrap_err();
         assert_eq!(p.delay_after(1, &Error::Decode(not_json)), None);
-        assert!(p.delay_after(1, &Error::Timeout(Duration::ZERO)).is_some());
+        assert!(p.delay_after(1, &Error::timeout(Duration::ZERO)).is_some());
         let limited = |secs| Error::RateLimited {
             retry_after: Some(Duration::from_secs(secs)),
             message: String::new(),

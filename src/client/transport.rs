@@ -134,7 +134,7 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 /// Map a reqwest error without its URL: the query holds the key and the signature.
 fn transport_error(e: reqwest::Error, timeout: Duration) -> Error {
     if e.is_timeout() {
-        Error::Timeout(timeout)
+        Error::timeout(timeout)
     } else if e.is_connect() {
         Error::Connect(e.without_url())
     } else {

@@ -228,6 +228,7 @@ impl Pusher {
         let mut datas = Vec::with_capacity(events.len());
         for e in &events {
             let channel = e.channel.as_ref().map_err(Clone::clone)?;
+            self.check_channel_len(channel)?;
             e.event.as_ref().map_err(Clone::clone)?;
             let data = e.data.as_ref().map_err(Clone::clone)?;
             datas.push(self.prepare_data(channel, data)?);
@@ -272,6 +273,17 @@ impl Pusher {
         };
         self.check_size(&data)?;
         Ok(data)
+    }
+
+    /// Check `channel` against the configured `max_channel_name_len`. A user's own channel
+    /// is exempt: its user id has a limit of its own.
+    pub(crate) fn check_channel_len(&self, channel: &ChannelName) -> Result<(), ValidationError> {
+        let (len, max) = (channel.as_str().len(), self.inner.max_channel_name_len);
+        if len > max && channel.kind() != ChannelKind::ServerToUser {
+            Err(ValidationError::ChannelNameOverLimit { len, max })
+        } else {
+            Ok(())
+        }
     }
 
     fn check_size(&self, data: &str) -> Result<(), ValidationError> {
@@ -347,6 +359,9 @@ impl<'a> Trigger<'a> {
                 max: MAX_TRIGGER_CHANNELS,
             }
             .into());
+        }
+        for channel in &channels {
+            self.pusher.check_channel_len(channel)?;
         }
         let data = match channels.as_slice() {
             [one] => self.pusher.prepare_data(one, &data)?,

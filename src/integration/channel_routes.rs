@@ -465,7 +465,7 @@ impl ChannelRouter {
 
     /// The route matching `channel` and its captures (at most one can match).
     fn find<'a>(&'a self, channel: &'a str) -> Option<(&'a ChannelRoute, Captures<'a>)> {
-        /// Channels with more segments than this (rare: a name is at most 164
+        /// Channels with more segments than this (rare: a name is at most 200
         /// characters) are split per pattern instead.
         const SPLIT: usize = 16;
         let mut dots = channel
@@ -690,8 +690,8 @@ mod tests {
             let e = Pattern::parse(bad).unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");
         }
-        let long = format!("private-{}.<id>", "a".repeat(160));
-        assert!(Pattern::parse(&long).unwrap_err().contains("164"));
+        let long = format!("private-{}.<id>", "a".repeat(196));
+        assert!(Pattern::parse(&long).unwrap_err().contains("200"));
     }
 
     #[test]

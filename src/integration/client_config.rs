@@ -1,5 +1,8 @@
 //! [`ClientConfig`]: what a page needs to connect pusher-js to this app.
 
+use rocket::http::ContentType;
+use rocket::route::{self, Handler};
+use rocket::{Data, Request};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -11,6 +14,15 @@ use super::config::FairingConfig;
 /// The fairing manages it: take `&State<ClientConfig>` and put it in a template context
 /// (as Flask-Pusher puts `PUSHER_KEY` in templates), or hand
 /// [`pusher_js_options`](Self::pusher_js_options) to `new Pusher(key, options)`.
+///
+/// For a page that fetches it, set `client_config_path = "/config"` in the `pusher` table:
+/// `GET /pusher/config` then answers these fields and `options`, the
+/// [`pusher_js_options`](Self::pusher_js_options):
+///
+/// ```js
+/// const config = await (await fetch("/pusher/config")).json();
+/// const pusher = new Pusher(config.key, config.options);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct ClientConfig {
@@ -82,5 +94,38 @@ impl ClientConfig {
             map.insert("disableStats".into(), json!(true));
         }
         options
+    }
+}
+
+/// `GET {mount}{client_config_path}`: the [`ClientConfig`] and its pusher-js options as
+/// JSON, written once at ignite.
+#[derive(Clone)]
+pub(crate) struct ClientConfigRoute {
+    json: String,
+}
+
+impl ClientConfigRoute {
+    pub(crate) fn new(config: &ClientConfig) -> Self {
+        #[derive(Serialize)]
+        struct Answer<'a> {
+            #[serde(flatten)]
+            config: &'a ClientConfig,
+            options: Value,
+        }
+        let answer = Answer {
+            config,
+            options: config.pusher_js_options(),
+        };
+        // Strings, numbers and booleans always serialize.
+        Self {
+            json: serde_json::to_string(&answer).unwrap_or_default(),
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl Handler for ClientConfigRoute {
+    async fn handle<'r>(&self, req: &'r Request<'_>, _: Data<'r>) -> route::Outcome<'r> {
+        route::Outcome::from(req, (ContentType::JSON, self.json.clone()))
     }
 }

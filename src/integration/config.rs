@@ -2,6 +2,7 @@
 //! keys of the routes it mounts.
 
 use rocket::data::ByteUnit;
+use rocket::figment::error::Kind;
 use rocket::figment::value::{Dict, Value};
 use rocket::figment::{self, Figment};
 use serde::Deserialize;
@@ -28,7 +29,8 @@ use crate::config::PusherConfig;
 /// an error, so a typo fails ignite loudly.
 ///
 /// Note that `ROCKET_PUSHER_SECRET=…` does **not** set `pusher.secret`: Rocket's environment
-/// provider does not split names on `_`. Use the `ROCKET_PUSHER='{…}'` form.
+/// provider does not split names on `_`. Use the `ROCKET_PUSHER='{…}'` form; ignite names
+/// such variables (a warning, or part of the error when the credentials are missing).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
@@ -57,6 +59,10 @@ pub struct FairingConfig {
     pub max_batch_channels: usize,
     /// Also answer `GET {auth_path}?callback=…` with JSONP. _Default:_ `false`.
     pub jsonp: bool,
+    /// Mount `GET {mount}{client_config_path}`, answering the page's
+    /// [`ClientConfig`](crate::ClientConfig) as JSON (with `options` for
+    /// `new Pusher(key, options)`), e.g. `"/config"`. _Default:_ none (not mounted).
+    pub client_config_path: Option<String>,
 }
 
 impl Default for FairingConfig {
@@ -72,12 +78,13 @@ impl Default for FairingConfig {
             webhook_max_age: None,
             max_batch_channels: 100,
             jsonp: false,
+            client_config_path: None,
         }
     }
 }
 
 /// The keys [`FairingConfig`] reads itself; every other key of the table is the client's.
-const ROUTE_KEYS: [&str; 9] = [
+const ROUTE_KEYS: [&str; 10] = [
     "mount_routes",
     "mount",
     "auth_path",
@@ -87,6 +94,7 @@ const ROUTE_KEYS: [&str; 9] = [
     "webhook_max_age",
     "max_batch_channels",
     "jsonp",
+    "client_config_path",
 ];
 
 /// Keys whose values must never be printed.
@@ -134,6 +142,19 @@ fn messages(errors: figment::Error) -> Vec<String> {
             {
                 // figment's message quotes the value it found; this one is secret.
                 format!("invalid `pusher.{key}` (expected a string)")
+            } else if let Kind::UnknownField(found, expected) = &e.kind {
+                // Unknown keys at the top are checked against the routes' keys too.
+                let top = e.path.len() <= 1;
+                let known = expected
+                    .iter()
+                    .chain(ROUTE_KEYS.iter().filter(|_| top))
+                    .copied();
+                format!("unknown key `pusher.{key}`{}", suggest(found, known))
+            } else if let Kind::UnknownVariant(found, expected) = &e.kind {
+                format!(
+                    "invalid `pusher.{key}`: `{found}` is not a value it takes{}",
+                    suggest(found, expected.iter().copied())
+                )
             } else if key.is_empty() {
                 format!("bad `pusher` configuration: {}", e.kind)
             } else {
@@ -141,6 +162,35 @@ fn messages(errors: figment::Error) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// `: did you mean `…`?` for the known word closest to `found`, or the list of them.
+fn suggest<'a>(found: &str, known: impl Iterator<Item = &'a str> + Clone) -> String {
+    let closest = known
+        .clone()
+        .map(|k| (edit_distance(found, k), k))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, _)| *d <= (found.chars().count() / 3).max(2));
+    match closest {
+        Some((_, k)) => format!(": did you mean `{k}`?"),
+        None => format!("; expected one of {}", known.collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// The Levenshtein distance: how many characters to insert, delete or replace.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let replace = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = replace.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -161,7 +211,8 @@ mod tests {
             "retry": { "attempts": 1 },
             "mount_routes": false, "mount": "/m", "auth_path": "/a", "user_auth_path": "/u",
             "webhook_path": "/w", "webhook_body_limit": "64 KiB", "webhook_max_age": 30.0,
-            "max_batch_channels": 7, "jsonp": true,
+            "max_batch_channels": 7, "jsonp": true, "client_config_path": "/config",
+            "max_channel_name_len": 164,
         });
         let apart = FairingConfig::extract(&figment(table.clone())).unwrap();
         let flattened: FairingConfig = figment(table).extract().unwrap();
@@ -169,6 +220,52 @@ mod tests {
         assert_eq!(apart.webhook_body_limit, ByteUnit::Kibibyte(64));
         assert_eq!(apart.client.cluster.as_deref(), Some("eu"));
         assert!(!apart.mount_routes && apart.jsonp);
+        assert_eq!(apart.client_config_path.as_deref(), Some("/config"));
+        assert_eq!(apart.client.max_channel_name_len, 164);
+    }
+
+    #[test]
+    fn edit_distances() {
+        for (a, b, d) in [
+            ("clustr", "cluster", 1),
+            ("secert", "secret", 2),
+            ("", "key", 3),
+            ("mout", "mount", 1),
+            ("kitten", "sitting", 3),
+            ("same", "same", 0),
+        ] {
+            assert_eq!(edit_distance(a, b), d, "{a} {b}");
+            assert_eq!(edit_distance(b, a), d, "{b} {a}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_get_a_suggestion_without_garbled_backticks() {
+        let extract = |table| FairingConfig::extract(&figment(table)).unwrap_err();
+        let e = extract(json!({ "clustr": "eu" }));
+        assert_eq!(e, ["unknown key `pusher.clustr`: did you mean `cluster`?"]);
+        // A route key is suggested too, though the client's part reads unknown keys.
+        let e = extract(json!({ "jsnop": true }));
+        assert_eq!(e, ["unknown key `pusher.jsnop`: did you mean `jsonp`?"]);
+        let e = extract(json!({ "retry": { "atempts": 2 } }));
+        assert_eq!(
+            e,
+            ["unknown key `pusher.retry.atempts`: did you mean `attempts`?"]
+        );
+        // Nothing close: the keys are listed, each once, without nested backticks.
+        let e = extract(json!({ "zzzzzzzz": 1 }));
+        assert!(
+            e[0].starts_with("unknown key `pusher.zzzzzzzz`; expected one of app_id, key,"),
+            "{e:?}"
+        );
+        assert!(e[0].contains("jsonp") && !e[0].contains("``"), "{e:?}");
+        let e = extract(json!({ "transport": "recordng" }));
+        assert_eq!(
+            e,
+            [
+                "invalid `pusher.transport`: `recordng` is not a value it takes: did you mean `recording`?"
+            ]
+        );
     }
 
     #[test]
@@ -186,9 +283,6 @@ mod tests {
         );
         assert!(!errors.concat().contains("987654321"), "{errors:?}");
         let errors = FairingConfig::extract(&figment(json!({ "mout": "/x" }))).unwrap_err();
-        assert!(
-            errors[0].starts_with("invalid `pusher.mout`: "),
-            "{errors:?}"
-        );
+        assert_eq!(errors, ["unknown key `pusher.mout`: did you mean `mount`?"]);
     }
 }

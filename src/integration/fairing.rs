@@ -7,6 +7,7 @@ use rocket::data::Limits;
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::figment::providers::Serialized;
 use rocket::figment::value::{Dict, Value};
+use rocket::figment::{Figment, Source};
 use rocket::futures::future::BoxFuture;
 use rocket::http::Method;
 use rocket::http::uri::Origin;
@@ -15,11 +16,12 @@ use rocket::{Build, Orbit, Request, Rocket};
 
 use super::auth::{AuthRoute, AuthSettings, UserAuthRoute};
 use super::channel_routes::{ChannelRoute, ChannelRouter};
-use super::client_config::ClientConfig;
+use super::client_config::{ClientConfig, ClientConfigRoute};
 use super::config::FairingConfig;
 use super::handlers::{ChannelRequest, Handlers};
 use super::webhook::{HookKind, WebhookRoute, WebhookSettings};
 use crate::Pusher;
+use crate::error::ConfigError;
 use crate::protocol::{
     ChannelExistenceEvent, ClientEvent, PresenceEvent, PresenceMember, SocketId, UserData, Webhook,
 };
@@ -39,6 +41,7 @@ pub const ROUTE_RANK: isize = 10;
 /// | `POST /pusher/auth` | channel authorization, single or batch, decided by [`channels`](Self::channels) routes, else [`authorize`](Self::authorize) |
 /// | `POST /pusher/user-auth` | user sign-in, by [`user_signin`](Self::user_signin) |
 /// | `POST /pusher/events/channel_existence`, `/presence`, `/client` | verified webhooks, to [`on_channel_existence`](Self::on_channel_existence) and the others |
+/// | `GET /pusher/config` | only with `client_config_path = "/config"`: the page's [`ClientConfig`] as JSON |
 ///
 /// A missing or invalid configuration fails ignite with a message that names the key.
 ///
@@ -205,19 +208,145 @@ impl PusherFairing {
         self.config_default("mount_routes", false)
     }
 
-    fn load_config(&self, rocket: &Rocket<Build>) -> Result<FairingConfig, Vec<String>> {
-        if self.defaults.is_empty() && rocket.figment().find_value("pusher").is_err() {
-            return Err(vec![format!(
-                "no `pusher` table in the configuration (profile `{}`)",
-                rocket.figment().profile()
-            )]);
-        }
-        let figment = rocket
+    /// The `pusher` table, the builder's defaults under it.
+    fn figment(&self, rocket: &Rocket<Build>) -> Figment {
+        rocket
             .figment()
             .focus("pusher")
-            .join(Serialized::defaults(self.defaults.clone()));
-        FairingConfig::extract(&figment)
+            .join(Serialized::defaults(self.defaults.clone()))
     }
+
+    fn load_config(&self, rocket: &Rocket<Build>) -> Result<FairingConfig, Vec<String>> {
+        let all = rocket.figment();
+        match all.find_value("pusher") {
+            Err(_) if self.defaults.is_empty() => {
+                return Err(vec![format!(
+                    "no `pusher` table in the configuration (profile `{}`){}",
+                    all.profile(),
+                    where_to_set_credentials(all)
+                )]);
+            }
+            // A malformed `ROCKET_PUSHER='{…'` is read as a string: say so, not that
+            // every key is missing. The value is not shown: it may hold the secret.
+            Ok(value) if value.as_dict().is_none() => {
+                return Err(vec![format!(
+                    "`pusher` (from {}) is {}, not a table: write \
+                     ROCKET_PUSHER='{{app_id=\"…\",key=\"…\",secret=\"…\"}}' with balanced \
+                     braces and quotes, or a [default.pusher] table in Rocket.toml",
+                    source_of(all, "pusher"),
+                    kind_of(&value),
+                )]);
+            }
+            _ => {}
+        }
+        FairingConfig::extract(&self.figment(rocket))
+    }
+}
+
+/// A value's kind, for a message that must not show the value.
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::String(..) => "a string",
+        Value::Char(..) => "a character",
+        Value::Bool(..) => "a boolean",
+        Value::Num(..) => "a number",
+        Value::Empty(..) => "empty",
+        Value::Dict(..) => "a table",
+        Value::Array(..) => "an array",
+    }
+}
+
+/// Where the value of `key` in `figment` came from, in words a user finds it by.
+fn source_of(figment: &Figment, key: &str) -> String {
+    let Some(metadata) = figment.find_metadata(key) else {
+        return "an unknown source".into();
+    };
+    if metadata.name.contains("environment") {
+        // Rocket's provider reads `ROCKET_<KEY>`; the table is `ROCKET_PUSHER`.
+        return "the `ROCKET_PUSHER` environment variable".into();
+    }
+    match &metadata.source {
+        Some(file @ Source::File(_)) => format!("`{file}`"),
+        _ => "code (`PusherFairing::config_default` or the app's figment)".into(),
+    }
+}
+
+/// `ROCKET_PUSHER_SECRET=…` and its kin land at the top level (`pusher_secret`), not in
+/// the `pusher` table: the variables or keys set that way, named as the user wrote them.
+fn stray_keys(figment: &Figment) -> Vec<String> {
+    let Ok(top) = figment.extract::<Dict>() else {
+        return Vec::new();
+    };
+    top.keys()
+        .filter(|k| k.starts_with("pusher_"))
+        .map(|k| {
+            let from_env = figment
+                .find_metadata(k)
+                .is_some_and(|m| m.name.contains("environment"));
+            if from_env {
+                format!("`ROCKET_{}`", k.to_ascii_uppercase())
+            } else {
+                format!("`{k}` (in {})", source_of(figment, k))
+            }
+        })
+        .collect()
+}
+
+/// The end of a "credentials are missing" message: where they go, and why the
+/// `ROCKET_PUSHER_*` variables the user may have set did not count.
+fn where_to_set_credentials(figment: &Figment) -> String {
+    const FORM: &str = r#"ROCKET_PUSHER='{app_id="…",key="…",secret="…"}'"#;
+    let stray = stray_keys(figment);
+    if stray.is_empty() {
+        format!(": set [default.pusher] app_id, key and secret in Rocket.toml, or {FORM}")
+    } else {
+        format!(
+            ": {} {} set, but Rocket does not read ROCKET_PUSHER_<KEY> variables into the \
+             `pusher` table; set {FORM} (or [default.pusher] in Rocket.toml) instead",
+            stray.join(", "),
+            if stray.len() == 1 { "is" } else { "are" },
+        )
+    }
+}
+
+/// `url` and the separate credentials both set, perhaps by different sources: the message
+/// says which source set which, and how to override one with the other.
+fn url_conflict(figment: &Figment, config: &FairingConfig) -> Option<String> {
+    let c = &config.client;
+    c.url.as_ref()?;
+    let others: Vec<&str> = [
+        ("app_id", c.app_id.is_some()),
+        ("key", c.key.is_some()),
+        ("secret", c.secret.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    if others.is_empty() {
+        return None;
+    }
+    let url_from = source_of(figment, "url");
+    let mut from: Vec<String> = others.iter().map(|k| source_of(figment, k)).collect();
+    from.sort();
+    from.dedup();
+    let keys = others
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut message = format!(
+        "invalid `pusher.url`: set either `url` or `app_id`, `key` and `secret`, not both; \
+         `url` comes from {url_from}, {keys} from {}",
+        from.join(" and ")
+    );
+    if from.iter().any(|f| *f != url_from) {
+        message.push_str(&format!(
+            ". One source overrides another key by key but cannot remove a key: use one form \
+             in both (e.g. app_id, key and secret instead of url in {url_from}), or remove \
+             one form"
+        ));
+    }
+    Some(message)
 }
 
 /// Check a configured path: absolute, static (no `<param>`), no query.
@@ -239,11 +368,15 @@ fn routes(
     settings: AuthSettings,
     handlers: &Arc<Handlers>,
     router: &Arc<ChannelRouter>,
+    client: &ClientConfig,
 ) -> Result<Vec<Route>, String> {
     check_path("mount", &config.mount)?;
     check_path("auth_path", &config.auth_path)?;
     check_path("user_auth_path", &config.user_auth_path)?;
     check_path("webhook_path", &config.webhook_path)?;
+    if let Some(path) = &config.client_config_path {
+        check_path("client_config_path", path)?;
+    }
     let auth = AuthRoute {
         handlers: handlers.clone(),
         router: router.clone(),
@@ -287,6 +420,17 @@ fn routes(
             "pusher: webhook",
         ));
     }
+    if let Some(path) = &config.client_config_path {
+        routes.push(named(
+            Route::ranked(
+                ROUTE_RANK,
+                Method::Get,
+                path,
+                ClientConfigRoute::new(client),
+            ),
+            "pusher: client config",
+        ));
+    }
     Ok(routes)
 }
 
@@ -315,7 +459,30 @@ impl PusherFairing {
             ]);
         }
         let config = self.load_config(rocket)?;
-        let pusher = Pusher::from_config(&config.client).map_err(|e| vec![e.to_string()])?;
+        if let Some(conflict) = url_conflict(&self.figment(rocket), &config) {
+            return Err(vec![conflict]);
+        }
+        let pusher = Pusher::from_config(&config.client).map_err(|e| match e {
+            ConfigError::Missing(_) => {
+                vec![format!("{e}{}", where_to_set_credentials(rocket.figment()))]
+            }
+            e => vec![e.to_string()],
+        })?;
+        let stray = stray_keys(rocket.figment());
+        if !stray.is_empty() {
+            log::warn!(
+                "pusher: {} ignored: Rocket does not read ROCKET_PUSHER_<KEY> variables into \
+                 the `pusher` table; use ROCKET_PUSHER='{{key=\"…\",…}}'",
+                stray.join(", ")
+            );
+        }
+        let recording = pusher.recorder().is_some();
+        if recording && *rocket.figment().profile() == rocket::Config::RELEASE_PROFILE {
+            log::warn!(
+                "pusher: transport = \"recording\" in the release profile: no event reaches \
+                 Pusher; remove it (the default is \"http\") for production"
+            );
+        }
         if config
             .webhook_max_age
             .is_some_and(|age| !(age.is_finite() && age > 0.0))
@@ -335,18 +502,19 @@ impl PusherFairing {
         // fails ignite there, so its defaults are a safe stand-in here.
         let limits: Limits = rocket.figment().extract_inner("limits").unwrap_or_default();
         let auth = AuthSettings::from_limits(&limits, config.max_batch_channels);
+        let client = ClientConfig::from_config(&config, pusher.key(), pusher.endpoint());
         let routes = if config.mount_routes {
-            routes(&config, auth, &handlers, &router).map_err(|m| vec![m])?
+            routes(&config, auth, &handlers, &router, &client).map_err(|m| vec![m])?
         } else {
             Vec::new()
         };
 
-        let mut summary = format!(
-            "app {} (key {}) via {}",
-            pusher.app_id(),
-            pusher.key(),
-            pusher.endpoint()
-        );
+        let target = if recording {
+            "records every request and sends nothing (transport = \"recording\")".to_owned()
+        } else {
+            format!("via {}", pusher.endpoint())
+        };
+        let mut summary = format!("app {} (key {}) {target}", pusher.app_id(), pusher.key());
         let mount = config.mount.trim_end_matches('/');
         for r in &routes {
             summary.push_str(&format!("; {} {mount}{}", r.method, r.uri));
@@ -363,7 +531,7 @@ impl PusherFairing {
         *self.summary.lock().unwrap_or_else(PoisonError::into_inner) = Some(summary);
 
         Ok(Ready {
-            client: ClientConfig::from_config(&config, pusher.key(), pusher.endpoint()),
+            client,
             webhook: WebhookSettings {
                 body_limit: config.webhook_body_limit,
                 max_age_ms: config.webhook_max_age.map(|s| (s * 1000.0) as u64),
@@ -392,10 +560,6 @@ impl Fairing for PusherFairing {
                 for m in messages {
                     log::error!("pusher: {m}");
                 }
-                log::info!(
-                    "pusher: set [default.pusher] app_id, key and secret in Rocket.toml, or \
-                     ROCKET_PUSHER='{{app_id=\"…\",key=\"…\",secret=\"…\"}}'"
-                );
                 return Err(rocket);
             }
         };

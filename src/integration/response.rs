@@ -108,7 +108,7 @@ impl<'r> Responder<'r, 'static> for crate::Error {
         }
         log::error!("pusher: {logged}");
         let error = match &self {
-            crate::Error::Timeout(_) => {
+            crate::Error::Timeout { .. } => {
                 ApiError::new(Status::GatewayTimeout, "the Pusher API timed out")
             }
             crate::Error::Random => ApiError::new(Status::InternalServerError, "encryption failed"),

@@ -9,11 +9,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::ValidationError;
 
-/// The longest channel name Pusher documents (164 characters, prefix included).
+/// The longest channel name accepted (200 characters, prefix included): what the official
+/// libraries, Flask-Pusher and self-hosted servers such as sockudo accept.
 ///
-/// The official libraries check 200, a historical value; names between 165 and 200
-/// characters pass them and are then refused by the service.
-pub const MAX_CHANNEL_NAME_LEN: usize = 164;
+/// Pusher's hosted service documents 164; the `max_channel_name_len` key of the `pusher`
+/// configuration lowers the limit the client and the routes apply.
+pub const MAX_CHANNEL_NAME_LEN: usize = 200;
 /// The longest event name the official libraries accept.
 pub const MAX_EVENT_NAME_LEN: usize = 200;
 /// The longest user id accepted for user sign-in and `send_to_user` (Python's limit).
@@ -175,7 +176,7 @@ macro_rules! name_type_common {
     };
 }
 
-/// A valid channel name: 1 to 164 characters from `A-Z a-z 0-9 - _ = @ , . ;`.
+/// A valid channel name: 1 to 200 characters from `A-Z a-z 0-9 - _ = @ , . ;`.
 ///
 /// ```
 /// use rocket_pusher::protocol::{ChannelKind, ChannelName};
@@ -345,7 +346,7 @@ mod tests {
         assert!(validate_channel_name(&long).is_ok());
         assert_eq!(
             validate_channel_name(&format!("{long}a")),
-            Err(ValidationError::ChannelNameTooLong { len: 165, max: 164 })
+            Err(ValidationError::ChannelNameTooLong { len: 201, max: 200 })
         );
     }
 

@@ -261,7 +261,8 @@ pub(crate) fn vector(
 /// secrets (or a message) in what was logged. Install it with [`capture_logs`] before the
 /// first Rocket is built in the binary: Rocket then keeps it instead of its own.
 pub(crate) struct Capture {
-    lines: Mutex<Vec<String>>,
+    /// Each line with the thread that logged it.
+    lines: Mutex<Vec<(std::thread::ThreadId, String)>>,
 }
 
 impl log::Log for Capture {
@@ -273,11 +274,9 @@ impl log::Log for Capture {
         self.lines
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(format!(
-                "{} {}: {}",
-                record.level(),
-                record.target(),
-                record.args()
+            .push((
+                std::thread::current().id(),
+                format!("{} {}: {}", record.level(), record.target(), record.args()),
             ));
     }
 
@@ -290,7 +289,22 @@ impl Capture {
         self.lines
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .iter()
+            .map(|(_, line)| line.clone())
+            .collect()
+    }
+
+    /// The lines logged so far on this thread: an `async_test`'s ignite, liftoff and local
+    /// requests run on its own thread, so these are its lines, not its neighbours'.
+    pub(crate) fn lines_here(&self) -> Vec<String> {
+        let here = std::thread::current().id();
+        self.lines
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|(thread, _)| *thread == here)
+            .map(|(_, line)| line.clone())
+            .collect()
     }
 }
 

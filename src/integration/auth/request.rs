@@ -264,6 +264,9 @@ pub(super) fn grant(
     channel: &ChannelName,
     decision: Decision,
 ) -> Result<ChannelAuth, ApiError> {
+    pusher
+        .check_channel_len(channel)
+        .map_err(|e| ApiError::new(Status::BadRequest, e.to_string()))?;
     let member = match decision {
         Decision::Deny => return Err(ApiError::new(Status::Forbidden, "channel refused")),
         Decision::Allow => None,
