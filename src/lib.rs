@@ -102,7 +102,8 @@
 //!   [`VerifiedWebhook`], [`SocketId`] and [`ChannelAuthRequest`].
 //!
 //! The root holds what an app writes every day; the rest is in modules named for their
-//! concern: [`client`], [`config`], [`error`], [`auth`] and [`protocol`].
+//! concern: [`client`], [`config`], [`error`], [`auth`] and [`protocol`]; an app's tests use
+//! [`testing`] (what the app sent to Pusher, signed webhooks to post to it).
 //!
 //! ## Configuration
 //!
@@ -123,8 +124,7 @@ pub mod protocol;
 pub mod testing;
 
 /// Channel authorization beyond the root's [`ChannelRoute`] and [`Decision`]: what a
-/// [`channel`] function may return, the parameters its pattern captured, and the
-/// [`ChannelAuthorizer`](auth::ChannelAuthorizer) trait.
+/// [`channel`] function may return, and the parameters its pattern captured.
 pub mod auth {
     pub use crate::integration::{Captures, IntoDecision, MAX_PARAMS};
 }
