@@ -313,6 +313,19 @@ pub trait LocalClientExt: sealed::Sealed {
 
 /// The same methods on both clients: their request types differ, their builders' names
 /// do not.
+/// A local POST of `events` as a webhook, signed rightly or wrongly.
+macro_rules! webhook_request {
+    ($client:expr, $uri:expr, $events:expr, $signed:expr) => {{
+        let (body, [content_type, key, signature]) = webhook($client.pusher(), $events, $signed);
+        $client
+            .post($uri)
+            .header(content_type)
+            .header(key)
+            .header(signature)
+            .body(body)
+    }};
+}
+
 macro_rules! local_client_ext {
     ($local:ident) => {
         impl sealed::Sealed for $local::Client {}
@@ -330,13 +343,7 @@ macro_rules! local_client_ext {
                 I: IntoIterator,
                 I::Item: Serialize,
             {
-                let (body, headers) = webhook(self.pusher(), events, true);
-                let [content_type, key, signature] = headers;
-                self.post(uri)
-                    .header(content_type)
-                    .header(key)
-                    .header(signature)
-                    .body(body)
+                webhook_request!(self, uri, events, true)
             }
 
             fn wrongly_signed_webhook<'c, 'u: 'c, U, I>(
@@ -349,13 +356,7 @@ macro_rules! local_client_ext {
                 I: IntoIterator,
                 I::Item: Serialize,
             {
-                let (body, headers) = webhook(self.pusher(), events, false);
-                let [content_type, key, signature] = headers;
-                self.post(uri)
-                    .header(content_type)
-                    .header(key)
-                    .header(signature)
-                    .body(body)
+                webhook_request!(self, uri, events, false)
             }
         }
     };
