@@ -59,8 +59,12 @@ impl PresenceMember {
     }
 
     /// Attach `user_info`.
-    pub fn with_info(mut self, info: impl Into<Value>) -> Self {
-        self.user_info = Some(info.into());
+    ///
+    /// Any `Serialize` value: a struct of the app's, or `json!({…})`. It is held as a JSON
+    /// value (objects keep their keys in order). A value serde cannot turn into JSON (a map
+    /// with non-string keys) is left out, with an error logged.
+    pub fn with_info(mut self, info: impl Serialize) -> Self {
+        self.user_info = info_value(info, "presence member");
         self
     }
 
@@ -297,8 +301,19 @@ fn channel_auth(
     }
 }
 
+/// `info` as JSON for a `user_info` field; `None`, logged, if serde cannot write it.
+fn info_value(info: impl Serialize, whose: &str) -> Option<Value> {
+    serde_json::to_value(info)
+        .inspect_err(|e| log::error!("pusher: the {whose}'s user_info is left out: {e}"))
+        .ok()
+}
+
 /// The user a connection signs in as (pusher-js `signin()`): `id` is required, `user_info`
 /// is shared with presence channels, `watchlist` names users whose online state to follow.
+///
+/// Pusher's user object may carry more fields; they are kept in
+/// [`other`](Self::other) and signed and sent with the rest (after `id`, `user_info` and
+/// `watchlist`, in key order), so a user read from any JSON object loses nothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserData {
     /// The user's id (1 to 200 characters, channel-name alphabet).
@@ -309,6 +324,9 @@ pub struct UserData {
     /// Ids of users whose online/offline events this user receives (at most 100 are used).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watchlist: Option<Vec<String>>,
+    /// Any other field of the user object.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, Value>,
 }
 
 impl UserData {
@@ -318,12 +336,13 @@ impl UserData {
             id: id.into(),
             user_info: None,
             watchlist: None,
+            other: serde_json::Map::new(),
         }
     }
 
-    /// Attach `user_info`.
-    pub fn with_info(mut self, info: impl Into<Value>) -> Self {
-        self.user_info = Some(info.into());
+    /// Attach `user_info`: any `Serialize` value, as [`PresenceMember::with_info`] takes.
+    pub fn with_info(mut self, info: impl Serialize) -> Self {
+        self.user_info = info_value(info, "signed-in user");
         self
     }
 
@@ -591,5 +610,55 @@ mod tests {
             ),
             Err(ValidationError::SocketId)
         );
+    }
+
+    #[test]
+    fn user_data_keeps_and_signs_fields_beyond_the_known_ones() {
+        let json = r#"{"id":"u1","email":"ann@example.com","user_info":{"n":1},"age":3}"#;
+        let user: UserData = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            user.other.get("email"),
+            Some(&serde_json::json!("ann@example.com"))
+        );
+        let a = authenticate_user(&docs(), "1.1", &user).unwrap();
+        // Every field is signed and sent: the known ones first, the others in key order.
+        assert_eq!(
+            a.user_data,
+            r#"{"id":"u1","user_info":{"n":1},"age":3,"email":"ann@example.com"}"#
+        );
+        let sig = docs_hmac(&format!("1.1::user::{}", a.user_data));
+        assert_eq!(a.auth, format!("278d425bdf160c739803:{sig}"));
+        let back: serde_json::Value = serde_json::from_str(&a.user_data).unwrap();
+        assert_eq!(
+            back,
+            serde_json::from_str::<serde_json::Value>(json).unwrap()
+        );
+    }
+
+    #[test]
+    fn info_takes_any_serialize() {
+        #[derive(Serialize)]
+        struct Profile {
+            name: &'static str,
+            admin: bool,
+        }
+        let profile = Profile {
+            name: "Ann",
+            admin: false,
+        };
+        let member = PresenceMember::new("7").with_info(&profile);
+        // Held as a JSON value, whose objects keep their keys in order.
+        assert_eq!(
+            member.to_channel_data().unwrap(),
+            r#"{"user_id":"7","user_info":{"admin":false,"name":"Ann"}}"#
+        );
+        let user = UserData::new("7").with_info(profile);
+        assert_eq!(
+            user.user_info,
+            Some(serde_json::json!({"name": "Ann", "admin": false}))
+        );
+        // A value serde cannot write as JSON is left out rather than sent half-made.
+        let bad: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        assert_eq!(PresenceMember::new("7").with_info(bad).user_info, None);
     }
 }
