@@ -14,7 +14,8 @@
 //! cargo run --example cli -- send-to-user alice my-event '{"hi":1}'
 //! ```
 //!
-//! Exit status 0 with the reply on stdout, or 1 with `{"error": …, "status": …}` on stderr.
+//! Exit status 0 with the reply on stdout, 1 with `{"error": …, "status": …}` on stderr, or 2
+//! with the usage (no command, `--help`, an unknown command).
 
 use std::process::ExitCode;
 
@@ -118,16 +119,31 @@ async fn run(pusher: &Pusher, args: &[String]) -> Result<Value, Error> {
             pusher.send_to_user(arg(1), arg(2), &data(arg(3))).await?;
             json!({})
         }
-        other => {
-            json!({ "usage": format!("unknown command {other:?}; see the doc comment of examples/cli.rs") })
-        }
+        other => json!({ "usage": format!("unknown command {other:?}") }),
     };
     Ok(reply)
 }
 
+const USAGE: &str = "\
+usage: cli COMMAND [ARGS]   (server: PUSHER_URL, or the pusher table of Rocket.toml)
+
+  trigger CHANNEL[,CHANNEL...] EVENT DATA [--exclude SOCKET_ID] [--info]
+  batch '[{\"channel\":\"a\",\"name\":\"e\",\"data\":\"x\"}]'
+  channels [--prefix PREFIX] [--user-count]
+  channel CHANNEL [--user-count] [--subscription-count]
+  users PRESENCE_CHANNEL
+  terminate USER_ID
+  send-to-user USER_ID EVENT DATA
+
+Prints the reply as JSON; on failure, {\"error\", \"status\"} on stderr and exit status 1.";
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() || flag(&args, "--help") || flag(&args, "-h") {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
     let pusher = match client() {
         Ok(p) => p,
         Err(e) => {
@@ -137,8 +153,8 @@ async fn main() -> ExitCode {
     };
     match run(&pusher, &args).await {
         Ok(reply) if reply.get("usage").is_some() => {
-            eprintln!("{reply}");
-            ExitCode::FAILURE
+            eprintln!("{}\n\n{USAGE}", reply["usage"].as_str().unwrap_or_default());
+            ExitCode::from(2)
         }
         Ok(reply) => {
             println!("{reply}");

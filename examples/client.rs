@@ -8,6 +8,9 @@
 //! cargo run --example client
 //! ```
 
+use std::error::Error;
+use std::process::ExitCode;
+
 use rocket::figment::Figment;
 use rocket::figment::providers::{Env, Format, Toml};
 use rocket_pusher::Pusher;
@@ -15,7 +18,24 @@ use rocket_pusher::client::BatchEvent;
 use rocket_pusher::config::PusherConfig;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // For people: the message and its causes, not the `Debug` form `?` in `main`
+            // would print.
+            eprintln!("error: {e}");
+            let mut cause = e.source();
+            while let Some(c) = cause {
+                eprintln!("  caused by: {c}");
+                cause = c.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
     let pusher = match std::env::var("PUSHER_URL") {
         Ok(url) => Pusher::from_url(&url)?,
         Err(_) => {
