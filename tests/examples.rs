@@ -4,6 +4,8 @@
 //! alone, `cargo test --test examples` needs `cargo build --examples` first).
 //! Every server address here is a closed port on 127.0.0.1: nothing is sent anywhere.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
