@@ -31,6 +31,18 @@ const MARKER: &str = "MARKER-SECRET";
 // The capturing logger must be installed before the first Rocket is built in this binary
 // (Rocket installs its own otherwise), so every builder here installs it first.
 
+/// The first of `lines` that holds `needle`, checked to hold every one of `parts`.
+fn line_with<'l>(lines: &'l [String], needle: &str, parts: &[&str]) -> &'l str {
+    let line = lines
+        .iter()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?}: {lines:#?}"));
+    for part in parts {
+        assert!(line.contains(part), "{part:?} missing from {line}");
+    }
+    line
+}
+
 fn figment(extra: Value) -> Figment {
     capture_logs();
     rocket_app::figment(extra)
@@ -382,17 +394,15 @@ async fn rocket_pusher_key_variables_are_named_with_the_form_to_use() {
         PusherFairing::new(),
     );
     let lines = failure_lines(rocket).await;
-    let line = lines
-        .iter()
-        .find(|l| l.contains("no `pusher` table"))
-        .unwrap_or_else(|| panic!("{lines:#?}"));
-    for part in [
-        "`ROCKET_PUSHER_APP_ID`, `ROCKET_PUSHER_SECRET` are set",
-        "Rocket does not read ROCKET_PUSHER_<KEY> variables",
-        r#"ROCKET_PUSHER='{app_id="…",key="…",secret="…"}'"#,
-    ] {
-        assert!(line.contains(part), "{part:?} missing from {line}");
-    }
+    line_with(
+        &lines,
+        "no `pusher` table",
+        &[
+            "`ROCKET_PUSHER_APP_ID`, `ROCKET_PUSHER_SECRET` are set",
+            "Rocket does not read ROCKET_PUSHER_<KEY> variables",
+            r#"ROCKET_PUSHER='{app_id="…",key="…",secret="…"}'"#,
+        ],
+    );
 
     // A table without the secret, and the variable that was meant to give it.
     let rocket = jailed(
@@ -435,20 +445,18 @@ async fn url_and_credentials_from_two_sources_say_which_set_which() {
         PusherFairing::new(),
     );
     let lines = failure_lines(rocket).await;
-    let line = lines
-        .iter()
-        .find(|l| l.contains("invalid `pusher.url`"))
-        .unwrap_or_else(|| panic!("{lines:#?}"));
-    for part in [
-        "set either `url` or `app_id`, `key` and `secret`, not both",
-        "`url` comes from the `ROCKET_PUSHER` environment variable",
-        "`app_id`, `key`, `secret` from `",
-        "Rocket.toml`",
-        "cannot remove a key",
-        "app_id, key and secret instead of url in the `ROCKET_PUSHER` environment variable",
-    ] {
-        assert!(line.contains(part), "{part:?} missing from {line}");
-    }
+    line_with(
+        &lines,
+        "invalid `pusher.url`",
+        &[
+            "set either `url` or `app_id`, `key` and `secret`, not both",
+            "`url` comes from the `ROCKET_PUSHER` environment variable",
+            "`app_id`, `key`, `secret` from `",
+            "Rocket.toml`",
+            "cannot remove a key",
+            "app_id, key and secret instead of url in the `ROCKET_PUSHER` environment variable",
+        ],
+    );
     assert!(!lines.iter().any(|l| l.contains(HINT)), "{lines:#?}");
 
     // Both from one file: no advice on overriding.
@@ -458,10 +466,7 @@ async fn url_and_credentials_from_two_sources_say_which_set_which() {
         PusherFairing::new(),
     );
     let lines = failure_lines(rocket).await;
-    let line = lines
-        .iter()
-        .find(|l| l.contains("invalid `pusher.url`"))
-        .unwrap_or_else(|| panic!("{lines:#?}"));
+    let line = line_with(&lines, "invalid `pusher.url`", &[]);
     assert!(line.contains("`key` from `"), "{line}");
     assert!(!line.contains("cannot remove"), "{line}");
 }
