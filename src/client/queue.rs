@@ -267,19 +267,24 @@ impl Queue {
         }
         let lanes = self.start(inner)?;
         let count = lanes.senders.len();
-        let targets: Vec<usize> = events.iter().map(|e| lane_of(&e.channel, count)).collect();
-        if targets.iter().any(|&lane| lanes.senders[lane].is_closed()) {
-            // The runtime the lanes ran on has ended.
+        let n = events.len();
+        // The runtime the lanes ran on has ended: refuse the whole trigger rather than
+        // part of it (one event needs no check: its send fails below).
+        if n > 1
+            && events
+                .iter()
+                .any(|e| lanes.senders[lane_of(&e.channel, count)].is_closed())
+        {
             return Err(QueueError::Closed.into());
         }
-        let n = events.len();
         let capacity = s.config.capacity;
         s.pending
             .fetch_update(Relaxed, Relaxed, |pending| {
                 pending.checked_add(n).filter(|&total| total <= capacity)
             })
             .map_err(|_| QueueError::Full { capacity })?;
-        for (i, (event, lane)) in events.into_iter().zip(targets).enumerate() {
+        for (i, event) in events.into_iter().enumerate() {
+            let lane = lane_of(&event.channel, count);
             // Counted in before it is sent down the lane, so that a flush that sees the
             // lane finish this many events knows the event was among them.
             s.entered[lane].fetch_add(1, SeqCst);
