@@ -26,7 +26,8 @@ pub enum TransportKind {
     Recording,
 }
 
-/// The client's keys of the `pusher` table: credentials, host, timeout, limits, retries.
+/// The client's keys of the `pusher` table: credentials, host, timeout, limits, retries,
+/// the queue.
 ///
 /// Filled in code for [`Pusher::from_config`](crate::Pusher::from_config), or read from any
 /// serde source (a TOML file, the environment). Under Rocket the fairing reads it from the
