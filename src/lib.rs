@@ -129,7 +129,7 @@ pub mod auth {
     pub use crate::integration::{Captures, IntoDecision, MAX_PARAMS};
 }
 
-pub use client::Pusher;
+pub use client::{Broadcast, Pusher};
 pub use error::Error;
 pub use integration::{
     ChannelAuthRequest, ChannelAuthResponse, ChannelRequest, ChannelRoute, ClientConfig, Decision,
@@ -144,8 +144,16 @@ pub use rocket::figment;
 
 #[doc(hidden)]
 pub use client::__fuzz;
+/// What the code of the [`channel`] attribute and the [`Broadcast`] derive names, and only
+/// through this module.
 #[doc(hidden)]
-pub use integration::__private;
+pub mod __private {
+    pub use crate::client::{Broadcast, IntoChannels};
+    pub use crate::error::ValidationError;
+    pub use crate::integration::__private::*;
+    pub use crate::protocol::ChannelName;
+    pub use serde::Serialize;
+}
 
 /// Declare a channel route: an `async fn` deciding who may join the channels matching a
 /// pattern, with the pattern's `<parameters>` parsed by Rocket's `FromParam` and every other
@@ -155,6 +163,10 @@ pub use integration::__private;
 /// `PusherFairing::new().channels(channels![orders, room])`. See
 /// [`ChannelRoute`] for the pattern rules.
 pub use rocket_pusher_codegen::channel;
+
+/// Derive [`Broadcast`](trait@Broadcast) for an event type of the app, with
+/// `#[broadcast(event = "name", channel = <expression>, ..)]`; see that trait.
+pub use rocket_pusher_codegen::Broadcast;
 
 /// Collect functions declared with [`channel`] into channel routes for
 /// [`PusherFairing::channels`].
