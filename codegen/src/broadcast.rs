@@ -40,7 +40,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         return Err(syn::Error::new(
             ident.span(),
             "a broadcast event needs at least one channel: \
-             #[broadcast(channel = \"private-orders\")], or any expression of `self`",
+             #[broadcast(channel = \"name\")] or #[broadcast(channel = <expression of self>)]",
         ));
     }
     let event = match event {
