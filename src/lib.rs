@@ -93,7 +93,10 @@
 //!   [`trigger_batch`](Pusher::trigger_batch), [`channels`](Pusher::channels),
 //!   [`channel`](Pusher::channel), [`users`](Pusher::users),
 //!   [`terminate_user_connections`](Pusher::terminate_user_connections),
-//!   [`send_to_user`](Pusher::send_to_user); encrypted channels are sealed transparently.
+//!   [`send_to_user`](Pusher::send_to_user), and [`broadcast`](Pusher::broadcast) of the
+//!   app's typed events ([`Broadcast`](trait@Broadcast): event name and channels declared
+//!   once on the type, with channel names built by the [`channel`] routes that authorize
+//!   them); encrypted channels are sealed transparently.
 //!   Errors are one typed [`Error`]; reads that fail for a transient reason are retried,
 //!   writes only when asked ([`RetryPolicy`](client::RetryPolicy)). With
 //!   `transport = "recording"` it sends nothing and records what it would have sent, for the
@@ -162,6 +165,33 @@ pub mod __private {
 /// `Result` of those whose error is logged as the reason. Register with [`channels!`]:
 /// `PusherFairing::new().channels(channels![orders, room])`. See
 /// [`ChannelRoute`] for the pattern rules.
+///
+/// The same declaration names the channels it matches, for sending on them:
+/// `orders::name(42)` is the [`ChannelName`] `private-orders.42`, taking the pattern's
+/// parameters in order with the types the function declares, formatted with `Display` and
+/// checked to be one segment each so that the route parses them back (else a
+/// [`ValidationError::ParamSegment`](error::ValidationError::ParamSegment) naming the
+/// parameter). [`Pusher::trigger`] and a [`Broadcast`](trait@Broadcast) event's `channel`
+/// take the `Result` it returns; `orders::PATTERN` is the pattern.
+///
+/// ```
+/// use rocket_pusher::{Pusher, SocketId, channel};
+///
+/// #[channel("private-orders.<id>")]
+/// async fn orders(id: u64, from: SocketId) -> bool {
+///     // The app's own check of who is asking.
+/// #   let _ = from;
+///     id < 1000
+/// }
+///
+/// assert_eq!(orders::name(42).unwrap(), "private-orders.42");
+/// assert_eq!(orders::PATTERN, "private-orders.<id>");
+///
+/// async fn shipped(pusher: &Pusher, id: u64) -> Result<(), rocket_pusher::Error> {
+///     pusher.trigger(orders::name(id), "shipped", &serde_json::json!({ "id": id })).await?;
+///     Ok(())
+/// }
+/// ```
 pub use rocket_pusher_codegen::channel;
 
 /// Derive [`Broadcast`](trait@Broadcast) for an event type of the app, with

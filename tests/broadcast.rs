@@ -216,12 +216,18 @@ async fn an_encrypted_broadcast_opens_to_the_serde_form() {
     let master = MasterKey::from_base64(MASTER_KEY).unwrap();
     let plain = decrypt_payload(&master, "private-encrypted-inbox.bob", &e.data).unwrap();
     let opened: Value = serde_json::from_slice(&plain).unwrap();
-    assert_eq!(opened, json!({ "subject": "Hello", "body": "See you at 5" }));
+    assert_eq!(
+        opened,
+        json!({ "subject": "Hello", "body": "See you at 5" })
+    );
 
     // Without a master key, the encrypted channel is a typed error and nothing is sent.
     let plain_client = Pusher::builder("1", "k", "s").recording().build().unwrap();
     let err = plain_client.broadcast(&letter).await.unwrap_err();
-    assert!(matches!(err, Error::Validation(ValidationError::NoMasterKey)));
+    assert!(matches!(
+        err,
+        Error::Validation(ValidationError::NoMasterKey)
+    ));
     assert!(sent(&plain_client).is_empty());
 }
 
@@ -271,12 +277,20 @@ async fn a_name_that_cannot_be_built_is_the_typed_error_and_nothing_is_sent() {
         }
     }
     let err = pusher.broadcast(&Many(vec![])).await.unwrap_err();
-    assert!(matches!(err, Error::Validation(ValidationError::NoChannels)));
-    let too_many = (0..=MAX_TRIGGER_CHANNELS).map(|i| format!("c{i}")).collect();
+    assert!(matches!(
+        err,
+        Error::Validation(ValidationError::NoChannels)
+    ));
+    let too_many = (0..=MAX_TRIGGER_CHANNELS)
+        .map(|i| format!("c{i}"))
+        .collect();
     let err = pusher.broadcast(&Many(too_many)).await.unwrap_err();
     assert!(matches!(
         err,
-        Error::Validation(ValidationError::TooManyChannels { count: 101, max: 100 })
+        Error::Validation(ValidationError::TooManyChannels {
+            count: 101,
+            max: 100
+        })
     ));
     let err = pusher
         .broadcast(&Many(vec!["a b".into()]))
@@ -298,11 +312,13 @@ async fn trigger_takes_the_names_routes_build() {
         .unwrap();
     let e = sent(&pusher).pop().unwrap();
     assert_eq!(e.channels, ["private-orders.42"]);
-    assert_eq!((e.name.as_str(), e.data.as_str()), ("shipped", r#"{"id":42}"#));
+    assert_eq!(
+        (e.name.as_str(), e.data.as_str()),
+        ("shipped", r#"{"id":42}"#)
+    );
 
     // Several, collected: the first name that cannot be built is the error.
-    let names: Result<Vec<ChannelName>, _> =
-        ["a", "b"].into_iter().map(room::name).collect();
+    let names: Result<Vec<ChannelName>, _> = ["a", "b"].into_iter().map(room::name).collect();
     pusher.trigger(names, "opened", "").await.unwrap();
     assert_eq!(
         sent(&pusher).pop().unwrap().channels,
@@ -313,7 +329,10 @@ async fn trigger_takes_the_names_routes_build() {
     let err = pusher.trigger(bad, "opened", "").await.unwrap_err();
     assert!(matches!(
         err,
-        Error::Validation(ValidationError::ParamSegment { param: "name", ch: Some('.') })
+        Error::Validation(ValidationError::ParamSegment {
+            param: "name",
+            ch: Some('.')
+        })
     ));
     let err = pusher
         .trigger(room::name(""), "opened", "")
@@ -321,7 +340,10 @@ async fn trigger_takes_the_names_routes_build() {
         .unwrap_err();
     assert!(matches!(
         err,
-        Error::Validation(ValidationError::ParamSegment { param: "name", ch: None })
+        Error::Validation(ValidationError::ParamSegment {
+            param: "name",
+            ch: None
+        })
     ));
     assert_eq!(sent(&pusher).len(), 2);
 }
@@ -351,9 +373,11 @@ async fn post_letter(to: &str, pusher: &State<Pusher>) -> Result<Status, Error> 
 
 #[rocket::async_test]
 async fn one_declaration_authorizes_the_subscription_and_addresses_the_broadcast() {
-    let app = rocket::custom(figment(json!({ "encryption_master_key_base64": MASTER_KEY })))
-        .attach(PusherFairing::new().channels(channels![orders, room, inbox]))
-        .mount("/", routes![ship, post_letter]);
+    let app = rocket::custom(figment(
+        json!({ "encryption_master_key_base64": MASTER_KEY }),
+    ))
+    .attach(PusherFairing::new().channels(channels![orders, room, inbox]))
+    .mount("/", routes![ship, post_letter]);
     let client = Client::tracked(testing::recording(app)).await.unwrap();
 
     let res = client.post("/orders/42/ship?carrier=UPS").dispatch().await;

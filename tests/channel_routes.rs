@@ -746,7 +746,10 @@ async fn names_a_route_builds_round_trip_through_it() {
     round_trip!(rt_str: "x", "lobby", "a-B_9=c@d,e;f", "0");
     round_trip!(rt_string: "alice".to_owned(), "ann@example".to_owned());
 
-    assert_eq!(rt_pair::name("lobby", 7).unwrap(), "private-rt-pair.lobby.items.7");
+    assert_eq!(
+        rt_pair::name("lobby", 7).unwrap(),
+        "private-rt-pair.lobby.items.7"
+    );
     assert_eq!(
         received_by(&c, &rt_pair::name("hall", 0).unwrap()).await,
         format!("{:?}", ("hall", 0u32))
@@ -778,9 +781,15 @@ fn values_the_route_would_not_parse_back_are_refused_by_name() {
     assert_eq!(rt_str::name("#1"), segment("v", Some('#')));
     // Fractions are written with a point; so are IPv4 addresses, and IPv6 with colons.
     assert_eq!(rt_f64::name(0.5), segment("v", Some('.')));
-    assert_eq!(rt_f64::name(f64::NAN), Ok(ChannelName::new("private-rt-f64.NaN").unwrap()));
+    assert_eq!(
+        rt_f64::name(f64::NAN),
+        Ok(ChannelName::new("private-rt-f64.NaN").unwrap())
+    );
     assert_eq!(rt_ip::name([127, 0, 0, 1].into()), segment("v", Some('.')));
-    assert_eq!(rt_ip::name(std::net::Ipv6Addr::LOCALHOST.into()), segment("v", Some(':')));
+    assert_eq!(
+        rt_ip::name(std::net::Ipv6Addr::LOCALHOST.into()),
+        segment("v", Some(':'))
+    );
     // The parameter named is the one at fault, in pattern order.
     assert_eq!(rt_pair::name("a.b", 1), segment("room", Some('.')));
 
@@ -794,7 +803,10 @@ fn values_the_route_would_not_parse_back_are_refused_by_name() {
         })
     );
     let fits = "x".repeat(MAX_CHANNEL_NAME_LEN - "private-rt-str.".len());
-    assert_eq!(rt_str::name(&fits).unwrap().as_str().len(), MAX_CHANNEL_NAME_LEN);
+    assert_eq!(
+        rt_str::name(&fits).unwrap().as_str().len(),
+        MAX_CHANNEL_NAME_LEN
+    );
     // `f64::MAX` is written with all its 309 digits.
     assert!(matches!(
         rt_f64::name(f64::MAX),
@@ -817,8 +829,24 @@ async fn a_refused_value_is_not_what_the_route_would_have_received() {
     // The check is the route's own rule: the name built by hand from a refused value is
     // refused by the route too (or matched by no route), never taken for another value.
     let c = round_trip_app().await;
-    for channel in ["private-rt-str.a.b", "private-rt-f64.0.5", "private-rt-str."] {
-        assert_eq!(status(&c, &[], channel).await, Status::Forbidden, "{channel}");
+    for channel in [
+        "private-rt-str.a.b",
+        "private-rt-f64.0.5",
+        "private-rt-str.",
+    ] {
+        assert_eq!(
+            status(&c, &[], channel).await,
+            Status::Forbidden,
+            "{channel}"
+        );
     }
-    assert!(c.rocket().state::<Received>().unwrap().0.lock().unwrap().is_empty());
+    assert!(
+        c.rocket()
+            .state::<Received>()
+            .unwrap()
+            .0
+            .lock()
+            .unwrap()
+            .is_empty()
+    );
 }

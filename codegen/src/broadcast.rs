@@ -14,7 +14,11 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let private = quote!(::rocket_pusher::__private);
     let mut event: Option<LitStr> = None;
     let mut channels: Vec<Expr> = Vec::new();
-    for attr in input.attrs.iter().filter(|a| a.path().is_ident("broadcast")) {
+    for attr in input
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("broadcast"))
+    {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("event") {
                 let name: LitStr = meta.value()?.parse()?;
@@ -59,9 +63,9 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         .push(parse_quote!(Self: #private::Serialize));
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     // Each expression's type is checked where it is written.
-    let lists = channels.iter().map(|expr| {
-        quote_spanned!(expr.span()=> #private::IntoChannels::into_channels(#expr))
-    });
+    let lists = channels
+        .iter()
+        .map(|expr| quote_spanned!(expr.span()=> #private::IntoChannels::into_channels(#expr)));
     let body = if channels.len() == 1 {
         quote!(#(#lists)*)
     } else {

@@ -45,7 +45,27 @@
 //!     .manage(Owners(HashMap::from([(1042, 7)])))
 //!     .attach(PusherFairing::new().channels(channels![orders, room]));
 //! # let _ = rocket;
+//!
+//! // The same routes name the channels the app sends on.
+//! assert_eq!(orders::name(1042).unwrap(), "private-orders.1042");
+//! assert_eq!(room::name("lobby").unwrap(), "presence-room.lobby");
+//! assert!(room::name("a.b").is_err());
 //! ```
+//!
+//! One declaration serves both directions: it authorizes the subscription, and its
+//! `name` addresses the trigger or the [`Broadcast`](crate::Broadcast) event, so the
+//! pattern is written once. `route::name(..)` takes the pattern's parameters in pattern
+//! order, with the types the function declares (`&str` stays `&str`); each value is
+//! formatted with `Display`, the counterpart of the `FromStr` that Rocket's `FromParam`
+//! parses numbers with (an app's own parameter type implements both), and must be one
+//! segment: not empty, only `A-Z a-z 0-9 - _ = @ , ;`. So the route parses the name back
+//! to the same value; a value it would not (`"a.b"`, `""`, the `0.5` of an `f64`, whose
+//! point splits the segment) is a
+//! [`ValidationError::ParamSegment`](crate::error::ValidationError::ParamSegment) naming
+//! the parameter, and a name over 200 characters is
+//! [`ChannelNameTooLong`](crate::error::ValidationError::ChannelNameTooLong). A route
+//! whose parameter type has no `Display` (`Option<u64>`) compiles as before; only a call
+//! of its `name` does not. `route::PATTERN` is the pattern.
 //!
 //! Every argument not named in the pattern is taken by its type, as a Rocket handler takes
 //! its arguments: any request guard (`&State<T>`, `&CookieJar<'_>`, `&Config`, `Option<G>`,
