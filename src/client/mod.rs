@@ -1,5 +1,6 @@
 //! [`Pusher`]: an async client of the Pusher Channels HTTP API.
 
+mod broadcast;
 mod queries;
 mod retry;
 mod transport;
@@ -9,6 +10,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use broadcast::Broadcast;
 pub use queries::{
     CachedEvent, ChannelInfo, ChannelList, ChannelQuery, ChannelsQuery, PresenceUser,
 };
