@@ -134,6 +134,17 @@ pub enum ValidationError {
     /// A batch holds no event.
     #[error("a batch needs at least one event")]
     EmptyBatch,
+    /// A value given for a channel route's parameter (`orders::name(..)` of a
+    /// [`channel`](crate::channel) route) is not one segment of a channel name: it is
+    /// empty, or has a character outside `A-Z a-z 0-9 - _ = @ , ;` (a `.` would split it),
+    /// so the route would not parse it back.
+    #[error("channel route parameter <{param}> {}", segment_fault(*.ch))]
+    ParamSegment {
+        /// The parameter, as the pattern names it.
+        param: &'static str,
+        /// The first character a segment cannot hold; `None` when the value is empty.
+        ch: Option<char>,
+    },
     /// A query attribute does not apply to the channel or request.
     #[error("{0}")]
     Attribute(&'static str),
@@ -345,6 +356,14 @@ impl Error {
             500..=599 => Self::Server { status, message },
             _ => Self::Status { status, message },
         }
+    }
+}
+
+/// What is wrong with a parameter's value, for [`ValidationError::ParamSegment`].
+fn segment_fault(ch: Option<char>) -> String {
+    match ch {
+        None => "is empty".to_owned(),
+        Some(ch) => format!("contains {ch:?}; a segment allows A-Z a-z 0-9 and - _ = @ , ;"),
     }
 }
 

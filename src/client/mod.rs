@@ -58,6 +58,7 @@
 //! # Ok(()) }
 //! ```
 
+mod broadcast;
 mod queries;
 pub(crate) mod queue;
 mod retry;
@@ -68,6 +69,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use broadcast::Broadcast;
 pub use queries::{
     CachedEvent, ChannelInfo, ChannelList, ChannelQuery, ChannelsQuery, PresenceUser,
 };

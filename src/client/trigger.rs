@@ -54,6 +54,22 @@ impl IntoChannels for &ChannelName {
     }
 }
 
+/// A name built by a [`channel`](crate::channel) route (`orders::name(42)`); a name that
+/// could not be built is the trigger's error.
+impl IntoChannels for Result<ChannelName, ValidationError> {
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
+        self.map(|c| vec![c])
+    }
+}
+
+/// Names already checked, such as [`Broadcast::channels`](crate::Broadcast::channels)
+/// returns.
+impl IntoChannels for Result<Vec<ChannelName>, ValidationError> {
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
+        self
+    }
+}
+
 impl<T: AsRef<str>> IntoChannels for &[T] {
     fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
         self.iter().map(|c| ChannelName::new(c.as_ref())).collect()
