@@ -518,6 +518,49 @@ async fn an_encrypted_channel_among_others_is_sealed_for_itself() {
     assert_drained(&pusher);
 }
 
+#[derive(serde::Serialize, rocket_pusher::Broadcast)]
+#[broadcast(
+    event = "note.added",
+    channel = "private-encrypted-inbox",
+    channel = format!("notes-{}", self.board),
+)]
+struct NoteAdded {
+    board: u32,
+    text: String,
+}
+
+#[tokio::test]
+async fn a_typed_broadcast_queues_with_an_encrypted_channel_among_others() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api, QueueConfig::default())
+        .encryption_master_key_base64(MASTER_KEY)
+        .build()
+        .unwrap();
+    let note = NoteAdded {
+        board: 3,
+        text: "the plans".into(),
+    };
+    // Awaited, an encrypted channel must be the only one; queued, each channel's event is
+    // sealed for it.
+    assert!(pusher.broadcast(&note).await.is_err());
+    pusher.broadcast(&note).queue().unwrap();
+    pusher.flush().await;
+    let delivered = api.delivered();
+    let by: BTreeMap<&str, &Event> = delivered.iter().map(|e| (e.channel.as_str(), e)).collect();
+    assert_eq!(by.len(), 2);
+    assert_eq!(by["notes-3"].data, r#"{"board":3,"text":"the plans"}"#);
+    let master = MasterKey::from_base64(MASTER_KEY).unwrap();
+    let plain = decrypt_payload(
+        &master,
+        "private-encrypted-inbox",
+        &by["private-encrypted-inbox"].data,
+    );
+    assert_eq!(plain.unwrap(), br#"{"board":3,"text":"the plans"}"#);
+    assert!(delivered.iter().all(|e| e.name == "note.added"));
+    let stats = assert_drained(&pusher);
+    assert_eq!((stats.queued, stats.sent), (2, 2));
+}
+
 #[test]
 fn outside_a_runtime_the_dispatcher_cannot_start() {
     let pusher = Pusher::builder(APP_ID, KEY, SECRET).build().unwrap();
