@@ -1,6 +1,7 @@
 //! The crate's errors: [`Error`] (anything a client call can fail with),
-//! [`ValidationError`] (a rule of the protocol was broken), [`ConfigError`] (bad
-//! configuration, naming the key), and the refusals of the routes and guards:
+//! [`ValidationError`] (a rule of the protocol was broken), [`QueueError`] (an event the
+//! queue could not take), [`ConfigError`] (bad configuration, naming the key), and the
+//! refusals of the routes and guards:
 //! [`ApiError`] and [`WebhookRejection`]. None of them ever holds a secret.
 
 use std::time::Duration;
@@ -152,6 +153,31 @@ pub enum ValidationError {
     Serialize(String),
 }
 
+/// Why [`Trigger::queue`](crate::client::Trigger::queue) could not take an event. Nothing
+/// of the trigger was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueueError {
+    /// `capacity` events are already waiting or in flight (`pusher.queue.capacity`). A
+    /// trigger naming several channels needs room for one event per channel.
+    #[error("the queue is full: {capacity} events are waiting or in flight")]
+    Full {
+        /// The configured capacity.
+        capacity: usize,
+    },
+    /// The queue was shut down ([`Pusher::shutdown`](crate::Pusher::shutdown), or Rocket's
+    /// shutdown), or the tokio runtime its dispatcher ran on has ended.
+    #[error(
+        "the queue is closed: the client was shut down, or the runtime of its dispatcher ended"
+    )]
+    Closed,
+    /// The dispatcher was not running yet and the caller is outside a tokio runtime to
+    /// start it in: the first `queue()` must run in async code (under Rocket the fairing
+    /// starts it at liftoff).
+    #[error("no tokio runtime to start the queue's dispatcher in: queue from async code")]
+    NoRuntime,
+}
+
 /// Bad configuration. The message names the key; it never repeats a secret value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -184,6 +210,9 @@ pub enum Error {
     /// The request broke a protocol rule and was not sent.
     #[error(transparent)]
     Validation(#[from] ValidationError),
+    /// The queue could not take the event (full, closed, no runtime); nothing was queued.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
     /// No response within the configured timeout, on the last of `attempts` tries.
     #[error("request timed out after {timeout:?}{}", whole_wait(*.attempts, *.elapsed))]
     Timeout {
