@@ -96,7 +96,10 @@
 //!   [`send_to_user`](Pusher::send_to_user), and [`broadcast`](Pusher::broadcast) of the
 //!   app's typed events ([`Broadcast`](trait@Broadcast): event name and channels declared
 //!   once on the type, with channel names built by the [`channel`] routes that authorize
-//!   them); encrypted channels are sealed transparently.
+//!   them); encrypted channels are sealed transparently. Any trigger or broadcast can be
+//!   [`queue`](client::Trigger::queue)d instead of awaited: it returns at once and a
+//!   background dispatcher delivers it, batched, in order per channel, bounded, retried and
+//!   drained on shutdown (see [`client`]'s docs).
 //!   Errors are one typed [`Error`]; reads that fail for a transient reason are retried,
 //!   writes only when asked ([`RetryPolicy`](client::RetryPolicy)). With
 //!   `transport = "recording"` it sends nothing and records what it would have sent, for the
