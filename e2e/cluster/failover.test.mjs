@@ -2,7 +2,8 @@
 // both nodes. Node 1 freezes, then dies. The clients it held reconnect through nginx to
 // node 2 and subscribe again (the app's auth routes answer), events keep flowing, and
 // demo instance 1, whose client sends to node 1, answers every request with the client's
-// typed error instead of hanging. scripts/cluster restarts node 1 afterwards.
+// typed error instead of hanging; the members node 1 held and who did not come back leave
+// everyone's list. scripts/cluster restarts node 1 afterwards.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APPS, BALANCER, NODES, cliAt, clients, cluster, connected, eventually, next, postTo, subscribed, unique } from './lib.mjs';
@@ -24,7 +25,7 @@ function burst(app, user, n, what) {
   }));
 }
 
-test('node 1 frozen then killed behind nginx: clients move to node 2, events flow, requests fail typed', { timeout: 120000 }, async () => {
+test('node 1 frozen then killed behind nginx: clients move to node 2, events flow, requests fail typed', { timeout: 150000 }, async () => {
   const [n1, n2] = NODES;
   const [app1, app2] = APPS;
   const room = `presence-room.${unique('fo').replace(/[^a-z0-9-]/g, '').slice(0, 30)}`;
@@ -46,6 +47,10 @@ test('node 1 frozen then killed behind nginx: clients move to node 2, events flo
       ps.push(p);
     }
     const before = ps.map((p) => p.connection.socket_id);
+    // And one user straight on node 1, who will not come back when it dies.
+    const gone = c.to(n1, app1, 'fo-gus');
+    await subscribed(gone.subscribe(room));
+    await eventually(() => rooms.every((r) => r.members.count === 5));
 
     // All four hear an event sent through node 2: the clients on node 1 through Redis.
     let got = rooms.map((r) => next(r, 'tick'));
@@ -74,6 +79,7 @@ test('node 1 frozen then killed behind nginx: clients move to node 2, events flo
     const cliInFlight = cliAt(n1, 'trigger', room, 'tick', '{"n":"lost"}').then(() => null, (e) => e);
     await cluster('node', 'kill', '1');
     killed = true;
+    gone.disconnect(); // it would retry node 1 for ever
     for (const r of await inFlight) {
       assert.equal(r.status, 502, r.body);
       assert.match(r.body, TYPED);
@@ -88,6 +94,11 @@ test('node 1 frozen then killed behind nginx: clients move to node 2, events flo
     // pusher-js subscribes their channels again through the auth routes; the others stay.
     await eventually(() => ps.every((p, i) => p.connection.state === 'connected' && (p.connection.socket_id !== before[i]) === onNode1[i]), 30000, 100);
     await eventually(() => [...rooms, ...lobbies, ...own].every((ch) => ch.subscribed), 30000, 100);
+    // Node 2 answers for the living at once; its clients' member lists keep the dead
+    // node's members until it is declared dead (adapter.cluster_health.node_timeout_ms,
+    // 30 s by default) and they get member_removed.
+    assert.deepEqual((await cliAt(n2, 'users', room)).users.sort(), users);
+    await eventually(() => rooms.every((r) => r.members.count === 4), 45000, 200);
     for (const r of rooms) assert.deepEqual(Object.keys(r.members.members).sort(), users);
 
     // Events keep flowing: through nginx's REST (node 1 refuses, nginx sends it to node 2),
