@@ -6,7 +6,7 @@
 // everyone's list. scripts/cluster restarts node 1 afterwards.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { APPS, BALANCER, NODES, cliAt, clients, cluster, connected, eventually, next, postTo, subscribed, unique } from './lib.mjs';
+import { APPS, BALANCER, NODES, cliAt, clients, cluster, connected, eventually, next, postTo, record, subscribed, unique } from './lib.mjs';
 
 const c = clients();
 /** The demo's room: its /messages route posts there. */
@@ -78,9 +78,11 @@ test('node 1 frozen then killed behind nginx: clients move to node 2, events flo
     const inFlight = burst(app1, 'fo-bob', 4, 'in flight');
     const cliInFlight = cliAt(n1, 'trigger', room, 'tick', '{"n":"lost"}').then(() => null, (e) => e);
     await cluster('node', 'kill', '1');
+    const killedAt = Date.now();
     killed = true;
     gone.disconnect(); // it would retry node 1 for ever
-    for (const r of await inFlight) {
+    const inFlightReplies = await inFlight;
+    for (const r of inFlightReplies) {
       assert.equal(r.status, 502, r.body);
       assert.match(r.body, TYPED);
       assert.ok(r.ms < 15000, `answered after ${r.ms} ms`);
@@ -93,12 +95,15 @@ test('node 1 frozen then killed behind nginx: clients move to node 2, events flo
     // The clients node 1 held come back through nginx on node 2 with new socket ids, and
     // pusher-js subscribes their channels again through the auth routes; the others stay.
     await eventually(() => ps.every((p, i) => p.connection.state === 'connected' && (p.connection.socket_id !== before[i]) === onNode1[i]), 30000, 100);
+    const reconnectedMs = Date.now() - killedAt;
     await eventually(() => [...rooms, ...lobbies, ...own].every((ch) => ch.subscribed), 30000, 100);
+    const resubscribedMs = Date.now() - killedAt;
     // Node 2 answers for the living at once; its clients' member lists keep the dead
     // node's members until it is declared dead (adapter.cluster_health.node_timeout_ms,
     // 30 s by default) and they get member_removed.
     assert.deepEqual((await cliAt(n2, 'users', room)).users.sort(), users);
     await eventually(() => rooms.every((r) => r.members.count === 4), 45000, 200);
+    const goneMs = Date.now() - killedAt;
     for (const r of rooms) assert.deepEqual(Object.keys(r.members.members).sort(), users);
 
     // Events keep flowing: through nginx's REST (node 1 refuses, nginx sends it to node 2),
@@ -114,10 +119,22 @@ test('node 1 frozen then killed behind nginx: clients move to node 2, events flo
     assert.deepEqual(await Promise.all(got), users.map((u) => `for ${u}`));
 
     // Instance 1 still points at the dead node: refused at once, with the typed error.
-    for (const r of await burst(app1, 'fo-dan', 2, 'to a dead node')) {
+    const dead = await burst(app1, 'fo-dan', 2, 'to a dead node');
+    for (const r of dead) {
       assert.equal(r.status, 502, r.body);
       assert.equal(r.body, 'could not connect to the Pusher API');
     }
+    const times = (rs) => rs.map((r) => `${r.body} (${r.ms} ms)`);
+    record('failover.json', 'node 1 killed', {
+      clientsOnNode1: onNode1.filter(Boolean).length,
+      reconnectedMs,
+      resubscribedMs,
+      memberWhoDidNotComeBackRemovedMs: goneMs,
+      toFrozenNode: times(frozen),
+      inFlightAtKill: times(inFlightReplies),
+      cliInFlightAtKill: `${cliError.error} (${cliError.ms} ms)`,
+      toDeadNode: times(dead),
+    });
   } finally {
     c.disconnectAll();
     if (!killed) await cluster('node', 'kill', '1').catch(() => {});

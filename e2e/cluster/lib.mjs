@@ -2,6 +2,7 @@
 // two sockudo nodes sharing state through Redis, nginx in front of both, and two instances
 // of the chat demo, instance N triggering through node N and receiving node N's webhooks.
 import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { APP_ID, KEY, Pusher, ROOT, SECRET } from '../lib.mjs';
 
@@ -91,4 +92,15 @@ export async function activityOf(app) {
 export async function webhooksFor(channel) {
   const logs = await Promise.all(APPS.map(activityOf));
   return logs.flatMap((log, i) => log.filter((e) => e.channel === channel).map((e) => ({ ...e, instance: i + 1 })));
+}
+
+/** Adds `name: value` to e2e/artifacts/cluster/`file` (JSON): what a test measured, for
+ * docs/deploy.md. */
+export function record(file, name, value) {
+  const dir = path.join(ROOT, 'e2e/artifacts/cluster');
+  mkdirSync(dir, { recursive: true });
+  let all = {};
+  try { all = JSON.parse(readFileSync(path.join(dir, file), 'utf8')); } catch { /* first */ }
+  all[name] = value;
+  writeFileSync(path.join(dir, file), `${JSON.stringify(all, null, 2)}\n`);
 }
