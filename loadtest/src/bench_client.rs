@@ -2,8 +2,15 @@
 //!
 //! ```text
 //! bench_client sink --port 18110                     # answers every request `200 {}`
+//! bench_client sink --port 18111 --delay-ms 50        # ... each 50 ms after it came
 //! bench_client run --port 18110 --mode ours --concurrency 64 --duration 5
 //! ```
+//!
+//! The sink answers triggers (`/events`) and batches (`/batch_events`) `200 {}`, after
+//! `--delay-ms` if given (a timer per request, so requests in flight wait side by side as
+//! on a real round trip), and `GET /stats` at once with the requests and the events it
+//! answered (one per channel of a trigger, one per entry of a batch); anything else gets
+//! a 400.
 //!
 //! `run` triggers an event for `--duration` seconds (after a one-second warm-up) with
 //! `--concurrency` triggers in flight, and prints one JSON line: triggers, triggers per
@@ -22,17 +29,20 @@
 //! Everything stays on 127.0.0.1.
 
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
-use hyper::{Request, Response};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use rocket_pusher::Pusher;
 use rocket_pusher::protocol::Credentials;
-use serde::Serialize;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 const APP_ID: &str = "1234";
@@ -91,7 +101,8 @@ fn main() {
                     .build()
             };
             let runtime = runtime.unwrap_or_else(|e| fail(&e.to_string()));
-            if let Err(e) = runtime.block_on(sink(port)) {
+            let delay = Duration::from_millis(args.number("--delay-ms", 0));
+            if let Err(e) = runtime.block_on(sink(port, delay)) {
                 fail(&format!("sink: {e}"));
             }
         }
@@ -126,19 +137,100 @@ fn main() {
     }
 }
 
-/// Answer every request `200 {}` once its body is read, on 127.0.0.1 only.
-async fn sink(port: u16) -> std::io::Result<()> {
+/// What the sink has answered, read with `GET /stats`: requests, and events (one per
+/// channel of a trigger, one per entry of a batch), so a harness can check that every
+/// event a client counts as sent arrived.
+#[derive(Default)]
+struct Counts {
+    requests: AtomicU64,
+    events: AtomicU64,
+    /// Bodies that were neither a trigger nor a batch (answered 400).
+    bad: AtomicU64,
+}
+
+/// The parts of a trigger's body the sink counts: `channels` (or a single `channel`).
+#[derive(Deserialize)]
+struct TriggerBody {
+    #[serde(default)]
+    channels: Vec<IgnoredAny>,
+    channel: Option<IgnoredAny>,
+}
+
+/// The part of a batch's body the sink counts.
+#[derive(Deserialize)]
+struct BatchBody {
+    batch: Vec<IgnoredAny>,
+}
+
+/// How many events a request to `path` with `body` carries; `None` if it is neither a
+/// trigger nor a batch.
+fn events_in(path: &str, body: &[u8]) -> Option<u64> {
+    if path.ends_with("/batch_events") {
+        let b: BatchBody = serde_json::from_slice(body).ok()?;
+        Some(b.batch.len() as u64)
+    } else if path.ends_with("/events") {
+        let t: TriggerBody = serde_json::from_slice(body).ok()?;
+        Some(t.channels.len() as u64 + u64::from(t.channel.is_some()))
+    } else {
+        None
+    }
+}
+
+fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut res = Response::new(Full::new(body.into()));
+    *res.status_mut() = status;
+    res.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res
+}
+
+/// Answer every trigger and batch `200 {}` once its body is read, `delay` later (a timer
+/// per request: the requests in flight wait side by side, as on a real round trip), and
+/// `GET /stats` at once with the counts; on 127.0.0.1 only.
+async fn sink(port: u16, delay: Duration) -> std::io::Result<()> {
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    let counts = Arc::new(Counts::default());
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
+        let counts = Arc::clone(&counts);
         tokio::spawn(async move {
-            let service = service_fn(|req: Request<Incoming>| async move {
-                let _ = req.into_body().collect().await;
-                let mut res = Response::new(Full::new(Bytes::from_static(b"{}")));
-                res.headers_mut()
-                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                Ok::<_, Infallible>(res)
+            let service = service_fn(move |req: Request<Incoming>| {
+                let counts = Arc::clone(&counts);
+                async move {
+                    if req.method() == Method::GET && req.uri().path() == "/stats" {
+                        let stats = serde_json::json!({
+                            "requests": counts.requests.load(Ordering::Relaxed),
+                            "events": counts.events.load(Ordering::Relaxed),
+                            "bad": counts.bad.load(Ordering::Relaxed),
+                        });
+                        return Ok::<_, Infallible>(reply(StatusCode::OK, stats.to_string()));
+                    }
+                    let path = req.uri().path().to_owned();
+                    let body = req
+                        .into_body()
+                        .collect()
+                        .await
+                        .map(|b| b.to_bytes())
+                        .unwrap_or_default();
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                    counts.requests.fetch_add(1, Ordering::Relaxed);
+                    Ok(match events_in(&path, &body) {
+                        Some(n) => {
+                            counts.events.fetch_add(n, Ordering::Relaxed);
+                            reply(StatusCode::OK, Bytes::from_static(b"{}"))
+                        }
+                        None => {
+                            counts.bad.fetch_add(1, Ordering::Relaxed);
+                            reply(
+                                StatusCode::BAD_REQUEST,
+                                Bytes::from_static(b"{\"error\":\"not a trigger or a batch\"}"),
+                            )
+                        }
+                    })
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
