@@ -1,6 +1,7 @@
 //! The crate's errors: [`Error`] (anything a client call can fail with),
-//! [`ValidationError`] (a rule of the protocol was broken), [`ConfigError`] (bad
-//! configuration, naming the key), and the refusals of the routes and guards:
+//! [`ValidationError`] (a rule of the protocol was broken), [`QueueError`] (an event the
+//! queue could not take), [`ConfigError`] (bad configuration, naming the key), and the
+//! refusals of the routes and guards:
 //! [`ApiError`] and [`WebhookRejection`]. None of them ever holds a secret.
 
 use std::time::Duration;
@@ -133,12 +134,48 @@ pub enum ValidationError {
     /// A batch holds no event.
     #[error("a batch needs at least one event")]
     EmptyBatch,
+    /// A value given for a channel route's parameter (`orders::name(..)` of a
+    /// [`channel`](crate::channel) route) is not one segment of a channel name: it is
+    /// empty, or has a character outside `A-Z a-z 0-9 - _ = @ , ;` (a `.` would split it),
+    /// so the route would not parse it back.
+    #[error("channel route parameter <{param}> {}", segment_fault(*.ch))]
+    ParamSegment {
+        /// The parameter, as the pattern names it.
+        param: &'static str,
+        /// The first character a segment cannot hold; `None` when the value is empty.
+        ch: Option<char>,
+    },
     /// A query attribute does not apply to the channel or request.
     #[error("{0}")]
     Attribute(&'static str),
     /// The data could not be serialized to JSON.
     #[error("event data could not be serialized to JSON: {0}")]
     Serialize(String),
+}
+
+/// Why [`Trigger::queue`](crate::client::Trigger::queue) could not take an event. Nothing
+/// of the trigger was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueueError {
+    /// `capacity` events are already waiting or in flight (`pusher.queue.capacity`). A
+    /// trigger naming several channels needs room for one event per channel.
+    #[error("the queue is full: {capacity} events are waiting or in flight")]
+    Full {
+        /// The configured capacity.
+        capacity: usize,
+    },
+    /// The queue was shut down ([`Pusher::shutdown`](crate::Pusher::shutdown), or Rocket's
+    /// shutdown), or the tokio runtime its dispatcher ran on has ended.
+    #[error(
+        "the queue is closed: the client was shut down, or the runtime of its dispatcher ended"
+    )]
+    Closed,
+    /// The dispatcher was not running yet and the caller is outside a tokio runtime to
+    /// start it in: the first `queue()` must run in async code (under Rocket the fairing
+    /// starts it at liftoff).
+    #[error("no tokio runtime to start the queue's dispatcher in: queue from async code")]
+    NoRuntime,
 }
 
 /// Bad configuration. The message names the key; it never repeats a secret value.
@@ -173,6 +210,9 @@ pub enum Error {
     /// The request broke a protocol rule and was not sent.
     #[error(transparent)]
     Validation(#[from] ValidationError),
+    /// The queue could not take the event (full, closed, no runtime); nothing was queued.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
     /// No response within the configured timeout, on the last of `attempts` tries.
     #[error("request timed out after {timeout:?}{}", whole_wait(*.attempts, *.elapsed))]
     Timeout {
@@ -316,6 +356,14 @@ impl Error {
             500..=599 => Self::Server { status, message },
             _ => Self::Status { status, message },
         }
+    }
+}
+
+/// What is wrong with a parameter's value, for [`ValidationError::ParamSegment`].
+fn segment_fault(ch: Option<char>) -> String {
+    match ch {
+        None => "is empty".to_owned(),
+        Some(ch) => format!("contains {ch:?}; a segment allows A-Z a-z 0-9 and - _ = @ , ;"),
     }
 }
 

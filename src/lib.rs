@@ -93,7 +93,13 @@
 //!   [`trigger_batch`](Pusher::trigger_batch), [`channels`](Pusher::channels),
 //!   [`channel`](Pusher::channel), [`users`](Pusher::users),
 //!   [`terminate_user_connections`](Pusher::terminate_user_connections),
-//!   [`send_to_user`](Pusher::send_to_user); encrypted channels are sealed transparently.
+//!   [`send_to_user`](Pusher::send_to_user), and [`broadcast`](Pusher::broadcast) of the
+//!   app's typed events ([`Broadcast`](trait@Broadcast): event name and channels declared
+//!   once on the type, with channel names built by the [`channel`] routes that authorize
+//!   them); encrypted channels are sealed transparently. Any trigger or broadcast can be
+//!   [`queue`](client::Trigger::queue)d instead of awaited: it returns at once and a
+//!   background dispatcher delivers it, batched, in order per channel, bounded, retried and
+//!   drained on shutdown (see [`client`]'s docs).
 //!   Errors are one typed [`Error`]; reads that fail for a transient reason are retried,
 //!   writes only when asked ([`RetryPolicy`](client::RetryPolicy)). With
 //!   `transport = "recording"` it sends nothing and records what it would have sent, for the
@@ -129,7 +135,7 @@ pub mod auth {
     pub use crate::integration::{Captures, IntoDecision, MAX_PARAMS};
 }
 
-pub use client::Pusher;
+pub use client::{Broadcast, Pusher};
 pub use error::Error;
 pub use integration::{
     ChannelAuthRequest, ChannelAuthResponse, ChannelRequest, ChannelRoute, ClientConfig, Decision,
@@ -144,8 +150,16 @@ pub use rocket::figment;
 
 #[doc(hidden)]
 pub use client::__fuzz;
+/// What the code of the [`channel`] attribute and the [`Broadcast`] derive names, and only
+/// through this module.
 #[doc(hidden)]
-pub use integration::__private;
+pub mod __private {
+    pub use crate::client::{Broadcast, IntoChannels};
+    pub use crate::error::ValidationError;
+    pub use crate::integration::__private::*;
+    pub use crate::protocol::ChannelName;
+    pub use serde::Serialize;
+}
 
 /// Declare a channel route: an `async fn` deciding who may join the channels matching a
 /// pattern, with the pattern's `<parameters>` parsed by Rocket's `FromParam` and every other
@@ -154,7 +168,38 @@ pub use integration::__private;
 /// `Result` of those whose error is logged as the reason. Register with [`channels!`]:
 /// `PusherFairing::new().channels(channels![orders, room])`. See
 /// [`ChannelRoute`] for the pattern rules.
+///
+/// The same declaration names the channels it matches, for sending on them:
+/// `orders::name(42)` is the [`ChannelName`] `private-orders.42`, taking the pattern's
+/// parameters in order with the types the function declares, formatted with `Display` and
+/// checked to be one segment each so that the route parses them back (else a
+/// [`ValidationError::ParamSegment`](error::ValidationError::ParamSegment) naming the
+/// parameter). [`Pusher::trigger`] and a [`Broadcast`](trait@Broadcast) event's `channel`
+/// take the `Result` it returns; `orders::PATTERN` is the pattern.
+///
+/// ```
+/// use rocket_pusher::{Pusher, SocketId, channel};
+///
+/// #[channel("private-orders.<id>")]
+/// async fn orders(id: u64, from: SocketId) -> bool {
+///     // The app's own check of who is asking.
+/// #   let _ = from;
+///     id < 1000
+/// }
+///
+/// assert_eq!(orders::name(42).unwrap(), "private-orders.42");
+/// assert_eq!(orders::PATTERN, "private-orders.<id>");
+///
+/// async fn shipped(pusher: &Pusher, id: u64) -> Result<(), rocket_pusher::Error> {
+///     pusher.trigger(orders::name(id), "shipped", &serde_json::json!({ "id": id })).await?;
+///     Ok(())
+/// }
+/// ```
 pub use rocket_pusher_codegen::channel;
+
+/// Derive [`Broadcast`](trait@Broadcast) for an event type of the app, with
+/// `#[broadcast(event = "name", channel = <expression>, ..)]`; see that trait.
+pub use rocket_pusher_codegen::Broadcast;
 
 /// Collect functions declared with [`channel`] into channel routes for
 /// [`PusherFairing::channels`].

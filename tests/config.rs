@@ -794,6 +794,83 @@ async fn max_channel_name_len_lowers_the_limit_and_names_the_key() {
 }
 
 #[rocket::async_test]
+async fn the_queue_table_configures_the_queue() {
+    let queue = |client: &Client| {
+        client
+            .rocket()
+            .state::<Pusher>()
+            .unwrap()
+            .queue_config()
+            .clone()
+    };
+    let defaults = queue(&client_of(rocket_with(PusherFairing::new(), json!({}))).await);
+    assert_eq!(
+        (defaults.capacity, defaults.lanes, defaults.drain_timeout),
+        (10_000, 4, 5.0)
+    );
+    let set = json!({ "queue": { "capacity": 7, "lanes": 2, "drain_timeout": 1.5 } });
+    let q = queue(&client_of(rocket_with(PusherFairing::new(), set)).await);
+    assert_eq!((q.capacity, q.lanes, q.drain_timeout), (7, 2, 1.5));
+    // From Rocket.toml, with ROCKET_PUSHER merged over it key by key.
+    let rocket = jailed(
+        "[default.pusher]\napp_id = \"1\"\nkey = \"k\"\nsecret = \"MARKER-SECRET-q\"\n\
+         [default.pusher.queue]\nlanes = 8\ncapacity = 100\n",
+        &[("ROCKET_PUSHER", "{queue={capacity=50}}")],
+        PusherFairing::new(),
+    );
+    let q = queue(&client_of(rocket).await);
+    assert_eq!((q.capacity, q.lanes, q.drain_timeout), (50, 8, 5.0));
+    assert_no_secret_logged();
+}
+
+#[rocket::async_test]
+async fn bad_queue_values_fail_ignite_naming_the_key() {
+    for (queue, needle) in [
+        (
+            json!({ "lanes": 0 }),
+            "invalid `pusher.queue.lanes`: must be between 1 and 256",
+        ),
+        (
+            json!({ "lanes": 257 }),
+            "invalid `pusher.queue.lanes`: must be between 1 and 256",
+        ),
+        (
+            json!({ "capacity": 0 }),
+            "invalid `pusher.queue.capacity`: must be at least 1",
+        ),
+        (json!({ "capacity": -3 }), "invalid `pusher.queue.capacity`"),
+        (
+            json!({ "drain_timeout": -1 }),
+            "invalid `pusher.queue.drain_timeout`: must be a number of seconds from 0 to 3600",
+        ),
+        (
+            json!({ "drain_timeout": "soon" }),
+            "invalid `pusher.queue.drain_timeout`",
+        ),
+        (
+            json!({ "lanez": 2 }),
+            "unknown key `pusher.queue.lanez`: did you mean `lanes`?",
+        ),
+        (json!(5), "invalid `pusher.queue`"),
+    ] {
+        let rocket = rocket_with(PusherFairing::new(), json!({ "queue": queue }));
+        assert_ignite_fails(rocket, needle).await;
+    }
+    // NaN and infinity exist in TOML, not in JSON.
+    for value in ["nan", "inf"] {
+        let rocket = jailed(
+            &format!(
+                "[default.pusher]\napp_id = \"1\"\nkey = \"k\"\nsecret = \"MARKER-SECRET-n\"\n\
+                 [default.pusher.queue]\ndrain_timeout = {value}\n"
+            ),
+            &[],
+            PusherFairing::new(),
+        );
+        assert_ignite_fails(rocket, "invalid `pusher.queue.drain_timeout`").await;
+    }
+}
+
+#[rocket::async_test]
 async fn paths_are_configurable() {
     let client = client_of(rocket_with(
         allow_all().on_presence(|_, _| Box::pin(async {})),

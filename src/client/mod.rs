@@ -1,6 +1,66 @@
 //! [`Pusher`]: an async client of the Pusher Channels HTTP API.
+//!
+//! ## Queued delivery
+//!
+//! Awaiting a trigger waits for Pusher's answer, a round trip of tens of milliseconds.
+//! [`Trigger::queue`] hands the event to a background dispatcher instead and returns at
+//! once, after the same checks as an awaited trigger (names, sizes, encryption); it fails
+//! only for bad input or when the queue cannot take the event ([`QueueError`](crate::error::QueueError): full,
+//! closed, or no tokio runtime to start the dispatcher in). The dispatcher delivers:
+//!
+//! * **in order per channel**: a channel always takes the same of
+//!   [`lanes`](crate::config::QueueConfig::lanes) lanes (4 by default), and a lane has at most
+//!   one request in flight, first in first out. Different channels go out concurrently.
+//!   A trigger naming several channels becomes one event per channel;
+//! * **batched**: a lane sends everything that waited while its request was in flight,
+//!   up to `max_batch_events` (10) per request, through the batch endpoint; an idle lane
+//!   sends an event at once, so batching adds no latency under low load;
+//! * **bounded**: at most [`capacity`](crate::config::QueueConfig::capacity) events (10 000)
+//!   wait or fly; one more is refused with
+//!   [`QueueError::Full`](crate::error::QueueError::Full), never dropped silently;
+//! * **retried**: timeouts, connection failures, 429 (honouring `Retry-After`) and 5xx
+//!   are retried with the client's [`RetryPolicy`], whatever its `retry_writes`, before the
+//!   lane moves on. Delivery is therefore **at least once**: a request whose reply was
+//!   lost may have reached Pusher, and its events arrive twice. A permanent failure (4xx,
+//!   or retries exhausted) is logged with the events' channels and names (never their
+//!   data), counted, and passed to the
+//!   [`on_queue_failure`](PusherBuilder::on_queue_failure) callback;
+//! * **drained on shutdown**: [`Pusher::flush`] waits until every event queued before it
+//!   has been sent or has failed; [`Pusher::shutdown`] closes the queue, drains it within a
+//!   deadline, then drops what is left, logging and counting it (under Rocket the fairing
+//!   does this on shutdown, within [`drain_timeout`](crate::config::QueueConfig::drain_timeout));
+//! * **observable**: [`Pusher::queue_stats`] counts queued, in flight, sent, retried,
+//!   failed and dropped events.
+//!
+//! Under Rocket the fairing starts the dispatcher at liftoff; elsewhere the first
+//! `queue()` starts it on the current tokio runtime. With the recording transport a
+//! queued event is recorded at once, so an app's tests read it right after the request
+//! that queued it.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), rocket_pusher::Error> {
+//! use std::time::Duration;
+//! use rocket_pusher::Pusher;
+//! use rocket_pusher::protocol::Credentials;
+//!
+//! let pusher = Pusher::recording(Credentials::new("1", "key", "secret"));
+//! for id in 0..3 {
+//!     // Returns at once: the dispatcher sends it.
+//!     pusher.trigger("orders", "created", &serde_json::json!({ "id": id })).queue()?;
+//! }
+//! pusher.flush().await;
+//! assert_eq!(pusher.recorder().unwrap().events().len(), 3);
+//!
+//! let stats = pusher.shutdown(Duration::from_secs(5)).await;
+//! assert_eq!((stats.queued, stats.sent, stats.dropped), (3, 3, 0));
+//! // Closed now: nothing is accepted, and nothing is lost silently.
+//! assert!(pusher.trigger("orders", "created", "late").queue().is_err());
+//! # Ok(()) }
+//! ```
 
+mod broadcast;
 mod queries;
+pub(crate) mod queue;
 mod retry;
 mod transport;
 mod trigger;
@@ -9,9 +69,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use broadcast::Broadcast;
 pub use queries::{
     CachedEvent, ChannelInfo, ChannelList, ChannelQuery, ChannelsQuery, PresenceUser,
 };
+pub use queue::{QueueFailure, QueueStats};
 pub use retry::RetryPolicy;
 pub use transport::{RecordedEvent, RecordedRequest, Recorder};
 pub use trigger::{
@@ -19,12 +81,13 @@ pub use trigger::{
     TriggerResponse,
 };
 
-use crate::config::{PusherConfig, TransportKind};
+use crate::config::{PusherConfig, QueueConfig, TransportKind};
 use crate::error::{ConfigError, Error, ValidationError};
 use crate::protocol::{
     self, ChannelAuth, Credentials, MasterKey, PresenceMember, Secret, Token, UserAuth, UserData,
     UserId, Webhook, WebhookError,
 };
+use queue::{FailureCallback, Queue};
 use transport::{Outgoing, Transport, decode};
 
 /// The future the request builders turn into when awaited; the same type as Rocket's
@@ -50,12 +113,18 @@ pub(crate) use futures_core::future::BoxFuture;
 #[derive(Clone)]
 pub struct Pusher {
     inner: Arc<Inner>,
+    /// Apart from `inner`: the dispatcher's tasks hold `inner` and must not keep the
+    /// queue's senders alive, or they would wait for events forever.
+    queue: Arc<Queue>,
 }
 
-struct Inner {
+/// The credentials, settings and transport: everything a request needs.
+pub(crate) struct Inner {
     app_id: String,
     /// `/apps/<app_id>/events`, the path of every trigger, written once.
     events_path: String,
+    /// `/apps/<app_id>/batch_events`.
+    batch_path: String,
     /// The signing token first, then extra tokens accepted on webhooks.
     tokens: Vec<Token>,
     endpoint: String,
@@ -78,6 +147,7 @@ impl fmt::Debug for Pusher {
             .field("timeout", &self.inner.timeout)
             .field("encryption", &self.inner.master_key.is_some())
             .field("retry", &self.inner.retry)
+            .field("queue", self.queue.config())
             .field(
                 "transport",
                 &match self.inner.transport {
@@ -99,12 +169,13 @@ impl Pusher {
         PusherBuilder {
             config: PusherConfig::new(app_id, key, secret),
             http: None,
+            on_queue_failure: None,
         }
     }
 
     /// A client from a configuration (the `pusher` table the fairing reads).
     pub fn from_config(config: &PusherConfig) -> Result<Self, ConfigError> {
-        Self::with_http(config, None)
+        Self::with_http(config, None, None)
     }
 
     /// A client from a `https://KEY:SECRET@HOST/apps/APP_ID` URL (the `PUSHER_URL` form).
@@ -120,9 +191,12 @@ impl Pusher {
     pub fn recording(credentials: Credentials) -> Self {
         // Nothing is sent, so the credentials need no further checks.
         let defaults = PusherConfig::default();
+        let queue = Queue::new(defaults.queue.clone(), defaults.max_batch_events, None);
         Self {
+            queue: Arc::new(queue),
             inner: Arc::new(Inner {
                 events_path: events_path(&credentials.app_id),
+                batch_path: batch_path(&credentials.app_id),
                 app_id: credentials.app_id,
                 tokens: vec![credentials.token],
                 endpoint: "recording:".to_owned(),
@@ -137,9 +211,10 @@ impl Pusher {
         }
     }
 
-    fn with_http(
+    pub(crate) fn with_http(
         config: &PusherConfig,
         http: Option<reqwest::Client>,
+        on_queue_failure: Option<FailureCallback>,
     ) -> Result<Self, ConfigError> {
         let resolved = config.resolve()?;
         let transport = match config.transport {
@@ -156,9 +231,16 @@ impl Pusher {
                     })?,
             }),
         };
+        let queue = Queue::new(
+            config.queue.clone(),
+            config.max_batch_events,
+            on_queue_failure,
+        );
         Ok(Self {
+            queue: Arc::new(queue),
             inner: Arc::new(Inner {
                 events_path: events_path(&resolved.app_id),
+                batch_path: batch_path(&resolved.app_id),
                 app_id: resolved.app_id,
                 tokens: resolved.tokens,
                 endpoint: resolved.endpoint,
@@ -189,7 +271,7 @@ impl Pusher {
 
     /// The token that signs requests and authorizations.
     pub fn token(&self) -> &Token {
-        &self.inner.tokens[0]
+        self.inner.token()
     }
 
     /// Every token a webhook may be signed with: the app's own, then the extra ones.
@@ -209,10 +291,7 @@ impl Pusher {
 
     /// The recorder, when this client uses the recording transport.
     pub fn recorder(&self) -> Option<&Recorder> {
-        match &self.inner.transport {
-            Transport::Recording(r) => Some(r),
-            Transport::Http(_) => None,
-        }
+        self.inner.recorder()
     }
 
     /// Authorize `socket_id` on `channel` (private, presence or encrypted).
@@ -278,7 +357,8 @@ impl Pusher {
         params: &[(&str, &str)],
     ) -> Result<T, Error> {
         let body = self
-            .send("GET", path, params, None, &self.inner.retry)
+            .inner
+            .send("GET", path, params, None, &self.inner.retry, || {})
             .await?;
         decode(&body)
     }
@@ -299,30 +379,33 @@ impl Pusher {
         };
         // Shared, not copied, by every try; the last try takes it.
         let body = bytes::Bytes::from(body);
-        self.send("POST", path, &[], Some(body), policy).await
+        self.inner
+            .send("POST", path, &[], Some(body), policy, || {})
+            .await
+    }
+}
+
+impl Inner {
+    fn token(&self) -> &Token {
+        &self.tokens[0]
     }
 
-    /// Sign and send, trying again while `policy` says so; each try is signed anew.
-    async fn send(
+    /// Sign and send, trying again while `policy` says so (calling `on_retry` before each
+    /// new try); each try is signed anew.
+    pub(crate) async fn send(
         &self,
         method: &'static str,
         path: &str,
         params: &[(&str, &str)],
         mut body: Option<bytes::Bytes>,
         policy: &RetryPolicy,
+        mut on_retry: impl FnMut() + Send,
     ) -> Result<Vec<u8>, Error> {
         let mut attempt = 1;
         let started = std::time::Instant::now();
         loop {
-            let signed = protocol::sign_request(
-                self.token(),
-                method,
-                path,
-                params,
-                body.as_deref(),
-                now_secs(),
-            );
-            let url = [self.inner.endpoint.as_str(), path, "?", &signed.query].concat();
+            let signed = self.sign(method, path, params, body.as_deref());
+            let url = [self.endpoint.as_str(), path, "?", &signed.query].concat();
             // No try follows the last one, so it sends the body itself, not a clone.
             let this_body = if attempt >= policy.attempts {
                 body.take()
@@ -330,10 +413,9 @@ impl Pusher {
                 body.clone()
             };
             let result = self
-                .inner
                 .transport
                 .send(
-                    self.inner.timeout,
+                    self.timeout,
                     Outgoing {
                         method,
                         url: &url,
@@ -355,14 +437,50 @@ impl Pusher {
                 attempt + 1,
                 policy.attempts
             );
+            on_retry();
             tokio::time::sleep(delay).await;
             attempt += 1;
         }
+    }
+
+    fn sign(
+        &self,
+        method: &str,
+        path: &str,
+        params: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> protocol::SignedRequest {
+        protocol::sign_request(self.token(), method, path, params, body, now_secs())
+    }
+
+    /// The recorder, when this client uses the recording transport.
+    pub(crate) fn recorder(&self) -> Option<&Recorder> {
+        match &self.transport {
+            Transport::Recording(r) => Some(r),
+            Transport::Http(_) => None,
+        }
+    }
+
+    /// Record a POST at once, signed as it would have been sent.
+    pub(crate) fn record_post(&self, recorder: &Recorder, path: &str, body: Vec<u8>) {
+        let signed = self.sign("POST", path, &[], Some(&body));
+        let url = [self.endpoint.as_str(), path, "?", &signed.query].concat();
+        recorder.record(Outgoing {
+            method: "POST",
+            url: &url,
+            path,
+            query: &signed.query,
+            body: Some(body.into()),
+        });
     }
 }
 
 fn events_path(app_id: &str) -> String {
     format!("/apps/{app_id}/events")
+}
+
+fn batch_path(app_id: &str) -> String {
+    format!("/apps/{app_id}/batch_events")
 }
 
 /// Entry points for the fuzz targets in `fuzz/`; not part of the API.
@@ -425,6 +543,7 @@ fn now_secs() -> u64 {
 pub struct PusherBuilder {
     config: PusherConfig,
     http: Option<reqwest::Client>,
+    on_queue_failure: Option<FailureCallback>,
 }
 
 impl PusherBuilder {
@@ -503,8 +622,42 @@ impl PusherBuilder {
         self
     }
 
+    /// How queued events are delivered: capacity, lanes, shutdown's deadline. Default:
+    /// 10 000 events, 4 lanes, 5 s.
+    pub fn queue(mut self, config: QueueConfig) -> Self {
+        self.config.queue = config;
+        self
+    }
+
+    /// Call `f` when queued events could not be delivered: a 4xx answer, or a transient
+    /// failure that outlasted the retry policy. It receives the error and the channel and
+    /// name of each event lost (the failure is also logged and counted in
+    /// [`QueueStats::failed`]). It runs on the dispatcher's lane, which waits for it: keep
+    /// it short, spawn slow work.
+    ///
+    /// ```
+    /// use rocket_pusher::Pusher;
+    ///
+    /// let pusher = Pusher::builder("1234", "key", "secret")
+    ///     .on_queue_failure(|failure| {
+    ///         for (channel, event) in failure.events() {
+    ///             eprintln!("lost {event} on {channel}: {}", failure.error());
+    ///         }
+    ///     })
+    ///     .build()?;
+    /// # let _ = pusher;
+    /// # Ok::<(), rocket_pusher::error::ConfigError>(())
+    /// ```
+    pub fn on_queue_failure<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&QueueFailure) + Send + Sync + 'static,
+    {
+        self.on_queue_failure = Some(FailureCallback::new(f));
+        self
+    }
+
     /// Check the settings and build the client.
     pub fn build(self) -> Result<Pusher, ConfigError> {
-        Pusher::with_http(&self.config, self.http)
+        Pusher::with_http(&self.config, self.http, self.on_queue_failure)
     }
 }

@@ -223,7 +223,7 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    fn record(&self, req: Outgoing<'_>) -> Vec<u8> {
+    pub(crate) fn record(&self, req: Outgoing<'_>) -> Vec<u8> {
         let reply: &[u8] = if req.path.ends_with("/channels") {
             br#"{"channels":{}}"#
         } else if req.path.ends_with("/users") {

@@ -7,6 +7,7 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
+use super::queue::Queued;
 use super::transport::decode;
 use super::{Pusher, RetryPolicy};
 use crate::error::{Error, ValidationError};
@@ -50,6 +51,22 @@ impl IntoChannels for ChannelName {
 impl IntoChannels for &ChannelName {
     fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
         Ok(vec![self.clone()])
+    }
+}
+
+/// A name built by a [`channel`](crate::channel) route (`orders::name(42)`); a name that
+/// could not be built is the trigger's error.
+impl IntoChannels for Result<ChannelName, ValidationError> {
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
+        self.map(|c| vec![c])
+    }
+}
+
+/// Names already checked, such as [`Broadcast::channels`](crate::Broadcast::channels)
+/// returns.
+impl IntoChannels for Result<Vec<ChannelName>, ValidationError> {
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
+        self
     }
 }
 
@@ -142,7 +159,7 @@ struct TriggerBody<'a> {
     info: Option<&'static str>,
 }
 
-/// A trigger being built: await it to send.
+/// A trigger being built: await it to send, or [`queue`](Self::queue) it.
 ///
 /// ```no_run
 /// # async fn run(pusher: &rocket_pusher::Pusher, sender: Option<rocket_pusher::SocketId>)
@@ -156,7 +173,7 @@ struct TriggerBody<'a> {
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
-#[must_use = "a trigger does nothing until it is awaited"]
+#[must_use = "a trigger does nothing until it is awaited or queued"]
 pub struct Trigger<'a> {
     pusher: &'a Pusher,
     channels: Result<Vec<ChannelName>, ValidationError>,
@@ -247,8 +264,7 @@ impl Pusher {
         }
         let body = serde_json::to_vec(&Body { batch })
             .map_err(|e| ValidationError::Serialize(e.to_string()))?;
-        let path = format!("/apps/{}/batch_events", self.app_id());
-        let reply = self.post(&path, body, None).await?;
+        let reply = self.post(&self.inner.batch_path, body, None).await?;
         decode(&reply)
     }
 
@@ -271,6 +287,16 @@ impl Pusher {
         } else {
             Cow::Borrowed(data)
         };
+        self.check_size(&data)?;
+        Ok(data)
+    }
+
+    /// `data` as sent on `channel`, owned: [`prepare_data`](Self::prepare_data) without a
+    /// copy of plain data.
+    fn seal(&self, channel: &ChannelName, data: String) -> Result<String, Error> {
+        if channel.is_encrypted() {
+            return Ok(self.prepare_data(channel, &data)?.into_owned());
+        }
         self.check_size(&data)?;
         Ok(data)
     }
@@ -345,8 +371,8 @@ impl<'a> Trigger<'a> {
         self
     }
 
-    /// Send the event.
-    pub async fn send(self) -> Result<TriggerResponse, Error> {
+    /// The checks an awaited and a queued trigger share: names, channel count, lengths.
+    fn check(self) -> Result<Checked<'a>, Error> {
         let channels = self.channels?;
         let event = self.event?;
         let data = self.data?;
@@ -363,13 +389,35 @@ impl<'a> Trigger<'a> {
         for channel in &channels {
             self.pusher.check_channel_len(channel)?;
         }
+        Ok(Checked {
+            pusher: self.pusher,
+            channels,
+            event,
+            data,
+            socket_id: self.socket_id,
+            info: info_param(self.user_count, self.subscription_count),
+            retry: self.retry,
+        })
+    }
+
+    /// Send the event.
+    pub async fn send(self) -> Result<TriggerResponse, Error> {
+        let Checked {
+            pusher,
+            channels,
+            event,
+            data,
+            socket_id,
+            info,
+            retry,
+        } = self.check()?;
         let data = match channels.as_slice() {
-            [one] => self.pusher.prepare_data(one, &data)?,
+            [one] => pusher.prepare_data(one, &data)?,
             many => {
                 if many.iter().any(ChannelName::is_encrypted) {
                     return Err(ValidationError::EncryptedMultiChannel.into());
                 }
-                self.pusher.check_size(&data)?;
+                pusher.check_size(&data)?;
                 Cow::Borrowed(data.as_str())
             }
         };
@@ -377,14 +425,104 @@ impl<'a> Trigger<'a> {
             name: event.as_str(),
             data: &data,
             channels: &channels,
-            socket_id: self.socket_id.as_ref().map(SocketId::as_str),
-            info: info_param(self.user_count, self.subscription_count),
+            socket_id: socket_id.as_ref().map(SocketId::as_str),
+            info,
         })
         .map_err(|e| ValidationError::Serialize(e.to_string()))?;
-        let path = self.pusher.events_path();
-        let reply = self.pusher.post(path, body, self.retry.as_ref()).await?;
+        let path = pusher.events_path();
+        let reply = pusher.post(path, body, retry.as_ref()).await?;
         decode(&reply)
     }
+
+    /// Queue the event instead of waiting for Pusher: it is checked as for an awaited
+    /// trigger (names, sizes, encryption, done here), then handed to the client's
+    /// dispatcher, and the call returns at once. See the [module docs](crate::client) for
+    /// what the dispatcher guarantees: order per channel, batching, retries (at least
+    /// once), a bounded queue, draining on shutdown.
+    ///
+    /// A trigger naming several channels becomes one event per channel, each in its
+    /// channel's order; a `private-encrypted-` channel may be among them (each is sealed
+    /// for its own channel). Nothing is queued unless all of them fit.
+    ///
+    /// Errors: a [`ValidationError`] for bad input, including the options that need the
+    /// awaited form ([`with_user_count`](Self::with_user_count),
+    /// [`with_subscription_count`](Self::with_subscription_count): nobody reads the reply;
+    /// [`retry`](Self::retry): the queue retries with the client's policy); a
+    /// [`QueueError`](crate::error::QueueError) when the queue is full, closed, or cannot start.
+    ///
+    /// ```
+    /// use rocket::{State, post};
+    /// use rocket::http::Status;
+    /// use rocket_pusher::{Pusher, SocketId};
+    ///
+    /// #[post("/orders/<id>/ship")]
+    /// fn ship(id: u64, pusher: &State<Pusher>, sender: Option<SocketId>)
+    ///     -> Result<Status, rocket_pusher::Error>
+    /// {
+    ///     // Answers at once; the event follows, in order with the order's other events.
+    ///     pusher
+    ///         .trigger(format!("private-orders.{id}"), "shipped", &serde_json::json!({ "id": id }))
+    ///         .exclude(sender)
+    ///         .queue()?;
+    ///     Ok(Status::Accepted)
+    /// }
+    /// ```
+    pub fn queue(self) -> Result<(), Error> {
+        if self.user_count || self.subscription_count {
+            return Err(ValidationError::Attribute(
+                "a queued trigger has no reply to carry channel attributes: await the trigger \
+                 to read user_count or subscription_count",
+            )
+            .into());
+        }
+        if self.retry.is_some() {
+            return Err(ValidationError::Attribute(
+                "a queued trigger is retried by the client's retry policy ([pusher.retry]); \
+                 retry(..) applies to an awaited trigger",
+            )
+            .into());
+        }
+        let Checked {
+            pusher,
+            channels,
+            event,
+            data,
+            socket_id,
+            ..
+        } = self.check()?;
+        let mut queued = Vec::with_capacity(channels.len());
+        let mut channels = channels.into_iter();
+        // Checked: at least one. The others get copies; the last takes the originals.
+        let last = channels.next_back();
+        for channel in channels {
+            queued.push(Queued {
+                data: pusher.seal(&channel, data.clone())?,
+                event: event.clone(),
+                socket_id: socket_id.clone(),
+                channel,
+            });
+        }
+        if let Some(channel) = last {
+            queued.push(Queued {
+                data: pusher.seal(&channel, data)?,
+                event,
+                socket_id,
+                channel,
+            });
+        }
+        pusher.enqueue(queued)
+    }
+}
+
+/// A trigger's parts, checked.
+struct Checked<'a> {
+    pusher: &'a Pusher,
+    channels: Vec<ChannelName>,
+    event: EventName,
+    data: String,
+    socket_id: Option<SocketId>,
+    info: Option<&'static str>,
+    retry: Option<RetryPolicy>,
 }
 
 impl<'a> IntoFuture for Trigger<'a> {

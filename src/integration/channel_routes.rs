@@ -45,7 +45,27 @@
 //!     .manage(Owners(HashMap::from([(1042, 7)])))
 //!     .attach(PusherFairing::new().channels(channels![orders, room]));
 //! # let _ = rocket;
+//!
+//! // The same routes name the channels the app sends on.
+//! assert_eq!(orders::name(1042).unwrap(), "private-orders.1042");
+//! assert_eq!(room::name("lobby").unwrap(), "presence-room.lobby");
+//! assert!(room::name("a.b").is_err());
 //! ```
+//!
+//! One declaration serves both directions: it authorizes the subscription, and its
+//! `name` addresses the trigger or the [`Broadcast`](crate::Broadcast) event, so the
+//! pattern is written once. `route::name(..)` takes the pattern's parameters in pattern
+//! order, with the types the function declares (`&str` stays `&str`); each value is
+//! formatted with `Display`, the counterpart of the `FromStr` that Rocket's `FromParam`
+//! parses numbers with (an app's own parameter type implements both), and must be one
+//! segment: not empty, only `A-Z a-z 0-9 - _ = @ , ;`. So the route parses the name back
+//! to the same value; a value it would not (`"a.b"`, `""`, the `0.5` of an `f64`, whose
+//! point splits the segment) is a
+//! [`ValidationError::ParamSegment`](crate::error::ValidationError::ParamSegment) naming
+//! the parameter, and a name over 200 characters is
+//! [`ChannelNameTooLong`](crate::error::ValidationError::ChannelNameTooLong). A route
+//! whose parameter type has no `Display` (`Option<u64>`) compiles as before; only a call
+//! of its `name` does not. `route::PATTERN` is the pattern.
 //!
 //! Every argument not named in the pattern is taken by its type, as a Rocket handler takes
 //! its arguments: any request guard (`&State<T>`, `&CookieJar<'_>`, `&Config`, `Option<G>`,
@@ -72,7 +92,8 @@ use rocket::request::FromParam;
 use super::auth::Decision;
 use super::handlers::ChannelRequest;
 use crate::client::BoxFuture;
-use crate::protocol::{ChannelKind, MAX_CHANNEL_NAME_LEN, PresenceMember};
+use crate::error::ValidationError;
+use crate::protocol::{ChannelKind, ChannelName, MAX_CHANNEL_NAME_LEN, PresenceMember};
 
 /// The most parameters one pattern may have.
 pub const MAX_PARAMS: usize = 8;
@@ -284,9 +305,7 @@ impl Pattern {
                         "{seg:?}: a parameter must be a whole segment between dots"
                     ));
                 }
-                if let Some(c) = seg.chars().find(|c| {
-                    !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '=' | '@' | ',' | ';'))
-                }) {
+                if let Some(c) = seg.chars().find(|&c| !is_segment_char(c)) {
                     return Err(format!("{c:?} can never appear in a channel name"));
                 }
                 min_len += seg.len();
@@ -386,6 +405,48 @@ impl Pattern {
                     _ => true,
                 })
     }
+}
+
+/// Can `c` be part of one segment of a channel name (the channel-name alphabet but `.`)?
+fn is_segment_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '=' | '@' | ',' | ';')
+}
+
+/// The channel `pattern` (checked by the `channel` attribute) names with `values`, its
+/// parameters in order, in place: each must be a segment the route captures again.
+fn fill_pattern(
+    pattern: &'static str,
+    values: &[&dyn fmt::Display],
+) -> Result<ChannelName, ValidationError> {
+    use std::fmt::Write as _;
+
+    let mut name = String::with_capacity(pattern.len() + 8 * values.len());
+    let mut values = values.iter();
+    for (i, seg) in pattern.split('.').enumerate() {
+        if i > 0 {
+            name.push('.');
+        }
+        let Some(param) = seg.strip_prefix('<').and_then(|s| s.strip_suffix('>')) else {
+            name.push_str(seg);
+            continue;
+        };
+        let start = name.len();
+        if let Some(value) = values.next() {
+            // A `Display` that fails leaves what it wrote, checked as any value is.
+            let _ = write!(name, "{value}");
+        }
+        let written = &name[start..];
+        if written.is_empty() {
+            return Err(ValidationError::ParamSegment { param, ch: None });
+        }
+        if let Some(ch) = written.chars().find(|&c| !is_segment_char(c)) {
+            return Err(ValidationError::ParamSegment {
+                param,
+                ch: Some(ch),
+            });
+        }
+    }
+    ChannelName::new(name)
 }
 
 /// The checked routes, indexed by their literal first two segments (`private-orders.items`)
@@ -525,9 +586,9 @@ impl ChannelRouter {
 }
 
 #[doc(hidden)]
-pub mod __private {
-    //! Used by the code the `channel` attribute generates, and only through this module,
-    //! so the paths it names are all here.
+pub(crate) mod __private {
+    //! Used by the code the `channel` attribute generates, through the crate's
+    //! `__private` module, so the paths it names are all there.
     use std::future::{Ready, ready};
     use std::marker::PhantomData;
 
@@ -538,6 +599,17 @@ pub mod __private {
     use super::{Captures, ChannelRequest};
     pub use super::{ChannelRoute, IntoDecision};
     use crate::client::BoxFuture;
+    use crate::error::ValidationError;
+    use crate::protocol::ChannelName;
+
+    /// `route::name(..)`: the channel `pattern` names with `values` (its parameters, in
+    /// pattern order) in place, each checked to be a segment the route captures again.
+    pub fn channel_name(
+        pattern: &'static str,
+        values: &[&dyn std::fmt::Display],
+    ) -> Result<ChannelName, ValidationError> {
+        super::fill_pattern(pattern, values)
+    }
 
     /// Parameter `index` of the pattern, parsed as the argument `name`'s type.
     pub fn param<'a, T: FromParam<'a>>(

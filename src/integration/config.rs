@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::config::PusherConfig;
 
 /// The `pusher` table as [`PusherFairing`](crate::PusherFairing) reads it: the client's keys
-/// ([`PusherConfig`]: credentials, host, timeout, limits, retries) and, beside them in the
+/// ([`PusherConfig`]: credentials, host, timeout, limits, retries, queue) and, beside them in the
 /// same table, the keys of the routes the fairing mounts (the fields below).
 ///
 /// ```toml
@@ -209,6 +209,7 @@ mod tests {
         let table = json!({
             "app_id": "1", "key": "k", "secret": "s", "cluster": "eu", "timeout": 2,
             "retry": { "attempts": 1 },
+            "queue": { "capacity": 9, "lanes": 3, "drain_timeout": 0.5 },
             "mount_routes": false, "mount": "/m", "auth_path": "/a", "user_auth_path": "/u",
             "webhook_path": "/w", "webhook_body_limit": "64 KiB", "webhook_max_age": 30.0,
             "max_batch_channels": 7, "jsonp": true, "client_config_path": "/config",
@@ -222,6 +223,13 @@ mod tests {
         assert!(!apart.mount_routes && apart.jsonp);
         assert_eq!(apart.client_config_path.as_deref(), Some("/config"));
         assert_eq!(apart.client.max_channel_name_len, 164);
+        assert_eq!(
+            apart.client.queue,
+            crate::config::QueueConfig::default()
+                .capacity(9)
+                .lanes(3)
+                .drain_timeout(std::time::Duration::from_millis(500))
+        );
     }
 
     #[test]
@@ -251,6 +259,11 @@ mod tests {
         assert_eq!(
             e,
             ["unknown key `pusher.retry.atempts`: did you mean `attempts`?"]
+        );
+        let e = extract(json!({ "queue": { "capacty": 2 } }));
+        assert_eq!(
+            e,
+            ["unknown key `pusher.queue.capacty`: did you mean `capacity`?"]
         );
         // Nothing close: the keys are listed, each once, without nested backticks.
         let e = extract(json!({ "zzzzzzzz": 1 }));

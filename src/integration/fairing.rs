@@ -21,6 +21,8 @@ use super::config::FairingConfig;
 use super::handlers::{ChannelRequest, Handlers};
 use super::webhook::{HookKind, WebhookRoute, WebhookSettings};
 use crate::Pusher;
+use crate::client::QueueFailure;
+use crate::client::queue::FailureCallback;
 use crate::error::ConfigError;
 use crate::protocol::{
     ChannelExistenceEvent, ClientEvent, PresenceEvent, PresenceMember, SocketId, UserData, Webhook,
@@ -45,6 +47,13 @@ pub const ROUTE_RANK: isize = 10;
 ///
 /// A missing or invalid configuration fails ignite with a message that names the key.
 ///
+/// It also runs the [queue](crate::client) of [`Trigger::queue`](crate::client::Trigger::queue):
+/// its dispatcher starts at liftoff, and Rocket's shutdown drains it
+/// ([`Pusher::shutdown`] within `pusher.queue.drain_timeout`, 5 s by default), logging and
+/// counting what could not be delivered by then. Rocket runs shutdown fairings while its
+/// grace period lets running requests finish; a request that queues after the drain began
+/// gets [`QueueError::Closed`](crate::error::QueueError::Closed).
+///
 /// ```
 /// use rocket_pusher::{PresenceMember, PusherFairing};
 ///
@@ -68,6 +77,7 @@ pub const ROUTE_RANK: isize = 10;
 pub struct PusherFairing {
     defaults: Dict,
     handlers: Handlers,
+    on_queue_failure: Option<FailureCallback>,
     summary: Mutex<Option<String>>,
 }
 
@@ -76,6 +86,7 @@ impl std::fmt::Debug for PusherFairing {
         f.debug_struct("PusherFairing")
             .field("defaults", &self.defaults.keys().collect::<Vec<_>>())
             .field("handlers", &self.handlers)
+            .field("on_queue_failure", &self.on_queue_failure.is_some())
             .finish()
     }
 }
@@ -179,6 +190,25 @@ impl PusherFairing {
             + 'static,
     {
         self.handlers.client_event = Some(Arc::new(f));
+        self
+    }
+
+    /// Call `f` when queued events could not be delivered (a 4xx answer, or retries
+    /// exhausted), with the error and each lost event's channel and name; see
+    /// [`PusherBuilder::on_queue_failure`](crate::client::PusherBuilder::on_queue_failure).
+    ///
+    /// ```
+    /// let fairing = rocket_pusher::PusherFairing::new().on_queue_failure(|failure| {
+    ///     eprintln!("{} events lost: {}", failure.events().len(), failure.error());
+    /// });
+    /// # let _ = fairing;
+    /// ```
+    #[must_use]
+    pub fn on_queue_failure<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&QueueFailure) + Send + Sync + 'static,
+    {
+        self.on_queue_failure = Some(FailureCallback::new(f));
         self
     }
 
@@ -462,12 +492,13 @@ impl PusherFairing {
         if let Some(conflict) = url_conflict(&self.figment(rocket), &config) {
             return Err(vec![conflict]);
         }
-        let pusher = Pusher::from_config(&config.client).map_err(|e| match e {
-            ConfigError::Missing(_) => {
-                vec![format!("{e}{}", where_to_set_credentials(rocket.figment()))]
-            }
-            e => vec![e.to_string()],
-        })?;
+        let pusher = Pusher::with_http(&config.client, None, self.on_queue_failure.clone())
+            .map_err(|e| match e {
+                ConfigError::Missing(_) => {
+                    vec![format!("{e}{}", where_to_set_credentials(rocket.figment()))]
+                }
+                e => vec![e.to_string()],
+            })?;
         let stray = stray_keys(rocket.figment());
         if !stray.is_empty() {
             log::warn!(
@@ -549,7 +580,7 @@ impl Fairing for PusherFairing {
     fn info(&self) -> Info {
         Info {
             name: "Pusher",
-            kind: Kind::Ignite | Kind::Liftoff | Kind::Singleton,
+            kind: Kind::Ignite | Kind::Liftoff | Kind::Shutdown | Kind::Singleton,
         }
     }
 
@@ -575,7 +606,7 @@ impl Fairing for PusherFairing {
         })
     }
 
-    async fn on_liftoff(&self, _: &Rocket<Orbit>) {
+    async fn on_liftoff(&self, rocket: &Rocket<Orbit>) {
         if let Some(s) = self
             .summary
             .lock()
@@ -583,6 +614,21 @@ impl Fairing for PusherFairing {
             .as_deref()
         {
             log::info!("pusher: {s}");
+        }
+        if let Some(pusher) = rocket.state::<Pusher>()
+            && let Err(e) = pusher.start_queue()
+        {
+            // Cannot happen on Rocket's runtime; the first `queue()` would try again.
+            log::error!("pusher: the queue's dispatcher did not start: {e}");
+        }
+    }
+
+    async fn on_shutdown(&self, rocket: &Rocket<Orbit>) {
+        if let Some(pusher) = rocket.state::<Pusher>() {
+            // Logs what it delivered, and what it dropped after the deadline.
+            pusher
+                .shutdown(pusher.queue_config().drain_deadline())
+                .await;
         }
     }
 }

@@ -12,8 +12,7 @@ mod socket_id;
 mod webhook;
 
 pub use auth::{ChannelAuthRequest, ChannelAuthResponse, Decision};
-#[doc(hidden)]
-pub use channel_routes::__private;
+pub(crate) use channel_routes::__private;
 pub use channel_routes::{Captures, ChannelRoute, IntoDecision, MAX_PARAMS};
 pub use client_config::ClientConfig;
 pub use config::FairingConfig;

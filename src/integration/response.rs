@@ -92,8 +92,9 @@ impl<'r> Responder<'r, 'static> for Ok200 {
 }
 
 /// A client error as a route's answer: a validation error is the caller's (400 with the
-/// rule that failed); anything from the Pusher API is the upstream's (502, or 504 for a
-/// timeout), logged in full, causes included, and answered with a short reason.
+/// rule that failed); a queue that cannot take the event is this server's (503); anything
+/// from the Pusher API is the upstream's (502, or 504 for a timeout), logged in full,
+/// causes included, and answered with a short reason.
 impl<'r> Responder<'r, 'static> for crate::Error {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         if let crate::Error::Validation(v) = &self {
@@ -112,6 +113,10 @@ impl<'r> Responder<'r, 'static> for crate::Error {
                 ApiError::new(Status::GatewayTimeout, "the Pusher API timed out")
             }
             crate::Error::Random => ApiError::new(Status::InternalServerError, "encryption failed"),
+            crate::Error::Queue(_) => ApiError::new(
+                Status::ServiceUnavailable,
+                "the event queue cannot take the event",
+            ),
             _ => ApiError::new(Status::BadGateway, "the Pusher API request failed"),
         };
         error.respond_to(req)

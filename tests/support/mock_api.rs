@@ -17,20 +17,27 @@
 //! // ... point a client at 127.0.0.1:api.port() ...
 //! let req = api.only_request();
 //! ```
+//!
+//! For the queue's tests it can also hold every reply until released ([`MockApi::hold`]),
+//! delay replies by seeded random amounts ([`MockApi::random_delays`]), and let a test wait
+//! for what it observed ([`MockApi::wait_for_requests`], [`MockApi::wait_for_events`],
+//! [`MockApi::wait_until_connections_closed`]) instead of sleeping.
 
 // Each test binary uses its own part of this module.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, KeyInit, Mac};
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, watch};
 
 /// What the server answers to a request whose signature verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +104,8 @@ pub(crate) struct Request {
     pub(crate) body: Vec<u8>,
     /// `Ok` when the signature verified, else why not (also the 401 body).
     pub(crate) auth: Result<(), String>,
+    /// What the server answered (or began to answer) to it.
+    pub(crate) reply: Reply,
 }
 
 impl Request {
@@ -117,6 +126,84 @@ impl Request {
     pub(crate) fn param(&self, name: &str) -> Option<&str> {
         self.query.get(name).map(String::as_str)
     }
+
+    /// Whether it was answered with a 2xx status in full: the events it carried arrived.
+    pub(crate) fn accepted(&self) -> bool {
+        matches!(&self.reply, Reply::Respond { status, .. } if (200..300).contains(status))
+    }
+
+    /// The events of a trigger (`/events`) or batch (`/batch_events`) request, in order.
+    pub(crate) fn events(&self) -> Vec<Event> {
+        if self.path.ends_with("/batch_events") {
+            let body = self.json();
+            let Some(batch) = body["batch"].as_array() else {
+                panic!("a batch without `batch`: {}", self.body_str());
+            };
+            batch
+                .iter()
+                .map(|item| Event {
+                    channel: string(&item["channel"]),
+                    name: string(&item["name"]),
+                    data: string(&item["data"]),
+                    socket_id: item["socket_id"].as_str().map(str::to_owned),
+                })
+                .collect()
+        } else if self.path.ends_with("/events") {
+            let body = self.json();
+            let Some(channels) = body["channels"].as_array() else {
+                panic!("a trigger without `channels`: {}", self.body_str());
+            };
+            channels
+                .iter()
+                .map(|channel| Event {
+                    channel: string(channel),
+                    name: string(&body["name"]),
+                    data: string(&body["data"]),
+                    socket_id: body["socket_id"].as_str().map(str::to_owned),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// One event of a trigger or batch request (one per channel).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Event {
+    pub(crate) channel: String,
+    pub(crate) name: String,
+    pub(crate) data: String,
+    pub(crate) socket_id: Option<String>,
+}
+
+fn string(v: &serde_json::Value) -> String {
+    match v.as_str() {
+        Some(s) => s.to_owned(),
+        None => panic!("expected a string, got {v}"),
+    }
+}
+
+/// A seeded generator (xorshift64*): the same seed, the same numbers.
+#[derive(Debug, Clone)]
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
 }
 
 struct Shared {
@@ -129,12 +216,25 @@ struct Shared {
     default: Reply,
     /// Body bytes written by [`Reply::Huge`] replies.
     huge_written: usize,
+    /// Connections that ended (closed by the client, or by the server after a reply).
+    closed: usize,
+    /// Replies wait a random time below the bound, drawn from the generator.
+    delays: Option<(Rng, Duration)>,
+}
+
+/// What a test waits on, outside the lock.
+struct Signals {
+    /// `true` while replies are held.
+    hold: watch::Sender<bool>,
+    /// Woken at every request received and every connection closed.
+    changed: Notify,
 }
 
 /// The running server; it stops with the test's runtime.
 pub(crate) struct MockApi {
     addr: SocketAddr,
     shared: Arc<Mutex<Shared>>,
+    signals: Arc<Signals>,
 }
 
 impl MockApi {
@@ -157,15 +257,31 @@ impl MockApi {
             queued: VecDeque::new(),
             default: Reply::new(200, "{}"),
             huge_written: 0,
+            closed: 0,
+            delays: None,
         }));
+        let signals = Arc::new(Signals {
+            hold: watch::Sender::new(false),
+            changed: Notify::new(),
+        });
         let state = Arc::clone(&shared);
+        let signal = Arc::clone(&signals);
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 lock(&state).connections += 1;
-                tokio::spawn(serve(stream, Arc::clone(&state)));
+                let (state, signal) = (Arc::clone(&state), Arc::clone(&signal));
+                tokio::spawn(async move {
+                    serve(stream, &state, &signal).await;
+                    lock(&state).closed += 1;
+                    signal.changed.notify_waiters();
+                });
             }
         });
-        Self { addr, shared }
+        Self {
+            addr,
+            shared,
+            signals,
+        }
     }
 
     /// The port it listens on.
@@ -214,6 +330,82 @@ impl MockApi {
     pub(crate) fn connections(&self) -> usize {
         lock(&self.shared).connections
     }
+
+    /// Hold every reply (to requests already read and to later ones) until [`release`](Self::release).
+    pub(crate) fn hold(&self) {
+        self.signals.hold.send_replace(true);
+    }
+
+    /// Answer the held requests, and stop holding.
+    pub(crate) fn release(&self) {
+        self.signals.hold.send_replace(false);
+    }
+
+    /// Delay every following reply by a random time below `max`, from a generator seeded
+    /// with `seed`.
+    pub(crate) fn random_delays(&self, seed: u64, max: Duration) {
+        lock(&self.shared).delays = Some((Rng::new(seed), max));
+    }
+
+    /// Wait (at most 30 s, then panic) until `done` holds of the server's state; checked
+    /// at every request and every closed connection.
+    async fn wait_until(&self, what: &str, done: impl Fn(&Shared) -> bool) {
+        let wait = async {
+            loop {
+                let mut changed = pin!(self.signals.changed.notified());
+                changed.as_mut().enable();
+                if done(&lock(&self.shared)) {
+                    return;
+                }
+                changed.await;
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(30), wait)
+            .await
+            .is_err()
+        {
+            panic!(
+                "the mock API waited 30 s for {what}: {:#?}",
+                self.requests()
+            );
+        }
+    }
+
+    /// Wait until at least `n` requests were received.
+    pub(crate) async fn wait_for_requests(&self, n: usize) {
+        self.wait_until(&format!("{n} requests"), |s| s.requests.len() >= n)
+            .await;
+    }
+
+    /// Wait until the requests answered 2xx carried at least `n` events.
+    pub(crate) async fn wait_for_events(&self, n: usize) {
+        self.wait_until(&format!("{n} events"), |s| {
+            s.requests
+                .iter()
+                .filter(|r| r.accepted())
+                .map(|r| r.events().len())
+                .sum::<usize>()
+                >= n
+        })
+        .await;
+    }
+
+    /// Wait until every connection accepted so far has ended (and at least one was).
+    pub(crate) async fn wait_until_connections_closed(&self) {
+        self.wait_until("every connection to close", |s| {
+            s.connections > 0 && s.closed == s.connections
+        })
+        .await;
+    }
+
+    /// The events of the requests answered 2xx, in the order the requests arrived.
+    pub(crate) fn delivered(&self) -> Vec<Event> {
+        self.requests()
+            .iter()
+            .filter(|r| r.accepted())
+            .flat_map(Request::events)
+            .collect()
+    }
 }
 
 /// A port on 127.0.0.1 with nothing listening (bound, then released).
@@ -233,15 +425,15 @@ fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
 }
 
 /// Serve one connection: requests one after another until the client closes it.
-async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) {
+async fn serve(mut stream: TcpStream, shared: &Mutex<Shared>, signals: &Signals) {
     let mut buf = Vec::new();
     while let Some(mut req) = read_request(&mut stream, &mut buf).await {
         let close = req
             .headers
             .get("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        let reply = {
-            let mut state = lock(&shared);
+        let (reply, delay) = {
+            let mut state = lock(shared);
             req.auth = check_signature(
                 &state.key,
                 &state.secret,
@@ -257,9 +449,21 @@ async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) {
                     None => state.default.clone(),
                 },
             };
+            let delay = state
+                .delays
+                .as_mut()
+                .map(|(rng, max)| max.mul_f64(rng.below(1_000_000) as f64 / 1e6));
+            req.reply = reply.clone();
             state.requests.push(req);
-            reply
+            (reply, delay)
         };
+        signals.changed.notify_waiters();
+        if *signals.hold.borrow() {
+            let _ = signals.hold.subscribe().wait_for(|held| !held).await;
+        }
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
         let (status, body, retry_after) = match reply {
             Reply::Respond {
                 status,
@@ -300,7 +504,7 @@ async fn serve(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) {
                     if stream.write_all(&piece[..n]).await.is_err() {
                         return;
                     }
-                    lock(&shared).huge_written += n;
+                    lock(shared).huge_written += n;
                     left -= n;
                 }
                 continue;
@@ -371,6 +575,7 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Reque
         headers,
         body,
         auth: Ok(()),
+        reply: Reply::Stall,
     })
 }
 

@@ -1,0 +1,689 @@
+//! The queue behind [`Trigger::queue`](super::Trigger::queue): lanes of events, each
+//! delivered by a task of its own, in order, batched, bounded and retried. The module docs
+//! of [`client`](crate::client) describe what it guarantees.
+//!
+//! `queue()` reserves room (`pending`, one compare-and-swap), picks the lane by a hash of
+//! the channel and sends the event down the lane's unbounded channel: no lock, no task
+//! spawned per event. A lane's task takes everything waiting (up to `max_batch_events`),
+//! sends it in one request, retries it, then counts it; flush and shutdown wait on those
+//! counts. Whatever way a lane stops (shutdown, the runtime ending, a panic), its `Drop`
+//! counts and logs the events it still held as dropped.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::pin;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+use std::{fmt, iter};
+
+use serde::Serialize;
+use tokio::runtime::Handle;
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::{Inner, Pusher};
+use crate::config::QueueConfig;
+use crate::error::{Error, QueueError, ValidationError};
+use crate::protocol::{ChannelName, EventName, SocketId};
+
+/// One event in a lane: one channel, its data ready to send (sealed for an encrypted
+/// channel, size checked).
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub(crate) channel: ChannelName,
+    pub(crate) event: EventName,
+    pub(crate) data: String,
+    pub(crate) socket_id: Option<SocketId>,
+}
+
+/// The queue's counters, in events, since the client was built: a snapshot from
+/// [`Pusher::queue_stats`] or [`Pusher::shutdown`].
+///
+/// Once the queue is drained (after [`Pusher::flush`] with nothing queued meanwhile, or
+/// after [`Pusher::shutdown`]), `queued = sent + failed + dropped` and `in_flight = 0`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QueueStats {
+    /// Events `queue()` accepted (a trigger naming several channels counts one per channel).
+    pub queued: u64,
+    /// Events in a request now.
+    pub in_flight: u64,
+    /// Events Pusher accepted (a 2xx answer to their request).
+    pub sent: u64,
+    /// Events sent again after a transient failure; an event tried three times counts
+    /// twice.
+    pub retried: u64,
+    /// Events lost to a permanent failure (a 4xx, or a transient one that outlasted the
+    /// retry policy), each reported to the failure callback.
+    pub failed: u64,
+    /// Events dropped undelivered: still queued when shutdown's deadline passed, or when
+    /// the runtime running the dispatcher ended. Those that were in a request then may
+    /// have reached Pusher all the same.
+    pub dropped: u64,
+}
+
+impl QueueStats {
+    /// Events waiting or in flight: `queued - sent - failed - dropped`.
+    pub fn pending(&self) -> u64 {
+        self.queued
+            .saturating_sub(self.sent + self.failed + self.dropped)
+    }
+}
+
+impl fmt::Display for QueueStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} queued, {} in flight, {} sent, {} retried, {} failed, {} dropped",
+            self.queued, self.in_flight, self.sent, self.retried, self.failed, self.dropped
+        )
+    }
+}
+
+/// Queued events that could not be delivered: the error of their request, and the
+/// channel and name of each (never its data). Given to the callback of
+/// [`PusherBuilder::on_queue_failure`](super::PusherBuilder::on_queue_failure) or
+/// [`PusherFairing::on_queue_failure`](crate::PusherFairing::on_queue_failure).
+#[derive(Debug)]
+pub struct QueueFailure {
+    error: Error,
+    events: Vec<(ChannelName, EventName)>,
+}
+
+impl QueueFailure {
+    /// Why the request failed: a 4xx status, or the last transient failure once the retry
+    /// policy gave up.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The channel and event name of each event lost, in the order they were queued.
+    pub fn events(&self) -> &[(ChannelName, EventName)] {
+        &self.events
+    }
+}
+
+/// The app's failure callback.
+#[derive(Clone)]
+pub(crate) struct FailureCallback(Arc<dyn Fn(&QueueFailure) + Send + Sync>);
+
+impl FailureCallback {
+    pub(crate) fn new(f: impl Fn(&QueueFailure) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    /// Call it; a panic is logged, not passed on: the lane must go on delivering.
+    fn call(&self, failure: &QueueFailure) {
+        if catch_unwind(AssertUnwindSafe(|| (self.0)(failure))).is_err() {
+            log::error!("pusher: the on_queue_failure callback panicked");
+        }
+    }
+}
+
+impl fmt::Debug for FailureCallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FailureCallback")
+    }
+}
+
+/// The queue of one client and its clones.
+pub(crate) struct Queue {
+    shared: Arc<Shared>,
+    /// Set when the dispatcher starts.
+    lanes: OnceLock<Lanes>,
+}
+
+/// The running dispatcher: a sender and a task per lane.
+struct Lanes {
+    senders: Box<[mpsc::UnboundedSender<Queued>]>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// What the queue and its lanes' tasks share; no sender, so no task keeps its own lane
+/// open.
+struct Shared {
+    config: QueueConfig,
+    max_batch: usize,
+    on_failure: Option<FailureCallback>,
+    /// Events waiting or in flight: room is reserved here before an event enters a lane.
+    pending: AtomicUsize,
+    queued: AtomicU64,
+    in_flight: AtomicU64,
+    sent: AtomicU64,
+    retried: AtomicU64,
+    failed: AtomicU64,
+    dropped: AtomicU64,
+    /// Per lane: the events that entered it, and those it finished (sent, failed or
+    /// dropped), which it does in the order they entered.
+    entered: Box<[AtomicU64]>,
+    finished: Box<[AtomicU64]>,
+    /// Woken whenever a lane finishes events or stops.
+    progress: Notify,
+    /// No event is accepted any more.
+    closed: AtomicBool,
+    /// Set at shutdown's deadline: the lanes stop, dropping what they hold.
+    abort: watch::Sender<bool>,
+}
+
+impl Queue {
+    pub(crate) fn new(
+        config: QueueConfig,
+        max_batch: usize,
+        on_failure: Option<FailureCallback>,
+    ) -> Self {
+        let counters = || {
+            iter::repeat_with(|| AtomicU64::new(0))
+                .take(config.lanes)
+                .collect()
+        };
+        Self {
+            shared: Arc::new(Shared {
+                max_batch,
+                on_failure,
+                pending: AtomicUsize::new(0),
+                queued: AtomicU64::new(0),
+                in_flight: AtomicU64::new(0),
+                sent: AtomicU64::new(0),
+                retried: AtomicU64::new(0),
+                failed: AtomicU64::new(0),
+                dropped: AtomicU64::new(0),
+                entered: counters(),
+                finished: counters(),
+                progress: Notify::new(),
+                closed: AtomicBool::new(false),
+                abort: watch::Sender::new(false),
+                config,
+            }),
+            lanes: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn config(&self) -> &QueueConfig {
+        &self.shared.config
+    }
+
+    fn stats(&self) -> QueueStats {
+        let s = &self.shared;
+        QueueStats {
+            queued: s.queued.load(Acquire),
+            in_flight: s.in_flight.load(Acquire),
+            sent: s.sent.load(Acquire),
+            retried: s.retried.load(Acquire),
+            failed: s.failed.load(Acquire),
+            dropped: s.dropped.load(Acquire),
+        }
+    }
+
+    /// The dispatcher, started on the current runtime if it is not running yet.
+    fn start(&self, inner: &Arc<Inner>) -> Result<&Lanes, QueueError> {
+        if let Some(lanes) = self.lanes.get() {
+            return Ok(lanes);
+        }
+        let runtime = Handle::try_current().map_err(|_| QueueError::NoRuntime)?;
+        Ok(self.lanes.get_or_init(|| self.spawn(&runtime, inner)))
+    }
+
+    fn spawn(&self, runtime: &Handle, inner: &Arc<Inner>) -> Lanes {
+        let count = self.shared.config.lanes;
+        let mut senders = Vec::with_capacity(count);
+        let mut tasks = Vec::with_capacity(count);
+        for index in 0..count {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let lane = Lane {
+                index,
+                rx,
+                batch: Vec::with_capacity(self.shared.max_batch),
+                shared: Arc::clone(&self.shared),
+            };
+            tasks.push(runtime.spawn(lane.run(Arc::clone(inner))));
+            senders.push(tx);
+        }
+        log::debug!("pusher: queue dispatcher started with {count} lanes");
+        Lanes {
+            senders: senders.into(),
+            tasks: Mutex::new(tasks),
+        }
+    }
+
+    /// Take the events of one trigger, all or none.
+    fn push(&self, inner: &Arc<Inner>, events: Vec<Queued>) -> Result<(), Error> {
+        let s = &self.shared;
+        if s.closed.load(Acquire) {
+            return Err(QueueError::Closed.into());
+        }
+        if let Some(recorder) = inner.recorder() {
+            // Recorded at once, so an app's test reads it right after the request that
+            // queued it; the same refusal as the dispatcher's outside a runtime.
+            Handle::try_current().map_err(|_| QueueError::NoRuntime)?;
+            let n = events.len() as u64;
+            s.queued.fetch_add(n, Relaxed);
+            for event in &events {
+                inner.record_post(recorder, &inner.events_path, single_body(event)?);
+            }
+            s.sent.fetch_add(n, Release);
+            return Ok(());
+        }
+        let lanes = self.start(inner)?;
+        let count = lanes.senders.len();
+        let n = events.len();
+        // The runtime the lanes ran on has ended: refuse the whole trigger rather than
+        // part of it (one event needs no check: its send fails below).
+        if n > 1
+            && events
+                .iter()
+                .any(|e| lanes.senders[lane_of(&e.channel, count)].is_closed())
+        {
+            return Err(QueueError::Closed.into());
+        }
+        let capacity = s.config.capacity;
+        s.pending
+            .fetch_update(Relaxed, Relaxed, |pending| {
+                pending.checked_add(n).filter(|&total| total <= capacity)
+            })
+            .map_err(|_| QueueError::Full { capacity })?;
+        for (i, event) in events.into_iter().enumerate() {
+            let lane = lane_of(&event.channel, count);
+            // Counted in before it is sent down the lane, so that a flush that sees the
+            // lane finish this many events knows the event was among them.
+            s.entered[lane].fetch_add(1, SeqCst);
+            s.queued.fetch_add(1, Relaxed);
+            if lanes.senders[lane].send(event).is_err() {
+                // The lane stopped meanwhile (its runtime ended): the lanes that took the
+                // first events count them as dropped when they stop too.
+                s.entered[lane].fetch_sub(1, SeqCst);
+                s.queued.fetch_sub(1, Relaxed);
+                s.pending.fetch_sub(n - i, Relaxed);
+                return Err(QueueError::Closed.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Wait until every event queued before the call is finished (sent, failed or dropped).
+    async fn flush(&self) {
+        let Some(lanes) = self.lanes.get() else {
+            return;
+        };
+        let s = &self.shared;
+        let targets: Vec<u64> = s.entered.iter().map(|e| e.load(SeqCst)).collect();
+        loop {
+            let mut progress = pin!(s.progress.notified());
+            // Registered before the check, so no progress between the two goes unseen.
+            progress.as_mut().enable();
+            let done = targets.iter().enumerate().all(|(lane, &target)| {
+                s.finished[lane].load(Acquire) >= target || lanes.senders[lane].is_closed()
+            });
+            if done {
+                return;
+            }
+            progress.await;
+        }
+    }
+
+    async fn shutdown(&self, deadline: Duration) -> QueueStats {
+        let s = &self.shared;
+        s.closed.store(true, SeqCst);
+        let before = self.stats();
+        let mut drained = true;
+        if let Some(lanes) = self.lanes.get() {
+            // Without a runtime there is no timer to bound the wait: stop at once.
+            drained = Handle::try_current().is_ok()
+                && tokio::time::timeout(deadline, self.flush()).await.is_ok();
+            s.abort.send_replace(true);
+            let tasks =
+                std::mem::take(&mut *lanes.tasks.lock().unwrap_or_else(PoisonError::into_inner));
+            for task in tasks {
+                // A lane that panicked or was cancelled has counted its events already.
+                let _ = task.await;
+            }
+            // A shutdown running alongside took the tasks: wait for their counts anyway.
+            self.flush().await;
+        }
+        let stats = self.stats();
+        let dropped = stats.dropped - before.dropped;
+        if dropped > 0 {
+            log::error!(
+                "pusher: queue shut down: {dropped} event(s) not delivered within {deadline:?} \
+                 were dropped ({stats})"
+            );
+        } else {
+            log::info!(
+                "pusher: queue shut down{}: {stats}",
+                if drained { ", drained" } else { "" }
+            );
+        }
+        stats
+    }
+}
+
+/// The lane of a channel: always the same for one channel, spread over the lanes.
+fn lane_of(channel: &ChannelName, lanes: usize) -> usize {
+    if lanes == 1 {
+        return 0;
+    }
+    let mut hasher = DefaultHasher::new();
+    channel.as_str().hash(&mut hasher);
+    (hasher.finish() % lanes as u64) as usize
+}
+
+/// One lane's task: takes what waits, sends it, counts it; one request at a time.
+struct Lane {
+    index: usize,
+    rx: mpsc::UnboundedReceiver<Queued>,
+    /// The events of the request in flight; empty between requests.
+    batch: Vec<Queued>,
+    shared: Arc<Shared>,
+}
+
+impl Lane {
+    async fn run(mut self, inner: Arc<Inner>) {
+        let mut abort = self.shared.abort.subscribe();
+        let max = self.shared.max_batch;
+        loop {
+            // An idle lane wakes for the first event; a busy one finds all that waited.
+            let taken = tokio::select! {
+                biased;
+                _ = abort.wait_for(|stop| *stop) => return,
+                taken = self.rx.recv_many(&mut self.batch, max) => taken,
+            };
+            if taken == 0 {
+                // Every sender is gone (the client was dropped) and nothing waits.
+                return;
+            }
+            self.shared.in_flight.fetch_add(taken as u64, Relaxed);
+            let result = tokio::select! {
+                biased;
+                // What is in flight is dropped, counted by `drop`.
+                _ = abort.wait_for(|stop| *stop) => return,
+                result = deliver(&inner, &self.shared, &self.batch) => result,
+            };
+            self.finish(result);
+        }
+    }
+
+    fn finish(&mut self, result: Result<(), Error>) {
+        let s = &self.shared;
+        let n = self.batch.len() as u64;
+        match result {
+            Ok(()) => {
+                s.sent.fetch_add(n, Relaxed);
+                self.batch.clear();
+            }
+            Err(error) => {
+                s.failed.fetch_add(n, Relaxed);
+                let events = names(self.batch.drain(..));
+                log::error!(
+                    "pusher: {n} queued event(s) not delivered: {}; {}",
+                    with_causes(&error),
+                    describe(&events)
+                );
+                if let Some(callback) = &s.on_failure {
+                    callback.call(&QueueFailure { error, events });
+                }
+            }
+        }
+        s.in_flight.fetch_sub(n, Relaxed);
+        s.pending.fetch_sub(n as usize, Relaxed);
+        s.finished[self.index].fetch_add(n, Release);
+        s.progress.notify_waiters();
+    }
+}
+
+impl Drop for Lane {
+    /// However the lane stops, what it still holds is dropped: counted and logged.
+    fn drop(&mut self) {
+        self.rx.close();
+        let in_flight = self.batch.len();
+        let mut lost = names(self.batch.drain(..));
+        let s = &self.shared;
+        // Only this lane counts its finished events.
+        let finished = s.finished[self.index].load(Acquire);
+        loop {
+            match self.rx.try_recv() {
+                Ok(q) => lost.push((q.channel, q.event)),
+                // A `queue()` racing the close has counted its event in and is writing it
+                // (or failing to, and counting it out): wait for either.
+                Err(_) if s.entered[self.index].load(SeqCst) > finished + lost.len() as u64 => {
+                    std::thread::yield_now();
+                }
+                Err(_) => break,
+            }
+        }
+        let n = lost.len() as u64;
+        if n > 0 {
+            s.dropped.fetch_add(n, Relaxed);
+            s.in_flight.fetch_sub(in_flight as u64, Relaxed);
+            s.pending.fetch_sub(lost.len(), Relaxed);
+            s.finished[self.index].fetch_add(n, Release);
+            log::error!(
+                "pusher: {n} queued event(s) dropped undelivered ({in_flight} of them in a \
+                 request that may have reached Pusher): {}",
+                describe(&lost)
+            );
+        }
+        s.progress.notify_waiters();
+    }
+}
+
+/// Send a lane's batch: one event through `/events`, more through `/batch_events`,
+/// retried with the client's policy (writes included).
+async fn deliver(inner: &Inner, shared: &Shared, batch: &[Queued]) -> Result<(), Error> {
+    let (path, body) = match batch {
+        [one] => (inner.events_path.as_str(), single_body(one)?),
+        many => (inner.batch_path.as_str(), batch_body(many)?),
+    };
+    let n = batch.len() as u64;
+    inner
+        .send("POST", path, &[], Some(body.into()), &inner.retry, || {
+            shared.retried.fetch_add(n, Relaxed);
+        })
+        .await
+        .map(drop)
+}
+
+fn single_body(q: &Queued) -> Result<Vec<u8>, Error> {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        name: &'a str,
+        data: &'a str,
+        channels: [&'a ChannelName; 1],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        socket_id: Option<&'a str>,
+    }
+    encode(&Body {
+        name: q.event.as_str(),
+        data: &q.data,
+        channels: [&q.channel],
+        socket_id: q.socket_id.as_ref().map(SocketId::as_str),
+    })
+}
+
+fn batch_body(events: &[Queued]) -> Result<Vec<u8>, Error> {
+    #[derive(Serialize)]
+    struct Item<'a> {
+        channel: &'a ChannelName,
+        name: &'a str,
+        data: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        socket_id: Option<&'a str>,
+    }
+    #[derive(Serialize)]
+    struct Body<'a> {
+        batch: Vec<Item<'a>>,
+    }
+    encode(&Body {
+        batch: events
+            .iter()
+            .map(|q| Item {
+                channel: &q.channel,
+                name: q.event.as_str(),
+                data: &q.data,
+                socket_id: q.socket_id.as_ref().map(SocketId::as_str),
+            })
+            .collect(),
+    })
+}
+
+fn encode(body: &impl Serialize) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(body).map_err(|e| ValidationError::Serialize(e.to_string()).into())
+}
+
+fn names(events: impl Iterator<Item = Queued>) -> Vec<(ChannelName, EventName)> {
+    events.map(|q| (q.channel, q.event)).collect()
+}
+
+/// The first events as `event on channel`, for a log line; never their data.
+fn describe(events: &[(ChannelName, EventName)]) -> String {
+    const SHOWN: usize = 10;
+    let mut out = events
+        .iter()
+        .take(SHOWN)
+        .map(|(channel, event)| format!("{event} on {channel}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if events.len() > SHOWN {
+        out.push_str(&format!(" and {} more", events.len() - SHOWN));
+    }
+    out
+}
+
+/// An error's message followed by its causes'.
+fn with_causes(error: &Error) -> String {
+    let mut out = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(e) = cause {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        cause = e.source();
+    }
+    out
+}
+
+impl Pusher {
+    /// Queue these events (checked, one channel each), all or none.
+    pub(crate) fn enqueue(&self, events: Vec<Queued>) -> Result<(), Error> {
+        self.queue.push(&self.inner, events)
+    }
+
+    /// Start the dispatcher now, on the current runtime (the fairing does at liftoff).
+    pub(crate) fn start_queue(&self) -> Result<(), QueueError> {
+        if self.inner.recorder().is_some() {
+            return Ok(());
+        }
+        self.queue.start(&self.inner).map(drop)
+    }
+
+    /// The queue's counters (see [`QueueStats`]); shared by every clone of this client.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), rocket_pusher::Error> {
+    /// # let pusher = rocket_pusher::Pusher::recording(rocket_pusher::protocol::Credentials::new("1", "k", "s"));
+    /// pusher.trigger("orders", "created", "7").queue()?;
+    /// pusher.flush().await;
+    /// let stats = pusher.queue_stats();
+    /// assert_eq!((stats.queued, stats.sent, stats.pending()), (1, 1, 0));
+    /// # Ok(()) }
+    /// ```
+    pub fn queue_stats(&self) -> QueueStats {
+        self.queue.stats()
+    }
+
+    /// The queue's settings.
+    pub fn queue_config(&self) -> &QueueConfig {
+        self.queue.config()
+    }
+
+    /// Wait until every event queued before this call has been sent, has failed (see
+    /// [`QueueStats::failed`]) or was dropped. Events queued meanwhile are not waited for.
+    pub async fn flush(&self) {
+        self.queue.flush().await;
+    }
+
+    /// Close the queue and drain it: from now on `queue()` refuses events
+    /// ([`QueueError::Closed`]), for this client and its clones; what was queued goes out
+    /// until `deadline`; what is still waiting or in flight then is dropped, logged with its
+    /// count and its events' channels and names, and counted in [`QueueStats::dropped`].
+    /// Returns the final counts. Under Rocket the fairing calls it on shutdown, with
+    /// `pusher.queue.drain_timeout`.
+    ///
+    /// Awaited triggers are not affected.
+    pub async fn shutdown(&self, deadline: Duration) -> QueueStats {
+        self.queue.shutdown(deadline).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_channel_keeps_its_lane_and_channels_spread_over_lanes() {
+        let name = |i: usize| ChannelName::new(format!("room-{i}")).unwrap();
+        let mut used = [0usize; 4];
+        for i in 0..400 {
+            let lane = lane_of(&name(i), 4);
+            assert_eq!(lane, lane_of(&name(i), 4));
+            used[lane] += 1;
+        }
+        // Roughly even: no lane with fewer than half its share.
+        assert!(used.iter().all(|&n| n > 50), "{used:?}");
+        assert_eq!(lane_of(&name(1), 1), 0);
+    }
+
+    #[test]
+    fn logs_name_the_first_events_and_count_the_rest() {
+        let events: Vec<(ChannelName, EventName)> = (0..12)
+            .map(|i| {
+                (
+                    ChannelName::new(format!("c{i}")).unwrap(),
+                    EventName::new("e").unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(describe(&events[..2]), "e on c0, e on c1");
+        let all = describe(&events);
+        assert!(
+            all.starts_with("e on c0, ") && all.ends_with("e on c9 and 2 more"),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn stats_pending_and_display() {
+        let stats = QueueStats {
+            queued: 10,
+            in_flight: 2,
+            sent: 5,
+            retried: 3,
+            failed: 1,
+            dropped: 1,
+        };
+        assert_eq!(stats.pending(), 3);
+        assert_eq!(
+            stats.to_string(),
+            "10 queued, 2 in flight, 5 sent, 3 retried, 1 failed, 1 dropped"
+        );
+    }
+
+    #[test]
+    fn bodies_are_what_the_endpoints_take() {
+        let q = |channel: &str, socket: Option<&str>| Queued {
+            channel: ChannelName::new(channel).unwrap(),
+            event: EventName::new("e").unwrap(),
+            data: "{\"a\":1}".into(),
+            socket_id: socket.map(|s| SocketId::new(s).unwrap()),
+        };
+        let one = single_body(&q("a", Some("1.2"))).unwrap();
+        assert_eq!(
+            String::from_utf8(one).unwrap(),
+            r#"{"name":"e","data":"{\"a\":1}","channels":["a"],"socket_id":"1.2"}"#
+        );
+        let batch = batch_body(&[q("a", None), q("b", Some("1.2"))]).unwrap();
+        assert_eq!(
+            String::from_utf8(batch).unwrap(),
+            r#"{"batch":[{"channel":"a","name":"e","data":"{\"a\":1}"},{"channel":"b","name":"e","data":"{\"a\":1}","socket_id":"1.2"}]}"#
+        );
+    }
+}

@@ -1,0 +1,813 @@
+//! Queued delivery (`Trigger::queue`) against the mock API on 127.0.0.1: batching while a
+//! request is in flight, order per channel under random delays over several lanes, the
+//! bounded queue, retries of transient failures, permanent failures reaching the callback
+//! and the counters, flush and shutdown (drained, or dropped after the deadline), the
+//! runtime ending, the client being dropped, and the fairing (liftoff, routes,
+//! `terminate()`).
+//!
+//! No test sleeps to let things happen: each waits on what the mock observed, or on
+//! `flush()` / `shutdown()`. Every test ends by checking that the counts add up.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/mock_api.rs"]
+mod mock_api;
+#[path = "support/rocket_app.rs"]
+mod rocket_app;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mock_api::{Event, MockApi, Reply, Rng};
+use rocket::http::Status;
+use rocket::local::asynchronous::Client;
+use rocket::{State, post, routes};
+use rocket_pusher::client::{PusherBuilder, QueueStats, RetryPolicy};
+use rocket_pusher::config::QueueConfig;
+use rocket_pusher::error::{QueueError, ValidationError};
+use rocket_pusher::protocol::{Credentials, MasterKey, decrypt_payload};
+use rocket_pusher::testing::{self, LocalClientExt};
+use rocket_pusher::{Error, Pusher, PusherFairing, SocketId};
+use serde_json::json;
+
+const APP_ID: &str = "4321";
+const KEY: &str = "test-key";
+const SECRET: &str = "MARKER-SECRET-queue";
+/// 32 bytes 0x00..0x1f.
+const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// A client of the mock with fast retries (5 tries, 1 to 20 ms apart) and `queue`.
+fn builder(api: &MockApi, queue: QueueConfig) -> PusherBuilder {
+    Pusher::builder(APP_ID, KEY, SECRET)
+        .host("127.0.0.1")
+        .port(api.port())
+        .use_tls(false)
+        .timeout(Duration::from_secs(5))
+        .retry(
+            RetryPolicy::new(5)
+                .initial_delay(Duration::from_millis(1))
+                .max_delay(Duration::from_millis(20)),
+        )
+        .queue(queue)
+}
+
+/// The counts of a drained queue add up: nothing in flight, every queued event sent,
+/// failed or dropped.
+fn assert_drained(pusher: &Pusher) -> QueueStats {
+    let stats = pusher.queue_stats();
+    assert_eq!(stats.in_flight, 0, "{stats}");
+    assert_eq!(stats.pending(), 0, "{stats}");
+    assert_eq!(
+        stats.queued,
+        stats.sent + stats.failed + stats.dropped,
+        "{stats}"
+    );
+    stats
+}
+
+/// The `n` field of each event's JSON data.
+fn numbers(events: &[Event]) -> Vec<u64> {
+    events
+        .iter()
+        .map(|e| {
+            let data: serde_json::Value = serde_json::from_str(&e.data).unwrap();
+            data["n"].as_u64().unwrap()
+        })
+        .collect()
+}
+
+fn queue_n(pusher: &Pusher, channel: &str, n: u64) {
+    pusher
+        .trigger(channel, "numbered", &json!({ "n": n }))
+        .queue()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn events_queued_during_a_request_go_out_in_batches_after_it() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .build()
+        .unwrap();
+    api.hold();
+    queue_n(&pusher, "orders", 0);
+    // An idle lane sends the first event at once, alone.
+    api.wait_for_requests(1).await;
+    assert_eq!(pusher.queue_stats().in_flight, 1);
+
+    const N: u64 = 25;
+    for n in 1..=N {
+        queue_n(&pusher, "orders", n);
+    }
+    assert_eq!(pusher.queue_stats().pending(), N + 1);
+    api.release();
+    pusher.flush().await;
+
+    let requests = api.requests();
+    let batch = 10; // max_batch_events' default
+    assert_eq!(
+        requests.len(),
+        1 + N.div_ceil(batch) as usize,
+        "{requests:#?}"
+    );
+    assert!(
+        requests[0].path.ends_with("/events"),
+        "{}",
+        requests[0].path
+    );
+    let sizes: Vec<usize> = requests[1..].iter().map(|r| r.events().len()).collect();
+    assert_eq!(sizes, [10, 10, 5]);
+    for r in &requests {
+        assert!(r.auth.is_ok(), "{r:#?}");
+    }
+    for r in &requests[1..] {
+        assert_eq!(r.path, format!("/apps/{APP_ID}/batch_events"));
+    }
+    assert_eq!(numbers(&api.delivered()), (0..=N).collect::<Vec<_>>());
+    let stats = assert_drained(&pusher);
+    assert_eq!((stats.queued, stats.sent, stats.retried), (N + 1, N + 1, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_per_channel_holds_under_random_delays_and_several_lanes() {
+    let api = MockApi::start(KEY, SECRET).await;
+    api.random_delays(7, Duration::from_millis(2));
+    let pusher = builder(&api, QueueConfig::default().lanes(4))
+        .build()
+        .unwrap();
+    let mut rng = Rng::new(42);
+    let channels: Vec<String> = (0..40).map(|i| format!("room-{i}")).collect();
+    let mut next = vec![0u64; channels.len()];
+    const EVENTS: usize = 4000;
+    for _ in 0..EVENTS {
+        let c = rng.below(channels.len() as u64) as usize;
+        queue_n(&pusher, &channels[c], next[c]);
+        next[c] += 1;
+    }
+    pusher.flush().await;
+
+    let mut by_channel: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+    let delivered = api.delivered();
+    assert_eq!(delivered.len(), EVENTS);
+    for e in delivered {
+        by_channel.entry(e.channel.clone()).or_default().push(e);
+    }
+    for (c, name) in channels.iter().enumerate() {
+        let got = numbers(&by_channel[name]);
+        assert_eq!(got, (0..next[c]).collect::<Vec<_>>(), "order on {name}");
+    }
+    // Batched: far fewer requests than events.
+    assert!(
+        api.requests().len() < EVENTS / 2,
+        "{}",
+        api.requests().len()
+    );
+    let stats = assert_drained(&pusher);
+    assert_eq!(stats.sent, EVENTS as u64);
+}
+
+#[tokio::test]
+async fn a_full_queue_refuses_with_the_error_and_loses_nothing() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api, QueueConfig::default().lanes(1).capacity(5))
+        .build()
+        .unwrap();
+    api.hold();
+    queue_n(&pusher, "orders", 0);
+    api.wait_for_requests(1).await;
+    for n in 1..5 {
+        queue_n(&pusher, "orders", n);
+    }
+    // In flight counts too: 1 + 4 = 5.
+    let full = pusher
+        .trigger("orders", "numbered", &json!({ "n": 5 }))
+        .queue();
+    assert!(
+        matches!(full, Err(Error::Queue(QueueError::Full { capacity: 5 }))),
+        "{full:?}"
+    );
+    assert_eq!(
+        full.unwrap_err().to_string(),
+        "the queue is full: 5 events are waiting or in flight"
+    );
+    let stats = pusher.queue_stats();
+    assert_eq!((stats.queued, stats.pending()), (5, 5));
+
+    api.release();
+    pusher.flush().await;
+    // Room again; a trigger naming two channels needs two places, and takes them.
+    pusher
+        .trigger(["orders", "audit"], "numbered", &json!({ "n": 5 }))
+        .queue()
+        .unwrap();
+    pusher.flush().await;
+    let delivered = api.delivered();
+    assert_eq!(numbers(&delivered), [0, 1, 2, 3, 4, 5, 5]);
+    let stats = assert_drained(&pusher);
+    assert_eq!((stats.queued, stats.sent), (7, 7));
+}
+
+#[tokio::test]
+async fn a_trigger_naming_several_channels_is_taken_whole_or_not_at_all() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api, QueueConfig::default().lanes(1).capacity(3))
+        .build()
+        .unwrap();
+    api.hold();
+    queue_n(&pusher, "a", 0);
+    api.wait_for_requests(1).await;
+    let three = pusher
+        .trigger(["a", "b", "c"], "numbered", &json!({ "n": 1 }))
+        .queue();
+    assert!(
+        matches!(three, Err(Error::Queue(QueueError::Full { capacity: 3 }))),
+        "{three:?}"
+    );
+    assert_eq!(pusher.queue_stats().queued, 1, "nothing of it was queued");
+    api.release();
+    pusher.flush().await;
+    assert_eq!(api.delivered().len(), 1);
+    assert_drained(&pusher);
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_and_every_event_arrives_in_order() {
+    let api = MockApi::start(KEY, SECRET).await;
+    api.reply_once(Reply::new(503, "down"));
+    api.reply_once(Reply::new(429, "slow down").retry_after("0"));
+    api.reply_once(Reply::Reset {
+        status: 200,
+        sent: 0,
+        len: 10,
+    });
+    api.reply_once(Reply::new(502, "bad gateway"));
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .build()
+        .unwrap();
+    for n in 0..12 {
+        queue_n(&pusher, "orders", n);
+    }
+    pusher.flush().await;
+
+    assert_eq!(numbers(&api.delivered()), (0..12).collect::<Vec<_>>());
+    let requests = api.requests();
+    // The first request was tried five times (four failures), the same body each time.
+    let first = requests[0].events();
+    for r in &requests[1..5] {
+        assert_eq!(r.events(), first);
+    }
+    let stats = assert_drained(&pusher);
+    assert_eq!(stats.retried, 4 * first.len() as u64, "{stats}");
+    assert_eq!((stats.sent, stats.failed), (12, 0));
+}
+
+/// What the failure callback was given: the error's status and the lost events.
+type Failures = Arc<Mutex<Vec<(Option<u16>, Vec<(String, String)>)>>>;
+
+fn recording_failures() -> (Failures, impl Fn(&rocket_pusher::client::QueueFailure)) {
+    let seen: Failures = Arc::default();
+    let sink = Arc::clone(&seen);
+    let callback = move |f: &rocket_pusher::client::QueueFailure| {
+        let events = f
+            .events()
+            .iter()
+            .map(|(c, e)| (c.to_string(), e.to_string()))
+            .collect();
+        sink.lock().unwrap().push((f.error().status(), events));
+    };
+    (seen, callback)
+}
+
+#[tokio::test]
+async fn a_4xx_reaches_the_callback_the_counters_and_the_log() {
+    let logs = rocket_app::capture_logs();
+    let api = MockApi::start(KEY, SECRET).await;
+    api.reply_once(Reply::new(400, r#"{"error":"nope"}"#));
+    let (failures, callback) = recording_failures();
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .on_queue_failure(callback)
+        .build()
+        .unwrap();
+    pusher
+        .trigger("private-orders.17", "shipped", "MARKER-DATA-of-the-event")
+        .queue()
+        .unwrap();
+    pusher.flush().await;
+    queue_n(&pusher, "private-orders.17", 1);
+    pusher.flush().await;
+
+    assert_eq!(
+        *failures.lock().unwrap(),
+        [(
+            Some(400),
+            vec![("private-orders.17".to_owned(), "shipped".to_owned())]
+        )]
+    );
+    let stats = assert_drained(&pusher);
+    assert_eq!((stats.failed, stats.sent, stats.retried), (1, 1, 0));
+    assert_eq!(numbers(&api.delivered()), [1]);
+    let lines = logs.lines();
+    let line = lines
+        .iter()
+        .find(|l| l.contains("shipped on private-orders.17"))
+        .unwrap_or_else(|| panic!("no failure logged: {lines:#?}"));
+    assert!(line.contains("400 Bad Request"), "{line}");
+    for l in &lines {
+        assert!(!l.contains("MARKER-DATA"), "data was logged: {l}");
+        assert!(!l.contains(SECRET), "the secret was logged: {l}");
+    }
+}
+
+#[tokio::test]
+async fn retries_exhausted_is_a_failure_and_the_lane_moves_on() {
+    let api = MockApi::start(KEY, SECRET).await;
+    for _ in 0..5 {
+        api.reply_once(Reply::new(503, "down"));
+    }
+    let (failures, callback) = recording_failures();
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .on_queue_failure(callback)
+        .build()
+        .unwrap();
+    queue_n(&pusher, "orders", 0);
+    pusher.flush().await;
+    queue_n(&pusher, "orders", 1);
+    pusher.flush().await;
+
+    assert_eq!(
+        *failures.lock().unwrap(),
+        [(
+            Some(503),
+            vec![("orders".to_owned(), "numbered".to_owned())]
+        )]
+    );
+    assert_eq!(api.requests().len(), 6);
+    let stats = assert_drained(&pusher);
+    assert_eq!((stats.failed, stats.sent, stats.retried), (1, 1, 4));
+}
+
+#[tokio::test]
+async fn a_panicking_callback_is_logged_and_the_lane_goes_on() {
+    let api = MockApi::start(KEY, SECRET).await;
+    api.reply_once(Reply::new(404, "no such app"));
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .on_queue_failure(|_| panic!("the app's callback fails"))
+        .build()
+        .unwrap();
+    queue_n(&pusher, "orders", 0);
+    queue_n(&pusher, "orders", 1);
+    pusher.flush().await;
+    queue_n(&pusher, "orders", 2);
+    pusher.flush().await;
+    assert!(!api.delivered().is_empty());
+    assert_eq!(numbers(&api.delivered()).last(), Some(&2));
+    let stats = assert_drained(&pusher);
+    assert_eq!(stats.sent + stats.failed, 3);
+}
+
+#[tokio::test]
+async fn shutdown_drains_then_refuses() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api, QueueConfig::default().lanes(2))
+        .build()
+        .unwrap();
+    for n in 0..50 {
+        queue_n(&pusher, &format!("room-{}", n % 5), n);
+    }
+    let stats = pusher.shutdown(Duration::from_secs(30)).await;
+    assert_eq!((stats.queued, stats.sent, stats.dropped), (50, 50, 0));
+    assert_eq!(api.delivered().len(), 50);
+    assert_eq!(stats, assert_drained(&pusher));
+
+    let late = pusher.trigger("room-0", "late", "x").queue();
+    assert!(
+        matches!(late, Err(Error::Queue(QueueError::Closed))),
+        "{late:?}"
+    );
+    // A clone shares the queue, closed too; flush and shutdown have nothing left to do.
+    let clone = pusher.clone();
+    assert!(clone.trigger("room-0", "late", "x").queue().is_err());
+    clone.flush().await;
+    assert_eq!(clone.shutdown(Duration::ZERO).await, stats);
+    // Awaited triggers still work.
+    clone.trigger("room-0", "awaited", "x").await.unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_with_a_sink_that_never_answers_drops_and_says_so() {
+    let logs = rocket_app::capture_logs();
+    let api = MockApi::start(KEY, SECRET).await;
+    api.reply(Reply::Stall);
+    let pusher = builder(&api, QueueConfig::default().lanes(2))
+        .build()
+        .unwrap();
+    for n in 0..30 {
+        queue_n(&pusher, &format!("stalled-{}", n % 3), n);
+    }
+    // Both lanes' first requests are stuck.
+    api.wait_for_requests(2).await;
+    let stats = pusher.shutdown(Duration::from_millis(100)).await;
+    assert_eq!((stats.queued, stats.sent, stats.dropped), (30, 0, 30));
+    assert_eq!(stats, assert_drained(&pusher));
+    let lines = logs.lines();
+    assert!(
+        lines.iter().any(|l| l.contains("ERROR")
+            && l.contains("30 event(s) not delivered within 100ms were dropped")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("dropped undelivered") && l.contains("numbered on stalled-")),
+        "{lines:#?}"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_anything_is_queued() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api, QueueConfig::default()).build().unwrap();
+    let attribute = |r: Result<(), Error>| {
+        assert!(
+            matches!(r, Err(Error::Validation(ValidationError::Attribute(_)))),
+            "{r:?}"
+        );
+    };
+    attribute(pusher.trigger("a", "e", "x").with_user_count().queue());
+    attribute(
+        pusher
+            .trigger("a", "e", "x")
+            .with_subscription_count()
+            .queue(),
+    );
+    attribute(
+        pusher
+            .trigger("a", "e", "x")
+            .retry(RetryPolicy::new(2))
+            .queue(),
+    );
+    let cases: [(Result<(), Error>, ValidationError); 4] = [
+        (
+            pusher.trigger("bad name", "e", "x").queue(),
+            ValidationError::ChannelNameCharacter { ch: ' ' },
+        ),
+        (
+            pusher.trigger("a", "", "x").queue(),
+            ValidationError::EmptyEventName,
+        ),
+        (
+            pusher.trigger("private-encrypted-a", "e", "x").queue(),
+            ValidationError::NoMasterKey,
+        ),
+        (
+            pusher.trigger("a", "e", &"x".repeat(10 * 1024 + 1)).queue(),
+            ValidationError::DataTooLarge {
+                len: 10 * 1024 + 1,
+                max: 10 * 1024,
+            },
+        ),
+    ];
+    for (got, want) in cases {
+        match got {
+            Err(Error::Validation(v)) => assert_eq!(v, want),
+            other => panic!("expected {want:?}, got {other:?}"),
+        }
+    }
+    let empty: [&str; 0] = [];
+    assert!(matches!(
+        pusher.trigger(empty, "e", "x").queue(),
+        Err(Error::Validation(ValidationError::NoChannels))
+    ));
+    pusher.flush().await;
+    assert_eq!(pusher.queue_stats(), QueueStats::default());
+    assert!(api.requests().is_empty());
+}
+
+#[tokio::test]
+async fn an_encrypted_channel_among_others_is_sealed_for_itself() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api, QueueConfig::default())
+        .encryption_master_key_base64(MASTER_KEY)
+        .build()
+        .unwrap();
+    let sender = SocketId::new("123.456").unwrap();
+    pusher
+        .trigger(
+            ["private-encrypted-inbox", "orders"],
+            "note",
+            &json!({"text": "the plans"}),
+        )
+        .exclude(sender)
+        .queue()
+        .unwrap();
+    pusher.flush().await;
+    let delivered = api.delivered();
+    assert_eq!(delivered.len(), 2);
+    let by: BTreeMap<&str, &Event> = delivered.iter().map(|e| (e.channel.as_str(), e)).collect();
+    assert_eq!(by["orders"].data, r#"{"text":"the plans"}"#);
+    let sealed = &by["private-encrypted-inbox"].data;
+    assert!(!sealed.contains("the plans"), "{sealed}");
+    let master = MasterKey::from_base64(MASTER_KEY).unwrap();
+    let plain = decrypt_payload(&master, "private-encrypted-inbox", sealed).unwrap();
+    assert_eq!(plain, br#"{"text":"the plans"}"#);
+    for e in &delivered {
+        assert_eq!(e.name, "note");
+        assert_eq!(e.socket_id.as_deref(), Some("123.456"));
+    }
+    assert_drained(&pusher);
+}
+
+#[derive(serde::Serialize, rocket_pusher::Broadcast)]
+#[broadcast(
+    event = "note.added",
+    channel = "private-encrypted-inbox",
+    channel = format!("notes-{}", self.board),
+)]
+struct NoteAdded {
+    board: u32,
+    text: String,
+}
+
+#[tokio::test]
+async fn a_typed_broadcast_queues_with_an_encrypted_channel_among_others() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api, QueueConfig::default())
+        .encryption_master_key_base64(MASTER_KEY)
+        .build()
+        .unwrap();
+    let note = NoteAdded {
+        board: 3,
+        text: "the plans".into(),
+    };
+    // Awaited, an encrypted channel must be the only one; queued, each channel's event is
+    // sealed for it.
+    assert!(pusher.broadcast(&note).await.is_err());
+    pusher.broadcast(&note).queue().unwrap();
+    pusher.flush().await;
+    let delivered = api.delivered();
+    let by: BTreeMap<&str, &Event> = delivered.iter().map(|e| (e.channel.as_str(), e)).collect();
+    assert_eq!(by.len(), 2);
+    assert_eq!(by["notes-3"].data, r#"{"board":3,"text":"the plans"}"#);
+    let master = MasterKey::from_base64(MASTER_KEY).unwrap();
+    let plain = decrypt_payload(
+        &master,
+        "private-encrypted-inbox",
+        &by["private-encrypted-inbox"].data,
+    );
+    assert_eq!(plain.unwrap(), br#"{"board":3,"text":"the plans"}"#);
+    assert!(delivered.iter().all(|e| e.name == "note.added"));
+    let stats = assert_drained(&pusher);
+    assert_eq!((stats.queued, stats.sent), (2, 2));
+}
+
+#[test]
+fn outside_a_runtime_the_dispatcher_cannot_start() {
+    let pusher = Pusher::builder(APP_ID, KEY, SECRET).build().unwrap();
+    let r = pusher.trigger("orders", "e", "x").queue();
+    assert!(
+        matches!(r, Err(Error::Queue(QueueError::NoRuntime))),
+        "{r:?}"
+    );
+    // The same with the recording transport, so an app's tests see what production does.
+    let recording = Pusher::recording(Credentials::new(APP_ID, KEY, SECRET));
+    let r = recording.trigger("orders", "e", "x").queue();
+    assert!(
+        matches!(r, Err(Error::Queue(QueueError::NoRuntime))),
+        "{r:?}"
+    );
+    assert_eq!(pusher.queue_stats(), QueueStats::default());
+}
+
+#[test]
+fn when_the_runtime_ends_its_events_are_counted_dropped_and_the_queue_closes() {
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let api = server.block_on(MockApi::start(KEY, SECRET));
+    api.reply(Reply::Stall);
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .build()
+        .unwrap();
+
+    let app = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    app.block_on(async {
+        for n in 0..8 {
+            queue_n(&pusher, "orders", n);
+        }
+        api.wait_for_requests(1).await;
+    });
+    drop(app);
+
+    let stats = assert_drained(&pusher);
+    assert_eq!((stats.queued, stats.dropped), (8, 8));
+    let again = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    again.block_on(async {
+        let r = pusher.trigger("orders", "e", "x").queue();
+        assert!(matches!(r, Err(Error::Queue(QueueError::Closed))), "{r:?}");
+        pusher.flush().await;
+    });
+    assert_eq!(assert_drained(&pusher), stats);
+}
+
+#[tokio::test]
+async fn a_dropped_client_delivers_what_it_queued_and_then_lets_go() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api, QueueConfig::default().lanes(2))
+        .build()
+        .unwrap();
+    for n in 0..20 {
+        queue_n(&pusher, &format!("room-{}", n % 4), n);
+    }
+    drop(pusher);
+    api.wait_for_events(20).await;
+    // The lanes end once their senders are gone, and with them the last reference to the
+    // HTTP client: its connections close. A cycle would keep them open forever.
+    api.wait_until_connections_closed().await;
+    let mut got = numbers(&api.delivered());
+    got.sort_unstable();
+    assert_eq!(got, (0..20).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn the_recording_transport_records_at_once() {
+    let pusher = Pusher::recording(Credentials::new(APP_ID, KEY, SECRET));
+    pusher
+        .trigger(["a", "b"], "created", &json!({ "id": 1 }))
+        .queue()
+        .unwrap();
+    // No flush needed: an app's test reads it right away.
+    let events = pusher.recorder().unwrap().events();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].channels, ["a"]);
+    assert_eq!(events[1].channels, ["b"]);
+    let stats = assert_drained(&pusher);
+    assert_eq!((stats.queued, stats.sent), (2, 2));
+    assert_eq!(
+        pusher.shutdown(Duration::ZERO).await.sent,
+        2,
+        "shutdown reports the counts"
+    );
+    assert!(pusher.trigger("a", "e", "x").queue().is_err());
+}
+
+// ---- the fairing ------------------------------------------------------------------------
+
+#[post("/orders/<id>")]
+fn ship(id: u64, pusher: &State<Pusher>) -> Result<Status, Error> {
+    pusher
+        .trigger(
+            format!("private-orders.{id}"),
+            "shipped",
+            &json!({ "n": id }),
+        )
+        .queue()?;
+    Ok(Status::Accepted)
+}
+
+fn app(
+    api: &MockApi,
+    fairing: PusherFairing,
+    queue: serde_json::Value,
+) -> rocket::Rocket<rocket::Build> {
+    rocket_app::capture_logs();
+    rocket_app::rocket_with(
+        fairing,
+        json!({
+            "key": KEY, "secret": SECRET, "app_id": APP_ID,
+            "host": "127.0.0.1", "port": api.port(), "use_tls": false,
+            "retry": { "attempts": 3, "initial_delay": 0.001, "max_delay": 0.01 },
+            "queue": queue,
+        }),
+    )
+    .mount("/", routes![ship])
+}
+
+#[rocket::async_test]
+async fn the_fairing_starts_the_queue_and_terminate_drains_it() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let client = Client::tracked(app(&api, PusherFairing::new(), json!({ "lanes": 2 })))
+        .await
+        .unwrap();
+    api.hold();
+    for id in 0..30 {
+        let res = client.post(format!("/orders/{}", id % 3)).dispatch().await;
+        assert_eq!(res.status(), Status::Accepted);
+    }
+    api.wait_for_requests(1).await;
+    let pusher = client.rocket().state::<Pusher>().unwrap().clone();
+    assert_eq!(pusher.queue_stats().sent, 0, "held: nothing delivered yet");
+
+    // Shutdown fairings run on terminate(); the release lets the drain proceed.
+    let (rocket, ()) = tokio::join!(client.terminate(), async { api.release() });
+    let stats = rocket.state::<Pusher>().unwrap().queue_stats();
+    assert_eq!((stats.queued, stats.sent, stats.dropped), (30, 30, 0));
+    assert_eq!(stats, assert_drained(&pusher));
+    assert_eq!(api.delivered().len(), 30);
+    // Per channel, in the order the requests queued them.
+    for id in 0..3u64 {
+        let on: Vec<Event> = api
+            .delivered()
+            .into_iter()
+            .filter(|e| e.channel == format!("private-orders.{id}"))
+            .collect();
+        assert_eq!(numbers(&on), vec![id; 10]);
+    }
+    let closed = pusher.trigger("a", "e", "x").queue();
+    assert!(
+        matches!(closed, Err(Error::Queue(QueueError::Closed))),
+        "{closed:?}"
+    );
+}
+
+#[rocket::async_test]
+async fn the_fairing_drops_after_drain_timeout_and_reports_failures() {
+    let api = MockApi::start(KEY, SECRET).await;
+    api.reply_once(Reply::new(403, "over quota"));
+    let (failures, callback) = recording_failures();
+    let client = Client::tracked(app(
+        &api,
+        PusherFairing::new().on_queue_failure(callback),
+        json!({ "lanes": 1, "drain_timeout": 0.05 }),
+    ))
+    .await
+    .unwrap();
+    let status = client.post("/orders/1").dispatch().await.status();
+    assert_eq!(status, Status::Accepted);
+    let pusher = client.rocket().state::<Pusher>().unwrap().clone();
+    pusher.flush().await;
+    assert_eq!(
+        *failures.lock().unwrap(),
+        [(
+            Some(403),
+            vec![("private-orders.1".to_owned(), "shipped".to_owned())]
+        )]
+    );
+
+    api.reply(Reply::Stall);
+    let status = client.post("/orders/2").dispatch().await.status();
+    assert_eq!(status, Status::Accepted);
+    api.wait_for_requests(2).await;
+    let rocket = client.terminate().await;
+    let stats = rocket.state::<Pusher>().unwrap().queue_stats();
+    assert_eq!(
+        (stats.queued, stats.sent, stats.failed, stats.dropped),
+        (2, 0, 1, 1)
+    );
+    assert_drained(&pusher);
+}
+
+#[rocket::async_test]
+async fn a_full_queue_answers_503_from_a_route() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let client = Client::tracked(app(
+        &api,
+        PusherFairing::new(),
+        json!({ "lanes": 1, "capacity": 1, "drain_timeout": 0 }),
+    ))
+    .await
+    .unwrap();
+    api.hold();
+    assert_eq!(
+        client.post("/orders/1").dispatch().await.status(),
+        Status::Accepted
+    );
+    api.wait_for_requests(1).await;
+    let res = client.post("/orders/2").dispatch().await;
+    assert_eq!(res.status(), Status::ServiceUnavailable);
+    assert_eq!(
+        res.into_string().await.unwrap(),
+        r#"{"error":"the event queue cannot take the event"}"#
+    );
+    api.release();
+    let pusher = client.rocket().state::<Pusher>().unwrap().clone();
+    pusher.flush().await;
+    let stats = assert_drained(&pusher);
+    assert_eq!((stats.queued, stats.sent), (1, 1));
+}
+
+#[rocket::async_test]
+async fn an_apps_tests_see_queued_events_right_after_the_request() {
+    rocket_app::capture_logs();
+    let app = rocket::custom(rocket_app::figment(json!({})))
+        .attach(PusherFairing::new())
+        .mount("/", routes![ship]);
+    let client = Client::tracked(testing::recording(app)).await.unwrap();
+    client.post("/orders/9").dispatch().await;
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct N {
+        n: u64,
+    }
+    assert_eq!(
+        client.sent::<N>("private-orders.9", "shipped"),
+        [N { n: 9 }]
+    );
+}
