@@ -1,9 +1,12 @@
 // Failover: pusher-js clients reach the cluster through nginx, which spreads them over
 // both nodes. Node 1 freezes, then dies. The clients it held reconnect through nginx to
 // node 2 and subscribe again (the app's auth routes answer), events keep flowing, and
-// demo instance 1, whose client sends to node 1, answers every request with the client's
-// typed error instead of hanging; the members node 1 held and who did not come back leave
-// everyone's list. scripts/cluster restarts node 1 afterwards.
+// demo instance 1, whose client sends to node 1, answers every request it awaits with the
+// client's typed error (504 or 502, each error logged by its type) instead of hanging;
+// the members node 1 held and who did not come back leave everyone's list.
+// scripts/cluster restarts node 1 afterwards.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APPS, BALANCER, NODES, cliAt, clients, cluster, connected, eventually, next, postTo, record, subscribed, unique } from './lib.mjs';
@@ -12,18 +15,23 @@ const c = clients();
 /** The demo's room: its /messages route posts there. */
 const LOBBY = 'presence-room.lobby';
 
-/** The texts of the crate's transport errors (`rocket_pusher::Error`'s Display), which the
- * demo answers with 502: timeout, connection refused, connection reset. */
-const TYPED = /^(request timed out after .*|could not connect to the Pusher API|request to the Pusher API failed)$/;
-
-/** Posts `n` messages to instance `app` at once; resolves with each status, body and time. */
+/** Sends `n` direct messages at once through instance `app` (its /direct route awaits
+ * send_to_user); resolves with each status, body and time. */
 function burst(app, user, n, what) {
   return Promise.all(Array.from({ length: n }, async (_, i) => {
     const started = Date.now();
-    const res = await postTo(app, '/messages', user, { text: `${what} ${i}` });
+    const res = await postTo(app, '/direct', user, { to: 'fo-nobody', text: `${what} ${i}` });
     return { ...res, ms: Date.now() - started };
   }));
 }
+
+/** The crate's transport errors (`rocket_pusher::Error`'s Display): timeout, connection
+ * reset, connection refused. */
+const TYPED = /^(request timed out after .*|request to the Pusher API failed|could not connect to the Pusher API)$/;
+
+/** What demo instance 1 logged of its client's errors (the crate's responder logs each). */
+const errorsLogged = () => readFileSync(path.join(process.env.CLUSTER_RUN_DIR ?? '/tmp/rocket_pusher-cluster', 'app1.log'), 'utf8')
+  .split('\n').filter((l) => l.includes('pusher: ')).map((l) => l.slice(l.indexOf('pusher: ') + 8));
 
 test('node 1 frozen then killed behind nginx: clients move to node 2, events flow, requests fail typed', { timeout: 150000 }, async () => {
   const [n1, n2] = NODES;
@@ -59,6 +67,7 @@ test('node 1 frozen then killed behind nginx: clients move to node 2, events flo
 
     // Frozen, node 1 accepts connections and never answers. Its clients are those that do
     // not hear the next event, which node 2 delivers to its own at once.
+    const logStart = errorsLogged().length;
     await cluster('node', 'freeze', '1');
     const heard = rooms.map((r) => next(r, 'probe', 3000).then(() => true, () => false));
     await cliAt(n2, 'trigger', room, 'probe', '{}');
@@ -69,8 +78,8 @@ test('node 1 frozen then killed behind nginx: clients move to node 2, events flo
     // writes are not retried) with the typed error.
     const frozen = await burst(app1, 'fo-ann', 4, 'to a frozen node');
     for (const r of frozen) {
-      assert.equal(r.status, 502, r.body);
-      assert.match(r.body, /^request timed out after 5s/);
+      assert.equal(r.status, 504, r.body);
+      assert.deepEqual(JSON.parse(r.body), { error: 'the Pusher API timed out' });
       assert.ok(r.ms < 15000, `answered after ${r.ms} ms`);
     }
 
@@ -84,7 +93,7 @@ test('node 1 frozen then killed behind nginx: clients move to node 2, events flo
     const inFlightReplies = await inFlight;
     for (const r of inFlightReplies) {
       assert.equal(r.status, 502, r.body);
-      assert.match(r.body, TYPED);
+      assert.deepEqual(JSON.parse(r.body), { error: 'the Pusher API request failed' });
       assert.ok(r.ms < 15000, `answered after ${r.ms} ms`);
     }
     const cliError = await cliInFlight;
@@ -112,7 +121,7 @@ test('node 1 frozen then killed behind nginx: clients move to node 2, events flo
     await cliAt(BALANCER, 'trigger', room, 'tick', '{"n":2}');
     for (const data of await Promise.all(got)) assert.deepEqual(data, { n: 2 });
     got = lobbies.map((r) => next(r, 'message'));
-    assert.equal((await postTo(app2, '/messages', 'fo-cat', { text: 'still here' })).status, 202);
+    assert.equal((await postTo(app2, '/rooms/lobby/messages', 'fo-cat', { text: 'still here' })).status, 202);
     for (const data of await Promise.all(got)) assert.deepEqual(data, { from: 'fo-cat', text: 'still here' });
     got = own.map((ch) => next(ch, 'note'));
     await Promise.all(users.map((u) => cliAt(BALANCER, 'trigger', `private-user.${u}`, 'note', `"for ${u}"`)));
@@ -122,9 +131,14 @@ test('node 1 frozen then killed behind nginx: clients move to node 2, events flo
     const dead = await burst(app1, 'fo-dan', 2, 'to a dead node');
     for (const r of dead) {
       assert.equal(r.status, 502, r.body);
-      assert.equal(r.body, 'could not connect to the Pusher API');
+      assert.ok(r.ms < 5000, `answered after ${r.ms} ms`);
     }
-    const times = (rs) => rs.map((r) => `${r.body} (${r.ms} ms)`);
+    // Instance 1 logged each error by its type: 4 timeouts, then resets or refusals.
+    const logged = errorsLogged().slice(logStart).filter((l) => TYPED.test(l.split(': ')[0]));
+    assert.equal(logged.filter((l) => l.startsWith('request timed out after 5s')).length, 4, logged.join('\n'));
+    assert.ok(logged.slice(-2).every((l) => l.startsWith('could not connect to the Pusher API')), logged.join('\n'));
+    assert.equal(logged.length, 10, logged.join('\n'));
+    const times = (rs) => rs.map((r) => `${r.status} ${JSON.parse(r.body).error} (${r.ms} ms)`);
     record('failover.json', 'node 1 killed', {
       clientsOnNode1: onNode1.filter(Boolean).length,
       reconnectedMs,
@@ -134,6 +148,7 @@ test('node 1 frozen then killed behind nginx: clients move to node 2, events flo
       inFlightAtKill: times(inFlightReplies),
       cliInFlightAtKill: `${cliError.error} (${cliError.ms} ms)`,
       toDeadNode: times(dead),
+      instance1Logged: logged.map((l) => l.split(': ')[0]),
     });
   } finally {
     c.disconnectAll();
