@@ -811,3 +811,134 @@ async fn an_apps_tests_see_queued_events_right_after_the_request() {
         [N { n: 9 }]
     );
 }
+
+// ---- review: races, limits, failure modes ------------------------------------------------
+
+/// Transient failures of every kind, at random, over many channels and several lanes
+/// with random delays: every event arrives once accepted, in order per channel, and the
+/// counts add up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_transient_failures_over_many_channels_lose_nothing_and_keep_order() {
+    let api = MockApi::start(KEY, SECRET).await;
+    api.random_delays(11, Duration::from_millis(2));
+    api.random_failures(
+        5,
+        250,
+        vec![
+            Reply::new(500, "oops"),
+            Reply::new(503, "down"),
+            Reply::new(429, "slow down").retry_after("0"),
+            Reply::new(429, "slow down"),
+            Reply::Hangup,
+            Reply::Reset {
+                status: 200,
+                sent: 1,
+                len: 2,
+            },
+        ],
+    );
+    // Enough tries that 30 failures in a row (a chance of 1 in 10^18) are not to be met.
+    let pusher = builder(&api, QueueConfig::default().lanes(6))
+        .retry(
+            RetryPolicy::new(30)
+                .initial_delay(Duration::from_millis(1))
+                .max_delay(Duration::from_millis(2)),
+        )
+        .build()
+        .unwrap();
+    let mut rng = Rng::new(3);
+    let channels: Vec<String> = (0..100).map(|i| format!("room-{i}")).collect();
+    let mut next = vec![0u64; channels.len()];
+    const EVENTS: usize = 3000;
+    for _ in 0..EVENTS {
+        let c = rng.below(channels.len() as u64) as usize;
+        queue_n(&pusher, &channels[c], next[c]);
+        next[c] += 1;
+    }
+    pusher.flush().await;
+
+    let mut by_channel: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+    for e in api.delivered() {
+        by_channel.entry(e.channel.clone()).or_default().push(e);
+    }
+    for (c, name) in channels.iter().enumerate() {
+        let got = by_channel.get(name).map_or_else(Vec::new, |e| numbers(e));
+        assert_eq!(got, (0..next[c]).collect::<Vec<_>>(), "order on {name}");
+    }
+    let refused = api.requests().iter().filter(|r| !r.accepted()).count();
+    assert!(refused > 0, "no failure was injected");
+    let stats = assert_drained(&pusher);
+    assert_eq!((stats.sent, stats.failed), (EVENTS as u64, 0), "{stats}");
+    assert!(stats.retried > 0, "{stats}");
+}
+
+/// A 429's `Retry-After` within the policy's `max_delay` is honoured (`0`: at once); one
+/// asking for longer is not waited for: a failure, reported and counted at once, and the
+/// lane moves on.
+#[tokio::test]
+async fn retry_after_within_max_delay_is_honoured_and_beyond_it_fails() {
+    let api = MockApi::start(KEY, SECRET).await;
+    api.reply_once(Reply::new(429, "slow down").retry_after("0"));
+    api.reply_once(Reply::new(429, "later").retry_after("3600"));
+    let (failures, callback) = recording_failures();
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .on_queue_failure(callback)
+        .build()
+        .unwrap();
+    queue_n(&pusher, "orders", 0);
+    pusher.flush().await;
+    queue_n(&pusher, "orders", 1);
+    pusher.flush().await;
+    // Event 0: tried, retried at once, then told to wait an hour.
+    assert_eq!(numbers(&api.delivered()), [1]);
+    assert_eq!(api.requests().len(), 3);
+    assert_eq!(
+        *failures.lock().unwrap(),
+        [(
+            Some(429),
+            vec![("orders".to_owned(), "numbered".to_owned())]
+        )]
+    );
+    let stats = assert_drained(&pusher);
+    assert_eq!((stats.sent, stats.failed, stats.retried), (1, 1, 1));
+}
+
+/// `flush` waits for what was queued before it, not for what keeps coming after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flush_returns_while_others_keep_queueing() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api, QueueConfig::default().lanes(2))
+        .build()
+        .unwrap();
+    for n in 0..100 {
+        queue_n(&pusher, "orders", n);
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let producer = {
+        let (pusher, stop) = (pusher.clone(), Arc::clone(&stop));
+        tokio::spawn(async move {
+            let mut n = 100;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                match pusher
+                    .trigger("orders", "numbered", &json!({ "n": n }))
+                    .queue()
+                {
+                    Ok(()) => n += 1,
+                    Err(Error::Queue(QueueError::Full { .. })) => {}
+                    Err(e) => panic!("{e}"),
+                }
+                tokio::task::yield_now().await;
+            }
+            n
+        })
+    };
+    pusher.flush().await;
+    let delivered = numbers(&api.delivered());
+    assert_eq!(delivered[..100], (0..100).collect::<Vec<_>>());
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let queued = producer.await.unwrap();
+    pusher.flush().await;
+    assert_eq!(numbers(&api.delivered()), (0..queued).collect::<Vec<_>>());
+    let stats = assert_drained(&pusher);
+    assert_eq!(stats.sent, queued);
+}
