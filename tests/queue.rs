@@ -814,6 +814,35 @@ async fn an_apps_tests_see_queued_events_right_after_the_request() {
 
 // ---- review: races, limits, failure modes ------------------------------------------------
 
+/// Two shutdowns at once (the fairing's and the app's, say) each return only once every
+/// lane has counted what it dropped: neither reports counts that do not add up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_shutdowns_both_return_counts_that_add_up() {
+    let api = MockApi::start(KEY, SECRET).await;
+    api.reply(Reply::Stall);
+    for round in 0..5 {
+        let pusher = builder(&api, QueueConfig::default().lanes(8))
+            .build()
+            .unwrap();
+        const EVENTS: u64 = 8000;
+        for n in 0..EVENTS {
+            queue_n(&pusher, &format!("room-{}", n % 64), n);
+        }
+        // Every lane's first request is stuck; the rest of its events wait behind it.
+        api.wait_for_requests(8 * (round + 1)).await;
+        let deadline = Duration::from_millis(20);
+        let other = pusher.clone();
+        let second = tokio::spawn(async move { other.shutdown(deadline).await });
+        let first = pusher.shutdown(deadline).await;
+        let second = second.await.unwrap();
+        for stats in [first, second] {
+            assert_eq!((stats.queued, stats.dropped), (EVENTS, EVENTS), "{stats}");
+            assert_eq!(stats.in_flight, 0, "{stats}");
+        }
+        assert_drained(&pusher);
+    }
+}
+
 /// Transient failures of every kind, at random, over many channels and several lanes
 /// with random delays: every event arrives once accepted, in order per channel, and the
 /// counts add up.
@@ -941,4 +970,104 @@ async fn flush_returns_while_others_keep_queueing() {
     assert_eq!(numbers(&api.delivered()), (0..queued).collect::<Vec<_>>());
     let stats = assert_drained(&pusher);
     assert_eq!(stats.sent, queued);
+}
+
+/// Events queued by requests still running while shutdown drains (Rocket's grace
+/// period) are either refused or delivered: with time left, none is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queueing_while_shutdown_drains_is_refused_or_delivered() {
+    let api = MockApi::start(KEY, SECRET).await;
+    for _ in 0..10 {
+        let before = api.requests().len();
+        let pusher = builder(&api, QueueConfig::default().lanes(2).capacity(2000))
+            .build()
+            .unwrap();
+        let accepted = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let producers: Vec<_> = (0..2)
+            .map(|p| {
+                let (pusher, accepted) = (pusher.clone(), Arc::clone(&accepted));
+                // A trigger naming many channels takes a while to enter them all: a
+                // shutdown has every chance to begin in the middle of one.
+                let channels: Vec<String> = (0..100).map(|c| format!("room-{p}-{c}")).collect();
+                tokio::spawn(async move {
+                    for n in 0.. {
+                        match pusher
+                            .trigger(&channels, "numbered", &json!({ "n": n }))
+                            .queue()
+                        {
+                            Ok(()) => {
+                                accepted.fetch_add(100, std::sync::atomic::Ordering::SeqCst);
+                            }
+                            Err(Error::Queue(QueueError::Closed)) => return,
+                            Err(Error::Queue(QueueError::Full { .. })) => {}
+                            Err(e) => panic!("{e}"),
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        api.wait_for_requests(before + 2).await;
+        let stats = pusher.shutdown(Duration::from_secs(30)).await;
+        for p in producers {
+            p.await.unwrap();
+        }
+        let stats_after = assert_drained(&pusher);
+        assert_eq!(
+            stats, stats_after,
+            "shutdown returned before the last count"
+        );
+        let accepted = accepted.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!((stats.queued, stats.dropped), (accepted, 0), "{stats}");
+        assert_eq!(stats.sent, accepted, "{stats}");
+    }
+}
+
+/// A failure callback that blocks holds its lane, not shutdown: shutdown returns soon
+/// after its deadline, saying what is still held; the counts add up once it lets go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocking_callback_does_not_hold_shutdown_past_its_deadline() {
+    let logs = rocket_app::capture_logs();
+    let api = MockApi::start(KEY, SECRET).await;
+    api.reply_once(Reply::new(400, "no"));
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .on_queue_failure(move |_| {
+            let _ = entered_tx.send(());
+            let _ = release_rx.lock().unwrap().recv();
+        })
+        .build()
+        .unwrap();
+    queue_n(&pusher, "orders", 0);
+    // Alone in its request; the next waits behind the callback.
+    api.wait_for_requests(1).await;
+    queue_n(&pusher, "orders", 1);
+    tokio::task::spawn_blocking(move || entered_rx.recv().unwrap())
+        .await
+        .unwrap();
+    let stats = tokio::time::timeout(
+        Duration::from_secs(20),
+        pusher.shutdown(Duration::from_millis(50)),
+    )
+    .await
+    .expect("shutdown waited for the blocked callback");
+    assert_eq!(stats.queued, 2, "{stats}");
+    assert!(stats.pending() > 0, "{stats}");
+    let lines = logs.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("ERROR") && l.contains("did not stop")),
+        "{lines:#?}"
+    );
+    release_tx.send(()).unwrap();
+    pusher.flush().await;
+    let stats = assert_drained(&pusher);
+    assert_eq!(
+        (stats.failed, stats.dropped, stats.sent),
+        (1, 1, 0),
+        "{stats}"
+    );
 }
