@@ -843,6 +843,29 @@ async fn concurrent_shutdowns_both_return_counts_that_add_up() {
     }
 }
 
+/// `max_batch_events` bounds a request; it is not a size to allocate up front.
+#[tokio::test]
+async fn a_huge_max_batch_events_is_a_bound_not_an_allocation() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .max_batch_events(usize::MAX)
+        .build()
+        .unwrap();
+    api.hold();
+    queue_n(&pusher, "orders", 0);
+    api.wait_for_requests(1).await;
+    for n in 1..=30 {
+        queue_n(&pusher, "orders", n);
+    }
+    api.release();
+    pusher.flush().await;
+    let sizes: Vec<usize> = api.requests().iter().map(|r| r.events().len()).collect();
+    assert_eq!(sizes, [1, 30]);
+    assert_eq!(numbers(&api.delivered()), (0..=30).collect::<Vec<_>>());
+    let stats = assert_drained(&pusher);
+    assert_eq!(stats.sent, 31);
+}
+
 /// Transient failures of every kind, at random, over many channels and several lanes
 /// with random delays: every event arrives once accepted, in order per channel, and the
 /// counts add up.

@@ -243,7 +243,9 @@ impl Queue {
             let lane = Lane {
                 index,
                 rx,
-                batch: Vec::with_capacity(self.shared.max_batch),
+                // Grown to the largest batch taken: `max_batch_events` is a bound, and may
+                // be far larger than any batch.
+                batch: Vec::new(),
                 shared: Arc::clone(&self.shared),
             };
             // Detached: shutdown waits on the lanes' `stopped` flags, which every way a
