@@ -866,6 +866,49 @@ async fn a_huge_max_batch_events_is_a_bound_not_an_allocation() {
     assert_eq!(stats.sent, 31);
 }
 
+/// Read at any moment, the counters never count an event as done (or in flight) before
+/// counting it queued: `sent + failed + dropped + in_flight <= queued`.
+#[test]
+fn a_snapshot_of_the_counters_never_counts_more_done_than_queued() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let api = runtime.block_on(MockApi::start(KEY, SECRET));
+    let pusher = builder(&api, QueueConfig::default().lanes(4).capacity(100_000))
+        .build()
+        .unwrap();
+    const EVENTS: u64 = 2_000;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let _runtime = runtime.enter();
+            // In small bursts, each flushed: the counts are often level, where a reading
+            // that mixes moments shows most.
+            for n in 0..EVENTS {
+                queue_n(&pusher, &format!("room-{}", n % 16), n);
+                if n % 8 == 7 {
+                    runtime.block_on(pusher.flush());
+                }
+            }
+            runtime.block_on(pusher.flush());
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let mut reads = 0u64;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) || reads < 1000 {
+            let s = pusher.queue_stats();
+            assert!(
+                s.sent + s.failed + s.dropped + s.in_flight <= s.queued,
+                "read {reads}: {s}"
+            );
+            reads += 1;
+        }
+    });
+    let stats = assert_drained(&pusher);
+    assert_eq!(stats.sent, EVENTS);
+}
+
 /// Transient failures of every kind, at random, over many channels and several lanes
 /// with random delays: every event arrives once accepted, in order per channel, and the
 /// counts add up.

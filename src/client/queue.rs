@@ -43,6 +43,7 @@ pub(crate) struct Queued {
 ///
 /// Once the queue is drained (after [`Pusher::flush`] with nothing queued meanwhile, or
 /// after [`Pusher::shutdown`]), `queued = sent + failed + dropped` and `in_flight = 0`.
+/// Read at any moment, `sent + failed + dropped + in_flight <= queued`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct QueueStats {
@@ -212,13 +213,21 @@ impl Queue {
 
     fn stats(&self) -> QueueStats {
         let s = &self.shared;
+        // An event is counted queued before it is in flight, and in flight no more before
+        // it is counted finished: read in the other order, a snapshot never counts more
+        // events done (or in flight) than queued.
+        let sent = s.sent.load(Acquire);
+        let failed = s.failed.load(Acquire);
+        let dropped = s.dropped.load(Acquire);
+        let in_flight = s.in_flight.load(Acquire);
+        let retried = s.retried.load(Acquire);
         QueueStats {
             queued: s.queued.load(Acquire),
-            in_flight: s.in_flight.load(Acquire),
-            sent: s.sent.load(Acquire),
-            retried: s.retried.load(Acquire),
-            failed: s.failed.load(Acquire),
-            dropped: s.dropped.load(Acquire),
+            in_flight,
+            sent,
+            retried,
+            failed,
+            dropped,
         }
     }
 
@@ -437,7 +446,7 @@ impl Lane {
                 // Every sender is gone (the client was dropped) and nothing waits.
                 return;
             }
-            self.shared.in_flight.fetch_add(taken as u64, Relaxed);
+            self.shared.in_flight.fetch_add(taken as u64, Release);
             let result = tokio::select! {
                 biased;
                 // What is in flight is dropped, counted by `drop`.
@@ -451,13 +460,15 @@ impl Lane {
     fn finish(&mut self, result: Result<(), Error>) {
         let s = &self.shared;
         let n = self.batch.len() as u64;
+        // Out of flight before counted finished (see `Queue::stats`).
+        s.in_flight.fetch_sub(n, Release);
         match result {
             Ok(()) => {
-                s.sent.fetch_add(n, Relaxed);
+                s.sent.fetch_add(n, Release);
                 self.batch.clear();
             }
             Err(error) => {
-                s.failed.fetch_add(n, Relaxed);
+                s.failed.fetch_add(n, Release);
                 let events = names(self.batch.drain(..));
                 log::error!(
                     "pusher: {n} queued event(s) not delivered: {}; {}",
@@ -469,7 +480,6 @@ impl Lane {
                 }
             }
         }
-        s.in_flight.fetch_sub(n, Relaxed);
         s.pending.fetch_sub(n as usize, Release);
         s.finished[self.index].fetch_add(n, Release);
         s.progress.notify_waiters();
@@ -498,8 +508,8 @@ impl Drop for Lane {
         }
         let n = lost.len() as u64;
         if n > 0 {
-            s.dropped.fetch_add(n, Relaxed);
-            s.in_flight.fetch_sub(in_flight as u64, Relaxed);
+            s.in_flight.fetch_sub(in_flight as u64, Release);
+            s.dropped.fetch_add(n, Release);
             s.pending.fetch_sub(lost.len(), Release);
             s.finished[self.index].fetch_add(n, Release);
             log::error!(
