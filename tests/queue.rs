@@ -1089,6 +1089,49 @@ async fn queueing_while_shutdown_drains_is_refused_or_delivered() {
     }
 }
 
+/// Once the dispatcher runs, `queue()` works from any thread, tokio's or not; the
+/// recording transport behaves the same, so an app's tests see what production does.
+#[test]
+fn after_the_start_queue_works_from_any_thread_recording_or_not() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let api = runtime.block_on(MockApi::start(KEY, SECRET));
+    let http = builder(&api, QueueConfig::default()).build().unwrap();
+    let recording = Pusher::recording(Credentials::new(APP_ID, KEY, SECRET));
+    for pusher in [&http, &recording] {
+        runtime.block_on(async { queue_n(pusher, "orders", 0) });
+        let from_a_plain_thread = std::thread::scope(|s| {
+            s.spawn(|| {
+                pusher
+                    .trigger("orders", "numbered", &json!({ "n": 1 }))
+                    .queue()
+            })
+            .join()
+            .unwrap()
+        });
+        assert!(from_a_plain_thread.is_ok(), "{from_a_plain_thread:?}");
+        runtime.block_on(pusher.flush());
+        let stats = assert_drained(pusher);
+        assert_eq!(stats.sent, 2, "{stats}");
+    }
+    assert_eq!(numbers(&api.delivered()), [0, 1]);
+    let recorded: Vec<u64> = recording
+        .recorder()
+        .unwrap()
+        .events()
+        .iter()
+        .map(|e| {
+            e.data_as::<serde_json::Value>().unwrap()["n"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(recorded, [0, 1]);
+}
+
 /// A failure callback that blocks holds its lane, not shutdown: shutdown returns soon
 /// after its deadline, saying what is still held; the counts add up once it lets go.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

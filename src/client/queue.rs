@@ -134,6 +134,9 @@ pub(crate) struct Queue {
     shared: Arc<Shared>,
     /// Set when the dispatcher starts: the sender of each lane (its task runs detached).
     lanes: OnceLock<Box<[mpsc::UnboundedSender<Queued>]>>,
+    /// With the recording transport, which has no lanes: set once `queue()` or the
+    /// fairing ran in a tokio runtime, where the dispatcher would have started.
+    recording_started: AtomicBool,
 }
 
 /// The bit of [`Shared::pending`] that closes the queue: set in the same word as the
@@ -204,6 +207,7 @@ impl Queue {
                 config,
             }),
             lanes: OnceLock::new(),
+            recording_started: AtomicBool::new(false),
         }
     }
 
@@ -244,6 +248,16 @@ impl Queue {
         Ok(self.lanes.get_or_init(|| self.spawn(&runtime, inner)))
     }
 
+    /// The recording transport's stand-in for [`start`](Self::start): the same refusal
+    /// outside a runtime, until `queue()` or the fairing ran in one.
+    fn start_recording(&self) -> Result<(), QueueError> {
+        if !self.recording_started.load(Relaxed) {
+            Handle::try_current().map_err(|_| QueueError::NoRuntime)?;
+            self.recording_started.store(true, Relaxed);
+        }
+        Ok(())
+    }
+
     fn spawn(&self, runtime: &Handle, inner: &Arc<Inner>) -> Box<[mpsc::UnboundedSender<Queued>]> {
         let count = self.shared.config.lanes;
         let mut senders = Vec::with_capacity(count);
@@ -274,8 +288,8 @@ impl Queue {
         }
         if let Some(recorder) = inner.recorder() {
             // Recorded at once, so an app's test reads it right after the request that
-            // queued it; the same refusal as the dispatcher's outside a runtime.
-            Handle::try_current().map_err(|_| QueueError::NoRuntime)?;
+            // queued it.
+            self.start_recording()?;
             let n = events.len() as u64;
             s.queued.fetch_add(n, Relaxed);
             for event in &events {
@@ -626,7 +640,7 @@ impl Pusher {
     /// Start the dispatcher now, on the current runtime (the fairing does at liftoff).
     pub(crate) fn start_queue(&self) -> Result<(), QueueError> {
         if self.inner.recorder().is_some() {
-            return Ok(());
+            return self.queue.start_recording();
         }
         self.queue.start(&self.inner).map(drop)
     }
