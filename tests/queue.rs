@@ -1180,3 +1180,80 @@ async fn a_blocking_callback_does_not_hold_shutdown_past_its_deadline() {
         "{stats}"
     );
 }
+
+/// Neither the queue's log lines (failures, retries, drops) nor the Debug forms of a
+/// trigger, a batch event or a failure carry an event's data, the secret or a signature.
+#[tokio::test]
+async fn no_log_line_or_debug_form_carries_data_secrets_or_signatures() {
+    let logs = rocket_app::capture_logs();
+    let api = MockApi::start(KEY, SECRET).await;
+    api.reply_once(Reply::new(503, "down"));
+    api.reply_once(Reply::new(422, "unprocessable"));
+    let debugged = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&debugged);
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .encryption_master_key_base64(MASTER_KEY)
+        .on_queue_failure(move |f| sink.lock().unwrap().push(format!("{f:?} {f:#?}")))
+        .build()
+        .unwrap();
+    let trigger = pusher.trigger("private-encrypted-inbox", "note", "MARKER-DATA-trigger");
+    let batch = rocket_pusher::client::BatchEvent::new("orders", "note", "MARKER-DATA-batch");
+    let mut texts = vec![
+        format!("{trigger:?} {trigger:#?}"),
+        format!("{batch:?} {batch:#?}"),
+        format!("{pusher:?}"),
+    ];
+    drop(trigger);
+    pusher
+        .trigger("orders", "note", "MARKER-DATA-failed")
+        .queue()
+        .unwrap();
+    pusher.flush().await;
+    api.reply(Reply::Stall);
+    pusher
+        .trigger("private-encrypted-inbox", "note", "MARKER-DATA-dropped")
+        .queue()
+        .unwrap();
+    pusher
+        .trigger("orders", "note", "MARKER-DATA-waiting")
+        .queue()
+        .unwrap();
+    api.wait_for_requests(3).await;
+    let stats = pusher.shutdown(Duration::from_millis(20)).await;
+    assert_eq!(
+        (stats.failed, stats.dropped, stats.retried),
+        (1, 2, 1),
+        "{stats}"
+    );
+    texts.extend(debugged.lock().unwrap().iter().cloned());
+    assert_eq!(texts.len(), 4, "the callback ran once: {texts:#?}");
+    let lines = logs.lines();
+    let signatures: Vec<String> = api
+        .requests()
+        .iter()
+        .filter_map(|r| r.param("auth_signature").map(str::to_owned))
+        .collect();
+    assert_eq!(signatures.len(), 3);
+    for text in texts.iter().chain(&lines) {
+        assert!(!text.contains("MARKER-DATA"), "data: {text}");
+        assert!(!text.contains(SECRET), "the secret: {text}");
+        assert!(!text.contains(MASTER_KEY), "the master key: {text}");
+        for signature in &signatures {
+            assert!(!text.contains(signature.as_str()), "a signature: {text}");
+        }
+    }
+    // What the lines do say: the events' names and channels.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("note on orders") && l.contains("422")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("dropped undelivered")
+                && l.contains("note on private-encrypted-inbox")),
+        "{lines:#?}"
+    );
+}

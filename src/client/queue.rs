@@ -30,12 +30,23 @@ use crate::protocol::{ChannelName, EventName, SocketId};
 
 /// One event in a lane: one channel, its data ready to send (sealed for an encrypted
 /// channel, size checked).
-#[derive(Debug)]
 pub(crate) struct Queued {
     pub(crate) channel: ChannelName,
     pub(crate) event: EventName,
     pub(crate) data: String,
     pub(crate) socket_id: Option<SocketId>,
+}
+
+/// Without the data, which may be private.
+impl fmt::Debug for Queued {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queued")
+            .field("channel", &self.channel)
+            .field("event", &self.event)
+            .field("data_len", &self.data.len())
+            .field("socket_id", &self.socket_id)
+            .finish()
+    }
 }
 
 /// The queue's counters, in events, since the client was built: a snapshot from

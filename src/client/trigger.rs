@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
@@ -172,7 +173,6 @@ struct TriggerBody<'a> {
 /// println!("{:?}", reply.channels);
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
 #[must_use = "a trigger does nothing until it is awaited or queued"]
 pub struct Trigger<'a> {
     pusher: &'a Pusher,
@@ -514,6 +514,47 @@ impl<'a> Trigger<'a> {
     }
 }
 
+/// Event data in a Debug form: its length, never its content, which may be private
+/// (plaintext meant for an encrypted channel, say).
+struct DataLen<'a>(&'a Result<String, ValidationError>);
+
+impl fmt::Debug for DataLen<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Ok(data) => write!(f, "<{} bytes>", data.len()),
+            Err(e) => f.debug_tuple("Err").field(e).finish(),
+        }
+    }
+}
+
+impl fmt::Debug for Trigger<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Trigger")
+            .field("pusher", self.pusher)
+            .field("channels", &self.channels)
+            .field("event", &self.event)
+            .field("data", &DataLen(&self.data))
+            .field("socket_id", &self.socket_id)
+            .field("user_count", &self.user_count)
+            .field("subscription_count", &self.subscription_count)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl fmt::Debug for BatchEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchEvent")
+            .field("channel", &self.channel)
+            .field("event", &self.event)
+            .field("data", &DataLen(&self.data))
+            .field("socket_id", &self.socket_id)
+            .field("user_count", &self.user_count)
+            .field("subscription_count", &self.subscription_count)
+            .finish()
+    }
+}
+
 /// A trigger's parts, checked.
 struct Checked<'a> {
     pusher: &'a Pusher,
@@ -535,7 +576,7 @@ impl<'a> IntoFuture for Trigger<'a> {
 }
 
 /// One event of a batch trigger: one channel, one event name, its data.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BatchEvent {
     channel: Result<ChannelName, ValidationError>,
     event: Result<EventName, ValidationError>,
