@@ -1,12 +1,14 @@
 //! Queued delivery (`Trigger::queue`) against the mock API on 127.0.0.1: batching while a
-//! request is in flight, order per channel under random delays over several lanes, the
-//! bounded queue, retries of transient failures, permanent failures reaching the callback
-//! and the counters, flush and shutdown (drained, or dropped after the deadline), the
-//! runtime ending, the client being dropped, and the fairing (liftoff, routes,
-//! `terminate()`).
+//! request is in flight, order per channel under random delays and random transient
+//! failures over several lanes, the bounded queue, retries, permanent failures reaching
+//! the callback and the counters, flush and shutdown (drained, or dropped after the
+//! deadline; twice at once; while requests keep queueing; with a callback that blocks),
+//! the runtime ending, the client being dropped, queueing off tokio threads, what logs and
+//! Debug forms may show, and the fairing (liftoff, routes, `terminate()`).
 //!
 //! No test sleeps to let things happen: each waits on what the mock observed, or on
-//! `flush()` / `shutdown()`. Every test ends by checking that the counts add up.
+//! `flush()` / `shutdown()`. Every test whose client outlives it ends by checking that the
+//! counts add up.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -794,14 +796,35 @@ async fn a_full_queue_answers_503_from_a_route() {
     assert_eq!((stats.queued, stats.sent), (1, 1));
 }
 
+/// Queues from a thread of its own, as production allows once the fairing started the
+/// dispatcher.
+#[post("/orders/<id>/later")]
+fn ship_later(id: u64, pusher: &State<Pusher>) -> Result<Status, Error> {
+    let pusher = pusher.inner().clone();
+    std::thread::spawn(move || {
+        pusher
+            .trigger(
+                format!("private-orders.{id}"),
+                "shipped",
+                &json!({ "n": id }),
+            )
+            .queue()
+    })
+    .join()
+    .unwrap()?;
+    Ok(Status::Accepted)
+}
+
 #[rocket::async_test]
 async fn an_apps_tests_see_queued_events_right_after_the_request() {
     rocket_app::capture_logs();
     let app = rocket::custom(rocket_app::figment(json!({})))
         .attach(PusherFairing::new())
-        .mount("/", routes![ship]);
+        .mount("/", routes![ship, ship_later]);
     let client = Client::tracked(testing::recording(app)).await.unwrap();
     client.post("/orders/9").dispatch().await;
+    let later = client.post("/orders/10/later").dispatch().await;
+    assert_eq!(later.status(), Status::Accepted);
     #[derive(serde::Deserialize, Debug, PartialEq)]
     struct N {
         n: u64,
@@ -810,6 +833,12 @@ async fn an_apps_tests_see_queued_events_right_after_the_request() {
         client.sent::<N>("private-orders.9", "shipped"),
         [N { n: 9 }]
     );
+    assert_eq!(
+        client.sent::<N>("private-orders.10", "shipped"),
+        [N { n: 10 }]
+    );
+    let stats = assert_drained(client.rocket().state::<Pusher>().unwrap());
+    assert_eq!((stats.queued, stats.sent), (2, 2));
 }
 
 // ---- review: races, limits, failure modes ------------------------------------------------
