@@ -1,9 +1,6 @@
 //! The [`ChannelAuthRequest`] guard and its [`ChannelAuthResponse`], for apps that write
 //! their own channel auth route, and [`grant`], which every channel decision goes through.
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
-
 use rocket::data::{self, Data, FromData};
 use rocket::http::Status;
 use rocket::outcome::Outcome;
@@ -11,6 +8,7 @@ use rocket::response::{self, Responder};
 use rocket::{Ignite, Request, Rocket, Sentinel};
 use serde::Serialize;
 
+use super::answer;
 use super::form::{AuthSettings, read_form};
 use crate::Pusher;
 use crate::integration::handlers::{ChannelRequest, socket_member};
@@ -157,53 +155,27 @@ pub struct ChannelAuthResponse {
     body: String,
 }
 
-/// One channel's entry in a batch answer, in the shape pusher-js-auth reads.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum BatchEntry {
-    Granted {
-        data: ChannelAuth,
-        status: u16,
-    },
-    Refused {
-        error: Cow<'static, str>,
-        status: u16,
-    },
-}
-
 impl ChannelAuthResponse {
     /// The answer for one channel: its authorization, or the refusal.
     pub(crate) fn single(answer: Result<ChannelAuth, ApiError>) -> Self {
         match answer {
-            Ok(auth) => Self::ok(&auth),
+            Ok(auth) => Self::ok(answer::single(&auth)),
             Err(e) => Self::error(e),
         }
     }
 
     /// The answer for a batch: each channel's entry, sorted by channel name.
-    pub(crate) fn batch<'n>(
-        answers: impl IntoIterator<Item = (&'n str, Result<ChannelAuth, ApiError>)>,
+    pub(crate) fn batch<N: AsRef<str>>(
+        answers: impl IntoIterator<Item = (N, Result<ChannelAuth, ApiError>)>,
     ) -> Self {
-        let entries: BTreeMap<&str, BatchEntry> = answers
-            .into_iter()
-            .map(|(name, answer)| {
-                let entry = match answer {
-                    Ok(data) => BatchEntry::Granted { data, status: 200 },
-                    Err(e) => BatchEntry::Refused {
-                        status: e.status().code,
-                        error: e.into_reason(),
-                    },
-                };
-                (name, entry)
-            })
-            .collect();
-        Self::ok(&entries)
+        let mut answers: Vec<_> = answers.into_iter().collect();
+        Self::ok(answer::batch(&mut answers))
     }
 
-    fn ok(body: &impl Serialize) -> Self {
+    fn ok(body: String) -> Self {
         Self {
             status: Status::Ok,
-            body: to_json(body),
+            body,
         }
     }
 
@@ -346,6 +318,6 @@ mod tests {
             serde_json::from_str::<Value>(e.body()).unwrap(),
             json!({"error": "bad \\ \"x\"\n"})
         );
-        assert_eq!(ChannelAuthResponse::batch([]).body(), "{}");
+        assert_eq!(ChannelAuthResponse::batch::<&str>([]).body(), "{}");
     }
 }
