@@ -92,7 +92,7 @@ impl ChannelAuthRequest {
     {
         let form = &self.form;
         let mut answer = |name: &str| {
-            let channel = checked_channel(name)?;
+            let channel = checked_channel(name.to_owned()).map_err(|(_, e)| e)?;
             let decision = decide(ChannelRequest {
                 socket_id: &form.socket_id,
                 channel: &channel,
@@ -215,15 +215,16 @@ pub(super) fn pusher<'r>(req: &'r Request<'_>) -> Result<&'r Pusher, ApiError> {
         .ok_or_else(|| ApiError::new(Status::InternalServerError, "pusher is not configured"))
 }
 
-/// A channel name from the form, validated; public channels are refused with 404.
-pub(super) fn checked_channel(name: &str) -> Result<ChannelName, ApiError> {
-    let channel = ChannelName::new(name)
-        .map_err(|e| ApiError::new(Status::BadRequest, format!("invalid channel_name: {e}")))?;
+/// A channel name from the form, validated: the string becomes the [`ChannelName`], or
+/// comes back with the refusal. Public channels are refused with 404.
+pub(super) fn checked_channel(name: String) -> Result<ChannelName, (String, ApiError)> {
+    let channel = ChannelName::from_string(name).map_err(|(name, e)| {
+        let e = ApiError::new(Status::BadRequest, format!("invalid channel_name: {e}"));
+        (name, e)
+    })?;
     if !channel.kind().needs_authorization() {
-        return Err(ApiError::new(
-            Status::NotFound,
-            "public channels need no authorization",
-        ));
+        let e = ApiError::new(Status::NotFound, "public channels need no authorization");
+        return Err((channel.into_string(), e));
     }
     Ok(channel)
 }
