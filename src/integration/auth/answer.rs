@@ -8,14 +8,14 @@
 //! escape is still escaped by serde_json. The tests compare both shapes with serde's own
 //! output.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 
 use crate::integration::response::ApiError;
 use crate::protocol::ChannelAuth;
 
 /// `{"auth", "channel_data"?, "shared_secret"?}`, as serde writes a [`ChannelAuth`].
-pub(super) fn single(auth: &ChannelAuth) -> String {
-    let mut out = String::with_capacity(auth_len(auth));
+pub(super) fn single(auth: &ChannelAuth) -> Vec<u8> {
+    let mut out = Vec::with_capacity(auth_len(auth));
     push_auth(&mut out, auth);
     out
 }
@@ -23,15 +23,15 @@ pub(super) fn single(auth: &ChannelAuth) -> String {
 /// A batch answer, `{channel: {"data": {…}, "status": 200} | {"error": "…", "status":
 /// 4xx}}`, sorted by channel name, as serde writes a `BTreeMap` of them: of repeated
 /// names the last answer stands.
-pub(super) fn batch<N: AsRef<str>>(answers: &mut [(N, Result<ChannelAuth, ApiError>)]) -> String {
+pub(super) fn batch<N: AsRef<str>>(answers: &mut [(N, Result<ChannelAuth, ApiError>)]) -> Vec<u8> {
     // Stable, so of equal names the last stays last.
     answers.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
     let len: usize = answers
         .iter()
         .map(|(name, answer)| entry_len(name.as_ref(), answer))
         .sum();
-    let mut out = String::with_capacity(len + 2);
-    out.push('{');
+    let mut out = Vec::with_capacity(len + 2);
+    out.push(b'{');
     let mut first = true;
     for (i, (name, answer)) in answers.iter().enumerate() {
         let name = name.as_ref();
@@ -42,40 +42,40 @@ pub(super) fn batch<N: AsRef<str>>(answers: &mut [(N, Result<ChannelAuth, ApiErr
             continue;
         }
         if !first {
-            out.push(',');
+            out.push(b',');
         }
         first = false;
         push_str(&mut out, name);
         match answer {
             Ok(auth) => {
-                out.push_str(r#":{"data":"#);
+                out.extend_from_slice(br#":{"data":"#);
                 push_auth(&mut out, auth);
-                out.push_str(r#","status":200}"#);
+                out.extend_from_slice(br#","status":200}"#);
             }
             Err(e) => {
-                out.push_str(r#":{"error":"#);
+                out.extend_from_slice(br#":{"error":"#);
                 push_str(&mut out, e.reason());
-                // Writing to a `String` cannot fail.
+                // Writing to a `Vec` cannot fail.
                 let _ = write!(out, r#","status":{}}}"#, e.status().code);
             }
         }
     }
-    out.push('}');
+    out.push(b'}');
     out
 }
 
-fn push_auth(out: &mut String, auth: &ChannelAuth) {
-    out.push_str(r#"{"auth":"#);
+fn push_auth(out: &mut Vec<u8>, auth: &ChannelAuth) {
+    out.extend_from_slice(br#"{"auth":"#);
     push_str(out, &auth.auth);
     if let Some(data) = &auth.channel_data {
-        out.push_str(r#","channel_data":"#);
+        out.extend_from_slice(br#","channel_data":"#);
         push_str(out, data);
     }
     if let Some(secret) = &auth.shared_secret {
-        out.push_str(r#","shared_secret":"#);
+        out.extend_from_slice(br#","shared_secret":"#);
         push_str(out, secret);
     }
-    out.push('}');
+    out.push(b'}');
 }
 
 /// Room for an authorization's JSON when nothing in it needs an escape.
@@ -96,18 +96,18 @@ fn entry_len(name: &str, answer: &Result<ChannelAuth, ApiError>) -> usize {
 
 /// Append `s` as a JSON string: copied between quotes when serde would escape nothing
 /// in it (no control character, `"` or `\`), else as serde_json writes it.
-fn push_str(out: &mut String, s: &str) {
+fn push_str(out: &mut Vec<u8>, s: &str) {
     // A fold rather than `any`: without an early exit it checks many bytes at a time.
     let plain = s.bytes().fold(true, |plain, b| {
         plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
     });
     if plain {
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
     } else {
-        // A string always serializes.
-        out.push_str(&serde_json::to_string(s).unwrap_or_default());
+        // A string always serializes, and writing to a `Vec` cannot fail.
+        let _ = serde_json::to_writer(out, s);
     }
 }
 
@@ -143,6 +143,10 @@ mod tests {
             })
             .collect();
         serde_json::to_string(&map).unwrap()
+    }
+
+    fn text_of(json: Vec<u8>) -> String {
+        String::from_utf8(json).unwrap()
     }
 
     /// Strings with and without what JSON escapes, ASCII or not.
@@ -182,7 +186,7 @@ mod tests {
     proptest! {
         #[test]
         fn single_is_serdes(auth in auth()) {
-            prop_assert_eq!(single(&auth), serde_json::to_string(&auth).unwrap());
+            prop_assert_eq!(text_of(single(&auth)), serde_json::to_string(&auth).unwrap());
         }
 
         #[test]
@@ -195,7 +199,7 @@ mod tests {
             let mut ours: Vec<(&str, _)> =
                 answers.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
             let theirs = serde_batch(ours.clone());
-            prop_assert_eq!(batch(&mut ours), theirs);
+            prop_assert_eq!(text_of(batch(&mut ours)), theirs);
         }
     }
 
@@ -210,6 +214,9 @@ mod tests {
             channel_data: Some(r#"{"user_id":"a\"b"}"#.into()),
             shared_secret: Some(all),
         };
-        assert_eq!(single(&auth), serde_json::to_string(&auth).unwrap());
+        assert_eq!(
+            text_of(single(&auth)),
+            serde_json::to_string(&auth).unwrap()
+        );
     }
 }

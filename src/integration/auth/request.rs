@@ -6,7 +6,6 @@ use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::response::{self, Responder};
 use rocket::{Ignite, Request, Rocket, Sentinel};
-use serde::Serialize;
 
 use super::answer;
 use super::form::{AuthSettings, read_form};
@@ -149,10 +148,11 @@ impl Sentinel for ChannelAuthRequest {
 /// The answer of a channel auth route: `{"auth", "channel_data"?, "shared_secret"?}` for
 /// one channel, `{channel: {"status": 200, "data": {…}} | {"status": 403, "error": "…"}}`
 /// for a batch, or a status with a JSON reason.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ChannelAuthResponse {
     status: Status,
-    body: String,
+    /// JSON, so UTF-8.
+    body: Vec<u8>,
 }
 
 impl ChannelAuthResponse {
@@ -172,7 +172,7 @@ impl ChannelAuthResponse {
         Self::ok(answer::batch(&mut answers))
     }
 
-    fn ok(body: String) -> Self {
+    fn ok(body: Vec<u8>) -> Self {
         Self {
             status: Status::Ok,
             body,
@@ -182,7 +182,7 @@ impl ChannelAuthResponse {
     pub(crate) fn error(e: ApiError) -> Self {
         Self {
             status: e.status(),
-            body: e.to_json(),
+            body: e.to_json().into_bytes(),
         }
     }
 
@@ -193,7 +193,16 @@ impl ChannelAuthResponse {
 
     /// The JSON body.
     pub fn body(&self) -> &str {
-        &self.body
+        std::str::from_utf8(&self.body).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for ChannelAuthResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelAuthResponse")
+            .field("status", &self.status)
+            .field("body", &self.body())
+            .finish()
     }
 }
 
@@ -201,11 +210,6 @@ impl<'r> Responder<'r, 'static> for ChannelAuthResponse {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         json_response(self.status, self.body)
     }
-}
-
-/// Compact JSON of an answer. Its strings, numbers and string-keyed maps always serialize.
-pub(super) fn to_json(value: &impl Serialize) -> String {
-    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// The managed [`Pusher`], which signs; missing only when the fairing is not attached.
