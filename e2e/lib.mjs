@@ -1,7 +1,9 @@
 // Shared helpers of the end-to-end tests. scripts/e2e starts sockudo and the chat app
 // and passes their addresses; everything stays on loopback.
-import { execFile } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +19,9 @@ export const KEY = 'KEY';
 export const SECRET = 'SUPERSECRET';
 export const APP_ID = '1234';
 
-/** A pusher-js client signed in to the demo as `user` (Bearer header: Node's pusher-js may not send cookies). */
-export function connect(user, extra = {}) {
+/** A pusher-js client signed in to the demo as `user` (Bearer header: Node's pusher-js may not send cookies).
+ * `app` is the demo instance whose auth routes it uses (the one scripts/e2e started by default). */
+export function connect(user, extra = {}, app = APP) {
   const headers = user ? { Authorization: `Bearer ${user}` } : {};
   const pusher = new Pusher(KEY, {
     cluster: 'mt1',
@@ -27,8 +30,8 @@ export function connect(user, extra = {}) {
     forceTLS: false,
     enabledTransports: ['ws'],
     disableStats: true,
-    channelAuthorization: { endpoint: `${APP}/pusher/auth`, transport: 'ajax', headers },
-    userAuthentication: { endpoint: `${APP}/pusher/user-auth`, transport: 'ajax', headers },
+    channelAuthorization: { endpoint: `${app}/pusher/auth`, transport: 'ajax', headers },
+    userAuthentication: { endpoint: `${app}/pusher/user-auth`, transport: 'ajax', headers },
     ...extra,
   });
   return pusher;
@@ -90,11 +93,11 @@ export async function rest(method, pathAndQuery, body) {
   return { status: res.status, body: await res.text() };
 }
 
-/** Posts JSON to the demo app as `user`, with an optional X-Socket-ID. */
-export async function appPost(path, user, body, socketId) {
+/** Posts JSON to the demo app (or to the instance at `app`) as `user`, with an optional X-Socket-ID. */
+export async function appPost(path, user, body, socketId, app = APP) {
   const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${user}` };
   if (socketId) headers['X-Socket-ID'] = socketId;
-  const res = await fetch(`${APP}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const res = await fetch(`${app}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
   return { status: res.status, body: await res.text() };
 }
 
@@ -177,8 +180,137 @@ export async function signedIn(pusher, ms = 10000) {
 export function clients() {
   const list = [];
   return {
-    connect(user, extra) { const p = connect(user, extra); list.push(p); return p; },
+    connect(user, extra, app) { const p = connect(user, extra, app); list.push(p); return p; },
     add(p) { list.push(p); return p; },
     disconnectAll() { while (list.length) list.pop().disconnect(); },
   };
+}
+
+// ---- a second instance of the demo, and what clients receive in order ----
+
+/** The port of the demo instance a test starts and stops itself (scripts/e2e picks it). */
+export const SPARE_PORT = Number(process.env.E2E_SPARE_PORT ?? 5001);
+
+/**
+ * Starts another instance of the demo on `port` against this sockudo, as scripts/e2e starts
+ * the first (same binary, Rocket.toml, log level), and resolves once it answers. Its pid goes
+ * to E2E_SPARE_PIDFILE, so scripts/e2e stops it even if this process dies first. `stop()`
+ * sends SIGTERM (Rocket's graceful shutdown) and resolves with how it exited; `exited`
+ * resolves with `{ code, signal }` however it ends.
+ */
+export async function startApp(port = SPARE_PORT, env = {}) {
+  const log = path.join(ARTIFACTS, `app-${port}.log`);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const fd = fs.openSync(log, 'w');
+  const appEnv = {
+    ...process.env,
+    ROCKET_PORT: String(port),
+    ROCKET_LOG_LEVEL: 'normal',
+    ROCKET_PUSHER: `{url="http://${KEY}:${SECRET}@127.0.0.1:${SOCKUDO_PORT}/apps/${APP_ID}"}`,
+    ...env,
+  };
+  delete appEnv.PUSHER_URL;
+  const proc = spawn(path.join(ROOT, 'target/debug/examples/chat'), [], { cwd: ROOT, env: appEnv, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  if (process.env.E2E_SPARE_PIDFILE) fs.writeFileSync(process.env.E2E_SPARE_PIDFILE, `${proc.pid}\n`);
+  let status = null;
+  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => { status = { code, signal }; resolve(status); }));
+  const url = `http://127.0.0.1:${port}`;
+  const app = {
+    url,
+    pid: proc.pid,
+    log,
+    exited,
+    /** Whether it still runs. */
+    get running() { return status === null; },
+    /** SIGTERM, then the exit (SIGKILL after `ms`, and an error: a graceful stop has a bound). */
+    async stop(ms = 20000) {
+      if (status) return status;
+      proc.kill('SIGTERM');
+      let timer;
+      const late = new Promise((resolve) => { timer = setTimeout(resolve, ms, 'late'); });
+      const how = await Promise.race([exited, late]);
+      clearTimeout(timer);
+      if (how === 'late') {
+        proc.kill('SIGKILL');
+        await exited;
+        throw new Error(`the app on ${port} did not exit within ${ms} ms of SIGTERM; see ${log}`);
+      }
+      return how;
+    },
+  };
+  const died = exited.then((how) => { throw new Error(`the app on ${port} exited ${JSON.stringify(how)} at start; see ${log}`); });
+  try {
+    await Promise.race([eventually(async () => status === null && (await fetch(`${url}/session`)).ok, 30000, 100), died]);
+  } catch (e) {
+    if (!status) { proc.kill('SIGKILL'); await exited; }
+    throw e;
+  }
+  died.catch(() => {}); // a later exit is the test's business (app.exited)
+  return app;
+}
+
+/** The app's log so far. */
+export const appLog = (app) => fs.readFileSync(app.log, 'utf8');
+
+/**
+ * Subscribes `pusher` to the channels `names` and records every `event` on each, in the order
+ * it arrives. Resolves once all are subscribed, with `{ channels, byChannel, total }`.
+ */
+export async function record(pusher, names, event) {
+  const byChannel = new Map(names.map((n) => [n, []]));
+  const channels = names.map((n) => {
+    const ch = pusher.subscribe(n);
+    ch.bind(event, (data) => byChannel.get(n).push(data));
+    return ch;
+  });
+  await Promise.all(channels.map((ch) => subscribed(ch)));
+  return {
+    channels,
+    byChannel,
+    get total() { let n = 0; for (const list of byChannel.values()) n += list.length; return n; },
+  };
+}
+
+/** Waits until `rec` has recorded at least `total` events; the error says how many came. */
+export async function receivedAll(rec, total, ms = 20000) {
+  await eventually(() => rec.total >= total, ms, 50)
+    .catch(() => { throw new Error(`received ${rec.total} of ${total} events within ${ms} ms`); });
+}
+
+/**
+ * Asserts that each channel of `byChannel` received exactly `expected.get(channel)`, in that
+ * order, comparing `key(data)` of each event: all N received, none twice, in order per
+ * channel. The message names the channel and the first difference (missing, duplicated or
+ * out of order) rather than dumping every event.
+ */
+export function assertInOrder(byChannel, expected, key = (d) => d) {
+  assert.deepEqual([...byChannel.keys()].sort(), [...expected.keys()].sort(), 'the channels recorded');
+  for (const [channel, want] of expected) {
+    const got = byChannel.get(channel).map(key);
+    const seen = new Set(got);
+    const missing = want.filter((k) => !seen.has(k));
+    const dups = got.filter((k, i) => got.indexOf(k) !== i);
+    const first = got.findIndex((k, i) => k !== want[i]);
+    assert.ok(
+      missing.length === 0 && dups.length === 0 && got.length === want.length && first === -1,
+      `${channel}: received ${got.length} of ${want.length}; missing ${JSON.stringify(missing.slice(0, 5))}` +
+        `${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}; twice ${JSON.stringify(dups.slice(0, 5))}; ` +
+        `first difference at #${first}: got ${JSON.stringify(got[first])}, wanted ${JSON.stringify(want[first])}`,
+    );
+  }
+}
+
+/**
+ * Waits until everything already sent to `channels` of `rec` has arrived: triggers a marker
+ * on all of them (our cli) and waits for it on each; a connection receives one channel's
+ * events in order, so nothing sent before the marker is still on its way.
+ */
+export async function barrier(channels, ms = 10000) {
+  const event = 'e2e-barrier';
+  const got = channels.map((ch) => next(ch, event, ms));
+  for (let i = 0; i < channels.length; i += 100) {
+    await cli('trigger', channels.slice(i, i + 100).map((ch) => ch.name).join(','), event, '{}');
+  }
+  await Promise.all(got);
 }

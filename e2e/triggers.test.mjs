@@ -88,7 +88,7 @@ test('the sender is excluded by socket id (cli --exclude)', T, async () => {
   assert.deepEqual(senderSaw, [], 'the excluded connection received the event');
 });
 
-test("the demo's /messages route excludes the X-Socket-ID sender", T, async () => {
+test("the demo's room message route excludes the X-Socket-ID sender (a queued typed broadcast)", T, async () => {
   const hal = c.connect('tr-hal');
   const ivy = c.connect('tr-ivy');
   const [roomH, roomI] = [hal.subscribe('presence-room.lobby'), ivy.subscribe('presence-room.lobby')];
@@ -96,13 +96,13 @@ test("the demo's /messages route excludes the X-Socket-ID sender", T, async () =
   const halSaw = collect(roomH, 'message');
   let ivyGot = next(roomI, 'message');
   const socket = await connected(hal);
-  assert.equal((await appPost('/messages', 'tr-hal', { text: 'hi all' }, socket)).status, 202);
+  assert.equal((await appPost('/rooms/lobby/messages', 'tr-hal', { text: 'hi all' }, socket)).status, 202);
   assert.deepEqual(await ivyGot, { from: 'tr-hal', text: 'hi all' });
 
   // Without the header nobody is excluded: Hal receives this one (and, in order, never the first).
   const halGot = next(roomH, 'message');
   ivyGot = next(roomI, 'message');
-  assert.equal((await appPost('/messages', 'tr-ivy', { text: 'marker' })).status, 202);
+  assert.equal((await appPost('/rooms/lobby/messages', 'tr-ivy', { text: 'marker' })).status, 202);
   assert.deepEqual(await halGot, { from: 'tr-ivy', text: 'marker' });
   await ivyGot;
   assert.deepEqual(halSaw, [{ from: 'tr-ivy', text: 'marker' }]);

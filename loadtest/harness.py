@@ -5,6 +5,7 @@
 
     harness.py --app PORT:PID --app100 PORT:PID --flask PORT:PID --sink PORT
                --demo PORT:PID --client-bin PATH --python PATH --out DIR
+               [--queue-port PORT]
 
 Phases, each bounded in time:
 
@@ -26,7 +27,15 @@ Phases, each bounded in time:
   machine does, so this is the noise-free view of the same comparison. Valgrind does not
   run the CPU's SHA extensions, so SHA-256 runs in software there; its share
   (`sha2::sha256::soft`) is reported and also taken out;
-* criterion: the medians criterion wrote under target/criterion, as ratios.
+* criterion: the medians criterion wrote under target/criterion, as ratios;
+* queue: queued delivery (`bench_client run --mode queue`: a producer keeps the queue full,
+  events go out in batches over the lanes) against two sinks of its own, one answering at
+  once and one holding every response `--sink-delay-ms` (50): events per second next to raw
+  reqwest sending one request per event, sequentially and 64 in flight, in the same rounds;
+  under the delay, against 0.8 x lanes x batch / delay; then one longer run against the slow
+  sink for memory (peak RSS of the client process, the queue's counters). Every event a
+  client counts as sent is checked against what the sink says it received. The criterion
+  medians of `benches/queue.rs` (queuing one event) are read as for the criterion phase.
 
 Results go to OUT/results.json and OUT/report.md; the report is printed.
 """
@@ -37,6 +46,7 @@ import os
 import re
 import signal
 import socket
+import urllib.request
 import statistics
 import subprocess
 import sys
@@ -678,6 +688,155 @@ def criterion_report():
     return "\n".join(out)
 
 
+# ---------------------------------------------------------------- queue
+
+
+def sink_stats(port):
+    """What the sink on `port` has answered: {"requests", "events", "bad"}."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=10) as res:
+        return json.load(res)
+
+
+def client_run(a, port, mode, conc=1, seconds=None, extra=()):
+    """One `bench_client run`, with what the sink on `port` received meanwhile."""
+    seconds = seconds or a.client_duration
+    cmd = [a.client_bin, "run", "--port", str(port), "--mode", mode, "--concurrency", str(conc),
+           "--duration", str(seconds), *extra]
+    before = sink_stats(port)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120)
+    after = sink_stats(port)
+    lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
+    if p.returncode or not lines:
+        sys.exit(f"harness: {cmd} failed ({p.returncode}): {p.stdout[-500:]} {p.stderr[-2000:]}")
+    r = json.loads(lines[-1])
+    r["sink_events"] = after["events"] - before["events"]
+    r["sink_bad"] = after["bad"] - before["bad"]
+    requests = after["requests"] - before["requests"]
+    r["requests_per_event"] = requests / r["sink_events"] if r["sink_events"] else float("nan")
+    cpu = r.pop("cpu_ticks", None)
+    if cpu is not None:
+        r["cpu_us_per_event"] = cpu * 1e6 / TICK / r["ops"] if r["ops"] else float("nan")
+    if r["sink_bad"] or r["errors"]:
+        sys.exit(f"harness: {cmd}: {r['errors']} errors, the sink refused {r['sink_bad']}: {r}")
+    # The queue counts every event it delivered (warm-up and drain included): the sink
+    # must have received exactly those, none lost and none twice.
+    if mode == "queue" and r["sink_events"] != r["sent_total"]:
+        sys.exit(f"harness: {cmd}: the queue sent {r['sent_total']} events, "
+                 f"the sink received {r['sink_events']}")
+    return r
+
+
+def queue_phase(a, results):
+    fast_port = int(a.queue_port)
+    slow_port = fast_port + 1
+    q = results.setdefault("queue", {})
+    q["sink_delay_ms"] = a.sink_delay_ms
+    runs = q.setdefault("runs", [])
+    sinks = [subprocess.Popen([a.client_bin, "sink", "--port", str(port), *extra],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for port, extra in ((fast_port, []),
+                                 (slow_port, ["--delay-ms", str(a.sink_delay_ms)]))]
+    try:
+        wait_listening(fast_port, sinks[0], 30, "the sink")
+        wait_listening(slow_port, sinks[1], 30, "the slow sink")
+        for rnd in range(a.rounds):
+            log(f"queue: round {rnd + 1}/{a.rounds}")
+            # Against the sink that answers at once: the queue next to raw reqwest, one
+            # right after the other, so load from elsewhere falls on them alike.
+            for mode, conc in (("raw", 1), ("raw", 64), ("queue", 1)):
+                r = client_run(a, fast_port, mode, conc)
+                runs.append({"round": rnd, "sink": "fast", **r})
+            # Every response held `sink_delay_ms`: the queue, and raw reqwest with 64 in
+            # flight beside it for scale.
+            for mode, conc in (("queue", 1), ("raw", 64)):
+                r = client_run(a, slow_port, mode, conc)
+                runs.append({"round": rnd, "sink": "slow", **r})
+        log(f"queue: memory, {a.queue_memory_seconds} s against the slow sink")
+        q["memory"] = client_run(a, slow_port, "queue", 1, a.queue_memory_seconds)
+    finally:
+        for sink in sinks:
+            sink.terminate()
+            sink.wait()
+
+
+def criterion_estimate(group, fn):
+    path = os.path.join(ROOT, "target", "criterion", group, fn, "new", "estimates.json")
+    try:
+        with open(path) as f:
+            return json.load(f)["median"]["point_estimate"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def queue_report(results):
+    q = results.get("queue")
+    if not q or not q.get("runs"):
+        return ""
+    runs = q["runs"]
+    delay = q["sink_delay_ms"]
+    rounds = sorted({r["round"] for r in runs})
+
+    def one(sink, mode, conc, rnd):
+        for r in runs:
+            if (r["sink"], r["mode"], r["concurrency"], r["round"]) == (sink, mode, conc, rnd):
+                return r
+        return None
+
+    rows = []
+    for sink, label in (("fast", "at once"), ("slow", f"after {delay} ms")):
+        for mode, conc, name in (("raw", 1, "raw reqwest, 1 in flight"),
+                                 ("raw", 64, "raw reqwest, 64 in flight"),
+                                 ("queue", 1, "queue()")):
+            mine = [r for r in runs if (r["sink"], r["mode"], r["concurrency"]) == (sink, mode, conc)]
+            if not mine:
+                continue
+            vs = {}
+            for base in (1, 64):
+                ratios = []
+                for rnd in rounds:
+                    m, b = one(sink, mode, conc, rnd), one(sink, "raw", base, rnd)
+                    if m and b and b["ops_per_s"]:
+                        ratios.append(m["ops_per_s"] / b["ops_per_s"])
+                vs[base] = ratio(median(ratios)) if ratios else ""
+            rows.append([label, name, fmt(median([r["ops_per_s"] for r in mine])),
+                         fmt(median([r.get("cpu_us_per_event", float("nan")) for r in mine]), 1),
+                         fmt(median([r.get("requests_per_event", float("nan")) for r in mine]), 3)
+                         if mode == "queue" else "1",
+                         vs[1] if mode == "queue" else "", vs[64] if mode == "queue" else ""])
+    out = [f"### Queued delivery against the local sink ({len(rounds)} rounds, medians)\n",
+           table(["sink answers", "client", "events/s", "client CPU µs/event", "requests/event",
+                  "÷ raw 1 in flight", "÷ raw 64 in flight"], rows), ""]
+    slow = [r for r in runs if (r["sink"], r["mode"]) == ("slow", "queue")]
+    if slow:
+        lanes, batch = slow[0]["lanes"], slow[0]["batch"]
+        bound = 0.8 * lanes * batch / (delay / 1000)
+        got = median([r["ops_per_s"] for r in slow])
+        out.append(f"- responses held {delay} ms: {fmt(got)} events/s through the queue "
+                   f"({lanes} lanes, batches of up to {batch}); target 0.8 × {lanes} × {batch} ÷ "
+                   f"{delay} ms = {fmt(bound)} events/s: {ratio(got / bound)} of it")
+    m = q.get("memory")
+    if m:
+        samples = m.get("rss_kib_samples") or [0]
+        half = len(samples) // 2
+        # The kernel updates VmHWM lazily; a sample may read more.
+        peak = max(m["hwm_kib"], max(samples))
+        out.append(f"- memory, a producer faster than the sink ({m['secs']:.0f} s, responses held "
+                   f"{delay} ms, capacity {m['capacity']:,}): {m['offered']:,} events queued and "
+                   f"{m['full']:,} refused as full; most waiting at once {m['max_pending']:,}; "
+                   f"client RSS {m['rss_kib_start'] / 1024:.1f} MiB before the producer, "
+                   f"peak {peak / 1024:.1f} MiB, over the second half "
+                   f"{min(samples[half:]) / 1024:.1f}–{max(samples[half:]) / 1024:.1f} MiB; "
+                   f"sent {m['sent_total']:,}, failed {m['failed']}, dropped {m['dropped']}, "
+                   f"the sink received {m['sink_events']:,}")
+    crit = [(fn, v) for fn in ("queue_one", "queue_one_recording", "trigger_await")
+            if (v := criterion_estimate("queue", fn)) is not None]
+    if crit:
+        out.append("- criterion (`benches/queue.rs`), median: " + "; ".join(
+            f"{fn} {v:.0f} ns" if v < 1000 else f"{fn} {v / 1000:.2f} µs" for fn, v in crit))
+    out.append("")
+    return "\n".join(out)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--app")
@@ -692,7 +851,11 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--minutes", type=int, default=5)
     p.add_argument("--minute-seconds", type=int, default=60)
-    p.add_argument("--phases", default="routes,client,sustained,instructions,criterion")
+    p.add_argument("--phases", default="routes,client,sustained,instructions,criterion,queue")
+    p.add_argument("--queue-port", default="18140",
+                   help="the queue phase's sinks: this port, and the next for the slow one")
+    p.add_argument("--sink-delay-ms", type=int, default=50)
+    p.add_argument("--queue-memory-seconds", type=int, default=20)
     p.add_argument("--app-bin", help="the bench app executable, for the instructions phase")
     p.add_argument("--instructions-port", default="18130")
     p.add_argument("--requests", type=int, default=500,
@@ -726,7 +889,8 @@ def main():
         # Each phase's results are saved as soon as it ends.
         for name, run, needs in (("routes", routes_phase, a.app), ("client", client_phase, a.sink),
                                  ("sustained", sustained_phase, a.demo),
-                                 ("instructions", instructions_phase, a.app_bin)):
+                                 ("instructions", instructions_phase, a.app_bin),
+                                 ("queue", queue_phase, a.client_bin)):
             if name in phases and needs:
                 run(a, results)
                 save()
@@ -744,6 +908,7 @@ def main():
     parts.append(client_instructions_report(results))
     parts.append(client_report(results))
     parts.append(sustained_report(results))
+    parts.append(queue_report(results))
     if "criterion" in phases:
         parts.append(criterion_report())
     report = "\n".join(x for x in parts if x)

@@ -7,6 +7,14 @@
 //! * Pusher's webhooks arrive at the app's own routes through `VerifiedWebhook<T>` and
 //!   feed the live activity log on the page.
 //!
+//! What the server sends are typed events (`#[derive(Broadcast)]`): each type names its
+//! event and its channel once, and the channel names come from the channel routes that
+//! authorize them (`room::name("lobby")` is `presence-room.lobby`). Messages, notes,
+//! notices and the activity log are queued (`.queue()`): the route answers at once, and
+//! the fairing's dispatcher delivers them in order per channel, batched, and drains the
+//! queue when Rocket shuts down. A direct message is awaited instead, so that the notice
+//! saying it was delivered is true.
+//!
 //! Run it with `scripts/demo` (starts a local sockudo server too), or against Pusher's
 //! service: `PUSHER_URL=https://KEY:SECRET@api-eu.pusher.com/apps/APP_ID cargo run --example chat`.
 
@@ -18,19 +26,18 @@ use rocket::request::{FromRequest, Outcome};
 use rocket::response::Redirect;
 use rocket::serde::json::Json;
 use rocket::{Request, State, get, post, routes};
-use rocket_pusher::protocol::UserId;
+use rocket_pusher::protocol::{ChannelName, UserId};
 use rocket_pusher::{
-    ChannelExistenceEvent, ClientConfig, ClientEvent, PresenceEvent, PresenceMember, Pusher,
-    PusherFairing, SocketId, UserData, VerifiedWebhook, channel, channels,
+    Broadcast, ChannelExistenceEvent, ClientConfig, ClientEvent, PresenceEvent, PresenceMember,
+    Pusher, PusherFairing, SocketId, UserData, VerifiedWebhook, channel, channels,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// The room the page joins; any `presence-room.<name>` is a room (see `room` below).
-const ROOM: &str = "presence-room.lobby";
-/// Notes sent here are encrypted end to end: the Pusher server only sees ciphertext.
-const NOTES: &str = "private-encrypted-notes";
-/// Public channel on which the activity log (from webhooks) is broadcast.
+const LOBBY: &str = "lobby";
+/// Public channel on which the activity log (from webhooks) is broadcast. Public channels
+/// need no channel route: anyone may listen.
 const ACTIVITY: &str = "activity";
 
 /// The signed-in user: a name kept in a cookie by the page, or sent as
@@ -95,17 +102,21 @@ fn logout(cookies: &CookieJar<'_>) -> Redirect {
     Redirect::to("/")
 }
 
-/// What the page needs: pusher-js options and who is signed in.
+/// What the page needs: pusher-js options, who is signed in, the channels to join.
 #[get("/session")]
-fn session(client: &State<ClientConfig>, user: Option<User>) -> Json<serde_json::Value> {
-    Json(json!({
+fn session(
+    client: &State<ClientConfig>,
+    user: Option<User>,
+) -> Result<Json<serde_json::Value>, Refusal> {
+    Ok(Json(json!({
         "key": client.key,
         "options": client.pusher_js_options(),
         "user": user.map(|u| u.0),
-        "room": ROOM,
-        "notes": NOTES,
+        "lobby": LOBBY,
+        "room": room::name(LOBBY)?,
+        "notes": notes::name()?,
         "activity": ACTIVITY,
-    }))
+    })))
 }
 
 #[derive(Deserialize)]
@@ -114,89 +125,190 @@ struct Text {
 }
 
 #[derive(Deserialize)]
-struct Direct {
+struct ToUser {
     to: String,
     text: String,
 }
 
-fn check_text(text: &str) -> Result<(), (Status, &'static str)> {
+/// Why a route refused, as a status and `{"error": reason}`: a bad request (400), or the
+/// `Pusher` client's error (400 for a name the protocol refuses, 503 when the queue is
+/// full, 502 when Pusher failed).
+#[derive(rocket::Responder)]
+enum Refusal {
+    #[response(status = 400)]
+    Bad(Json<serde_json::Value>),
+    Pusher(rocket_pusher::Error),
+}
+
+impl Refusal {
+    fn bad(reason: &str) -> Self {
+        Self::Bad(Json(json!({ "error": reason })))
+    }
+}
+
+impl From<rocket_pusher::Error> for Refusal {
+    fn from(e: rocket_pusher::Error) -> Self {
+        Self::Pusher(e)
+    }
+}
+
+impl From<rocket_pusher::error::ValidationError> for Refusal {
+    fn from(e: rocket_pusher::error::ValidationError) -> Self {
+        Self::Pusher(e.into())
+    }
+}
+
+fn check_text(text: &str) -> Result<(), Refusal> {
     if text.trim().is_empty() || text.len() > 2000 {
-        Err((Status::BadRequest, "a message is 1 to 2000 bytes"))
+        Err(Refusal::bad("a message is 1 to 2000 bytes"))
     } else {
         Ok(())
     }
 }
 
-type Reply = Result<Status, (Status, String)>;
-
-fn upstream(e: rocket_pusher::Error) -> (Status, String) {
-    match e {
-        rocket_pusher::Error::Validation(v) => (Status::BadRequest, v.to_string()),
-        other => (Status::BadGateway, other.to_string()),
-    }
+/// A message to a room, as its members receive it: `{from, text}` on the room's
+/// presence channel, whose name the `room` channel route builds.
+#[derive(Serialize, Broadcast)]
+#[broadcast(event = "message", channel = room::name(&self.room))]
+struct ChatMessage {
+    #[serde(skip)]
+    room: String,
+    from: String,
+    text: String,
 }
 
-/// A message to the room; the sender's own connection is excluded (it shows the message
-/// itself), so nobody sees it twice.
-#[post("/messages", format = "json", data = "<msg>")]
-async fn message(
+/// A note, on the end-to-end encrypted channel: `Pusher` seals it with the channel's key
+/// when it is queued.
+#[derive(Serialize, Broadcast)]
+#[broadcast(event = "note", channel = notes::name())]
+struct Note {
+    from: String,
+    text: String,
+}
+
+/// A direct message, on the recipient's own `#server-to-user-` channel (what
+/// `Pusher::send_to_user` sends to).
+#[derive(Serialize, Broadcast)]
+#[broadcast(
+    event = "direct",
+    channel = UserId::new(&*self.to).map(|to| ChannelName::server_to_user(&to)),
+)]
+struct DirectMessage {
+    #[serde(skip)]
+    to: String,
+    from: String,
+    text: String,
+}
+
+/// The notice that a direct message was delivered, on the sender's own private channel.
+#[derive(Serialize, Broadcast)]
+#[broadcast(event = "delivered", channel = own_channel::name(&self.sender))]
+struct Delivered {
+    #[serde(skip)]
+    sender: String,
+    to: String,
+}
+
+type Reply = Result<Status, Refusal>;
+
+/// A message to a room; the sender's own connection is excluded (it shows the message
+/// itself), so nobody sees it twice. Queued: the answer does not wait for Pusher.
+#[post("/rooms/<room>/messages", format = "json", data = "<msg>")]
+fn message(
+    room: &str,
     pusher: &State<Pusher>,
     user: User,
     sender: Option<SocketId>,
     msg: Json<Text>,
 ) -> Reply {
-    check_text(&msg.text).map_err(|(s, m)| (s, m.to_owned()))?;
-    pusher
-        .trigger(
-            ROOM,
-            "message",
-            &json!({ "from": user.0, "text": msg.text }),
-        )
-        .exclude(sender)
-        .await
-        .map_err(upstream)?;
+    check_text(&msg.text)?;
+    let message = ChatMessage {
+        room: room.to_owned(),
+        from: user.0,
+        text: msg.into_inner().text,
+    };
+    pusher.broadcast(&message).exclude(sender).queue()?;
     Ok(Status::Accepted)
 }
 
-/// A note on the encrypted channel: `Pusher` seals it with the channel's key.
+#[derive(Deserialize)]
+struct Load {
+    rooms: Vec<String>,
+    count: usize,
+}
+
+/// Most messages one `/load` request queues.
+const MAX_LOAD: usize = 5_000;
+
+/// Load for the end-to-end test and the benchmarks of queued delivery, not for the page:
+/// `count` messages (at most 5,000) from the signed-in user to `rooms` in turn, numbered
+/// in each room (`#0`, `#1`, …) so that a listener can check it got them all, in order.
+/// Answers how many it queued and how many were still waiting for delivery then; a full
+/// queue stops it with 503 and the number it had queued.
+#[post("/load", format = "json", data = "<load>")]
+fn load(pusher: &State<Pusher>, user: User, load: Json<Load>) -> (Status, Json<serde_json::Value>) {
+    let refuse = |status, reason: String| (status, Json(json!({ "error": reason })));
+    if load.rooms.is_empty() || load.rooms.len() > 100 || load.count > MAX_LOAD {
+        let reason = format!("1 to 100 rooms and at most {MAX_LOAD} messages");
+        return refuse(Status::BadRequest, reason);
+    }
+    // Every room's name first: a bad one refuses the whole request before anything is queued.
+    if let Some(e) = load.rooms.iter().find_map(|r| room::name(r).err()) {
+        return refuse(Status::BadRequest, e.to_string());
+    }
+    for i in 0..load.count {
+        let room = &load.rooms[i % load.rooms.len()];
+        let message = ChatMessage {
+            room: room.clone(),
+            from: user.0.clone(),
+            text: format!("#{}", i / load.rooms.len()),
+        };
+        if let Err(e) = pusher.broadcast(&message).queue() {
+            let reply = json!({ "error": e.to_string(), "queued": i });
+            return (Status::ServiceUnavailable, Json(reply));
+        }
+    }
+    let pending = pusher.queue_stats().pending();
+    let reply = json!({ "queued": load.count, "pending": pending });
+    (Status::Accepted, Json(reply))
+}
+
+/// A note on the encrypted channel, queued.
 #[post("/notes", format = "json", data = "<msg>")]
-async fn note(pusher: &State<Pusher>, user: User, msg: Json<Text>) -> Reply {
-    check_text(&msg.text).map_err(|(s, m)| (s, m.to_owned()))?;
-    pusher
-        .trigger(NOTES, "note", &json!({ "from": user.0, "text": msg.text }))
-        .await
-        .map_err(upstream)?;
+fn note(pusher: &State<Pusher>, user: User, msg: Json<Text>) -> Reply {
+    check_text(&msg.text)?;
+    let note = Note {
+        from: user.0,
+        text: msg.into_inner().text,
+    };
+    pusher.broadcast(&note).queue()?;
     Ok(Status::Accepted)
 }
 
-/// A direct message to one signed-in user, and a delivery notice on the sender's own
-/// private channel.
+/// A direct message to one signed-in user, awaited: the notice on the sender's own
+/// private channel (queued) says it was delivered only once Pusher took it.
 #[post("/direct", format = "json", data = "<msg>")]
-async fn direct(pusher: &State<Pusher>, user: User, msg: Json<Direct>) -> Reply {
-    check_text(&msg.text).map_err(|(s, m)| (s, m.to_owned()))?;
-    pusher
-        .send_to_user(
-            &msg.to,
-            "direct",
-            &json!({ "from": user.0, "text": msg.text }),
-        )
-        .await
-        .map_err(upstream)?;
-    pusher
-        .trigger(
-            format!("private-user.{}", user.0),
-            "delivered",
-            &json!({ "to": msg.to }),
-        )
-        .await
-        .map_err(upstream)?;
+async fn direct(pusher: &State<Pusher>, user: User, msg: Json<ToUser>) -> Reply {
+    check_text(&msg.text)?;
+    let ToUser { to, text } = msg.into_inner();
+    let direct = DirectMessage {
+        to,
+        from: user.0.clone(),
+        text,
+    };
+    pusher.broadcast(&direct).await?;
+    let delivered = Delivered {
+        sender: user.0,
+        to: direct.to,
+    };
+    pusher.broadcast(&delivered).queue()?;
     Ok(Status::Accepted)
 }
 
 /// Who Pusher says is in the room right now (a REST query).
 #[get("/online")]
-async fn online(pusher: &State<Pusher>) -> Result<Json<Vec<String>>, (Status, String)> {
-    let users = pusher.users(ROOM).await.map_err(upstream)?;
+async fn online(pusher: &State<Pusher>) -> Result<Json<Vec<String>>, Refusal> {
+    let users = pusher.users(room::name(LOBBY)?.as_str()).await?;
     Ok(Json(users.into_iter().map(|u| u.id).collect()))
 }
 
@@ -235,7 +347,8 @@ impl Entry {
 
 /// An entry with its place in the log: the page subscribes to the live entries, then
 /// fetches the log, and merges the two by `seq` without gaps or duplicates.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Broadcast)]
+#[broadcast(event = "entry", channel = ACTIVITY)]
 struct Logged {
     seq: u64,
     #[serde(flatten)]
@@ -247,42 +360,35 @@ struct Activity(Mutex<Vec<Logged>>);
 
 impl Activity {
     /// Log what one webhook brought; the entries of the app's own routes are also
-    /// broadcast to the page.
-    async fn record(
-        &self,
-        pusher: &Pusher,
-        via: &'static str,
-        entries: impl IntoIterator<Item = Entry>,
-    ) {
+    /// broadcast to the page. Queued while the log is locked, so they go out in the order
+    /// of their `seq`.
+    fn record(&self, pusher: &Pusher, via: &'static str, entries: impl IntoIterator<Item = Entry>) {
+        let Ok(mut log) = self.0.lock() else { return };
         // The activity channel's own comings and goings would only echo the log.
         for entry in entries.into_iter().filter(|e| e.channel != ACTIVITY) {
-            let logged = {
-                let Ok(mut log) = self.0.lock() else { return };
-                let logged = Logged {
-                    seq: log.last().map_or(1, |l| l.seq + 1),
-                    entry: Entry { via, ..entry },
-                };
-                log.push(logged.clone());
-                let excess = log.len().saturating_sub(500);
-                log.drain(..excess);
-                logged
+            let logged = Logged {
+                seq: log.last().map_or(1, |l| l.seq + 1),
+                entry: Entry { via, ..entry },
             };
             if via == "app"
-                && let Err(e) = pusher.trigger(ACTIVITY, "entry", &logged).await
+                && let Err(e) = pusher.broadcast(&logged).queue()
             {
                 log::warn!("could not broadcast activity: {e}");
             }
+            log.push(logged);
+            let excess = log.len().saturating_sub(500);
+            log.drain(..excess);
         }
     }
 }
 
 /// The fairing's webhook handlers reach the log through the request.
-async fn record_from_fairing(req: &Request<'_>, entries: Vec<Entry>) {
+fn record_from_fairing(req: &Request<'_>, entries: impl IntoIterator<Item = Entry>) {
     if let (Some(pusher), Some(log)) = (
         req.rocket().state::<Pusher>(),
         req.rocket().state::<Activity>(),
     ) {
-        log.record(pusher, "fairing", entries).await;
+        log.record(pusher, "fairing", entries);
     }
 }
 
@@ -292,33 +398,26 @@ fn activity(log: &State<Activity>) -> Json<Vec<Logged>> {
 }
 
 #[post("/hooks/presence", data = "<hook>")]
-async fn presence_hook(
+fn presence_hook(
     hook: VerifiedWebhook<PresenceEvent>,
     pusher: &State<Pusher>,
     log: &State<Activity>,
 ) {
-    log.record(pusher, "app", hook.events.iter().map(Entry::presence))
-        .await;
+    log.record(pusher, "app", hook.events.iter().map(Entry::presence));
 }
 
 #[post("/hooks/channels", data = "<hook>")]
-async fn channel_hook(
+fn channel_hook(
     hook: VerifiedWebhook<ChannelExistenceEvent>,
     pusher: &State<Pusher>,
     log: &State<Activity>,
 ) {
-    log.record(pusher, "app", hook.events.iter().map(Entry::existence))
-        .await;
+    log.record(pusher, "app", hook.events.iter().map(Entry::existence));
 }
 
 #[post("/hooks/client", data = "<hook>")]
-async fn client_hook(
-    hook: VerifiedWebhook<ClientEvent>,
-    pusher: &State<Pusher>,
-    log: &State<Activity>,
-) {
-    log.record(pusher, "app", hook.events.iter().map(Entry::client))
-        .await;
+fn client_hook(hook: VerifiedWebhook<ClientEvent>, pusher: &State<Pusher>, log: &State<Activity>) {
+    log.record(pusher, "app", hook.events.iter().map(Entry::client));
 }
 
 /// Rooms: any signed-in user joins any `presence-room.<name>` and is shown by name.
@@ -354,22 +453,16 @@ fn fairing() -> PusherFairing {
         // The mounted webhook routes feed the same log, marked `fairing`; the page shows
         // the entries of the app's own routes.
         .on_presence(|req, hook| {
-            Box::pin(record_from_fairing(
-                req,
-                hook.events.iter().map(Entry::presence).collect(),
-            ))
+            record_from_fairing(req, hook.events.iter().map(Entry::presence));
+            Box::pin(async {})
         })
         .on_channel_existence(|req, hook| {
-            Box::pin(record_from_fairing(
-                req,
-                hook.events.iter().map(Entry::existence).collect(),
-            ))
+            record_from_fairing(req, hook.events.iter().map(Entry::existence));
+            Box::pin(async {})
         })
         .on_client_event(|req, hook| {
-            Box::pin(record_from_fairing(
-                req,
-                hook.events.iter().map(Entry::client).collect(),
-            ))
+            record_from_fairing(req, hook.events.iter().map(Entry::client));
+            Box::pin(async {})
         })
 }
 
@@ -390,6 +483,7 @@ fn rocket() -> _ {
                 logout,
                 session,
                 message,
+                load,
                 note,
                 direct,
                 online,

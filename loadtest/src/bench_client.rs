@@ -2,8 +2,16 @@
 //!
 //! ```text
 //! bench_client sink --port 18110                     # answers every request `200 {}`
+//! bench_client sink --port 18111 --delay-ms 50        # ... each 50 ms after it came
 //! bench_client run --port 18110 --mode ours --concurrency 64 --duration 5
+//! bench_client run --port 18111 --mode queue --duration 5
 //! ```
+//!
+//! The sink answers triggers (`/events`) and batches (`/batch_events`) `200 {}`, after
+//! `--delay-ms` if given (a timer per request, so requests in flight wait side by side as
+//! on a real round trip), and `GET /stats` at once with the requests and the events it
+//! answered (one per channel of a trigger, one per entry of a batch); anything else gets
+//! a 400.
 //!
 //! `run` triggers an event for `--duration` seconds (after a one-second warm-up) with
 //! `--concurrency` triggers in flight, and prints one JSON line: triggers, triggers per
@@ -19,20 +27,33 @@
 //! than that of two separate runs. `--count N` instead sends exactly N triggers after the
 //! warm-up and then stops (for callgrind: the difference of two counts is per trigger).
 //!
+//! `--mode queue` is queued delivery: after a warm-up, one producer queues events to
+//! `--channels` channels (64) in turn for `--duration` seconds, as fast as `queue()` takes
+//! them, waiting a millisecond whenever the queue is full; the line gives the events the
+//! dispatcher delivered meanwhile and per second, what was offered and refused, the most
+//! events waiting at once, the queue's counters once flushed (checked to add up), and
+//! the process's RSS (before, once a second while producing, VmHWM). `--capacity`,
+//! `--lanes` and `--batch` set the queue (defaults: the crate's, and 10 per batch).
+//!
 //! Everything stays on 127.0.0.1.
 
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
-use hyper::{Request, Response};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use rocket_pusher::Pusher;
+use rocket_pusher::config::QueueConfig;
+use rocket_pusher::error::QueueError;
 use rocket_pusher::protocol::Credentials;
-use serde::Serialize;
+use rocket_pusher::{Error, Pusher};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 const APP_ID: &str = "1234";
@@ -91,16 +112,32 @@ fn main() {
                     .build()
             };
             let runtime = runtime.unwrap_or_else(|e| fail(&e.to_string()));
-            if let Err(e) = runtime.block_on(sink(port)) {
+            let delay = Duration::from_millis(args.number("--delay-ms", 0));
+            if let Err(e) = runtime.block_on(sink(port, delay)) {
                 fail(&format!("sink: {e}"));
             }
+        }
+        Some("run") if args.get("--mode") == Some("queue") => {
+            let defaults = QueueConfig::default();
+            let plan = QueuePlan {
+                duration: Duration::from_secs(args.number("--duration", 5)),
+                channels: args.number("--channels", 64).max(1) as usize,
+                capacity: args.number("--capacity", defaults.capacity as u64) as usize,
+                lanes: args.number("--lanes", defaults.lanes as u64) as usize,
+                batch: args.number("--batch", 10) as usize,
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| fail(&e.to_string()));
+            println!("{}", runtime.block_on(run_queue(port, plan)));
         }
         Some("run") => {
             let modes: &[Mode] = match args.get("--mode") {
                 Some("ours") => &[Mode::Ours],
                 Some("raw") => &[Mode::Raw],
                 Some("both") => &[Mode::Ours, Mode::Raw],
-                _ => fail("--mode is ours, raw or both"),
+                _ => fail("--mode is ours, raw, both or queue"),
             };
             let concurrency = args.number("--concurrency", 1).max(1) as usize;
             let duration = Duration::from_secs(args.number("--duration", 5));
@@ -121,24 +158,106 @@ fn main() {
             }
         }
         _ => fail(
-            "usage: bench_client sink|run --port P [--mode ours|raw --concurrency N --duration S]",
+            "usage: bench_client sink|run --port P [--delay-ms D] [--mode ours|raw|both|queue \
+             --concurrency N --duration S]",
         ),
     }
 }
 
-/// Answer every request `200 {}` once its body is read, on 127.0.0.1 only.
-async fn sink(port: u16) -> std::io::Result<()> {
+/// What the sink has answered, read with `GET /stats`: requests, and events (one per
+/// channel of a trigger, one per entry of a batch), so a harness can check that every
+/// event a client counts as sent arrived.
+#[derive(Default)]
+struct Counts {
+    requests: AtomicU64,
+    events: AtomicU64,
+    /// Bodies that were neither a trigger nor a batch (answered 400).
+    bad: AtomicU64,
+}
+
+/// The parts of a trigger's body the sink counts: `channels` (or a single `channel`).
+#[derive(Deserialize)]
+struct TriggerBody {
+    #[serde(default)]
+    channels: Vec<IgnoredAny>,
+    channel: Option<IgnoredAny>,
+}
+
+/// The part of a batch's body the sink counts.
+#[derive(Deserialize)]
+struct BatchBody {
+    batch: Vec<IgnoredAny>,
+}
+
+/// How many events a request to `path` with `body` carries; `None` if it is neither a
+/// trigger nor a batch.
+fn events_in(path: &str, body: &[u8]) -> Option<u64> {
+    if path.ends_with("/batch_events") {
+        let b: BatchBody = serde_json::from_slice(body).ok()?;
+        Some(b.batch.len() as u64)
+    } else if path.ends_with("/events") {
+        let t: TriggerBody = serde_json::from_slice(body).ok()?;
+        Some(t.channels.len() as u64 + u64::from(t.channel.is_some()))
+    } else {
+        None
+    }
+}
+
+fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut res = Response::new(Full::new(body.into()));
+    *res.status_mut() = status;
+    res.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res
+}
+
+/// Answer every trigger and batch `200 {}` once its body is read, `delay` later (a timer
+/// per request: the requests in flight wait side by side, as on a real round trip), and
+/// `GET /stats` at once with the counts; on 127.0.0.1 only.
+async fn sink(port: u16, delay: Duration) -> std::io::Result<()> {
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    let counts = Arc::new(Counts::default());
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
+        let counts = Arc::clone(&counts);
         tokio::spawn(async move {
-            let service = service_fn(|req: Request<Incoming>| async move {
-                let _ = req.into_body().collect().await;
-                let mut res = Response::new(Full::new(Bytes::from_static(b"{}")));
-                res.headers_mut()
-                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                Ok::<_, Infallible>(res)
+            let service = service_fn(move |req: Request<Incoming>| {
+                let counts = Arc::clone(&counts);
+                async move {
+                    if req.method() == Method::GET && req.uri().path() == "/stats" {
+                        let stats = serde_json::json!({
+                            "requests": counts.requests.load(Ordering::Relaxed),
+                            "events": counts.events.load(Ordering::Relaxed),
+                            "bad": counts.bad.load(Ordering::Relaxed),
+                        });
+                        return Ok::<_, Infallible>(reply(StatusCode::OK, stats.to_string()));
+                    }
+                    let path = req.uri().path().to_owned();
+                    let body = req
+                        .into_body()
+                        .collect()
+                        .await
+                        .map(|b| b.to_bytes())
+                        .unwrap_or_default();
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                    counts.requests.fetch_add(1, Ordering::Relaxed);
+                    Ok(match events_in(&path, &body) {
+                        Some(n) => {
+                            counts.events.fetch_add(n, Ordering::Relaxed);
+                            reply(StatusCode::OK, Bytes::from_static(b"{}"))
+                        }
+                        None => {
+                            counts.bad.fetch_add(1, Ordering::Relaxed);
+                            reply(
+                                StatusCode::BAD_REQUEST,
+                                Bytes::from_static(b"{\"error\":\"not a trigger or a batch\"}"),
+                            )
+                        }
+                    })
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -394,4 +513,142 @@ async fn run(port: u16, modes: &[Mode], plan: Plan) -> Vec<String> {
         .zip(tallies)
         .map(|(&mode, tally)| tally.report(mode, plan.concurrency))
         .collect()
+}
+
+/// How `run --mode queue` loads the sink.
+struct QueuePlan {
+    duration: Duration,
+    /// Events go to this many channels in turn (the lanes need several to share the work).
+    channels: usize,
+    capacity: usize,
+    lanes: usize,
+    batch: usize,
+}
+
+/// A line of `/proc/self/status`, in KiB (`VmRSS`, `VmHWM`).
+fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A producer faster than the sink: for `duration`, queue events to `channels` channels in
+/// turn as fast as `queue()` accepts them; when the queue is full, wait a millisecond
+/// and go on (what an app would do with the error is its own business; here it only
+/// keeps the queue full). Throughput is what the dispatcher delivered meanwhile; then
+/// the rest is flushed, and the counts are checked to add up.
+async fn run_queue(port: u16, plan: QueuePlan) -> String {
+    let pusher = Pusher::builder(APP_ID, KEY, SECRET)
+        .host("127.0.0.1")
+        .port(port)
+        .use_tls(false)
+        .max_batch_events(plan.batch)
+        .queue(
+            QueueConfig::default()
+                .capacity(plan.capacity)
+                .lanes(plan.lanes),
+        )
+        .build()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let channels: Vec<String> = (0..plan.channels).map(|i| format!("room-{i}")).collect();
+    let queue = |i: usize| {
+        pusher
+            .trigger(channels[i % channels.len()].as_str(), EVENT, &MESSAGE)
+            .queue()
+    };
+    // Warm-up: connections open, the lanes running.
+    for i in 0..2_000 {
+        if let Err(e) = queue(i) {
+            fail(&format!("warm-up: {e}"));
+        }
+    }
+    pusher.flush().await;
+
+    // RSS once a second from another task, for the memory figures.
+    let rss_start = status_kib("VmRSS");
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let sampler = tokio::spawn(async move {
+        let mut samples = Vec::new();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => samples.push(status_kib("VmRSS")),
+                _ = stop_rx.changed() => return samples,
+            }
+        }
+    });
+
+    let before = pusher.queue_stats();
+    let cpu = cpu_ticks();
+    let start = Instant::now();
+    let until = start + plan.duration;
+    let (mut offered, mut full, mut errors, mut max_pending) = (0u64, 0u64, 0u64, 0u64);
+    let mut i = 0usize;
+    while Instant::now() < until {
+        match queue(i) {
+            Ok(()) => {
+                offered += 1;
+                i += 1;
+                // Let the tasks on this worker run now and then, as a handler would.
+                if offered % 1024 == 0 {
+                    max_pending = max_pending.max(pusher.queue_stats().pending());
+                    tokio::task::yield_now().await;
+                }
+            }
+            Err(Error::Queue(QueueError::Full { .. })) => {
+                full += 1;
+                max_pending = max_pending.max(pusher.queue_stats().pending());
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            Err(e) => {
+                if errors == 0 {
+                    eprintln!("bench_client: {e}");
+                }
+                errors += 1;
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let during = pusher.queue_stats();
+    let cpu_ticks = cpu_ticks() - cpu;
+    let events = during.sent - before.sent;
+    let _ = stop_tx.send(true);
+    let samples = sampler.await.unwrap_or_default();
+    let hwm = status_kib("VmHWM");
+    let flush_start = Instant::now();
+    pusher.flush().await;
+    let flush_ms = flush_start.elapsed().as_secs_f64() * 1e3;
+    let end = pusher.queue_stats();
+    if end.queued != end.sent + end.failed + end.dropped || end.in_flight != 0 {
+        fail(&format!("the queue's counts do not add up: {end:?}"));
+    }
+    serde_json::json!({
+        "mode": "queue",
+        "concurrency": 1,
+        "channels": plan.channels,
+        "capacity": plan.capacity,
+        "lanes": plan.lanes,
+        "batch": plan.batch,
+        "secs": secs,
+        "ops": events,
+        "ops_per_s": events as f64 / secs,
+        "offered": offered,
+        "full": full,
+        "errors": errors,
+        "max_pending": max_pending,
+        "flush_ms": flush_ms,
+        "cpu_ticks": cpu_ticks,
+        "queued_total": end.queued,
+        "sent_total": end.sent,
+        "retried": end.retried,
+        "failed": end.failed,
+        "dropped": end.dropped,
+        "rss_kib_start": rss_start,
+        "rss_kib_samples": samples,
+        "hwm_kib": hwm,
+    })
+    .to_string()
 }

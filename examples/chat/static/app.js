@@ -103,7 +103,7 @@ async function main() {
     const text = $('text').value;
     $('text').value = '';
     add('messages', `${session.user}: ${text}`, 'mine'); // shown here; the server excludes us
-    post('/messages', { text }, pusher.connection.socket_id);
+    post(`/rooms/${encodeURIComponent(session.lobby)}/messages`, { text }, pusher.connection.socket_id);
   });
   $('note').addEventListener('submit', (ev) => {
     ev.preventDefault();
