@@ -23,6 +23,7 @@ use serde::Serialize;
 use tokio::runtime::Handle;
 use tokio::sync::{Notify, mpsc, watch};
 
+use super::trigger::{BatchBody, BatchItem, TriggerBody};
 use super::{Inner, Pusher};
 use crate::config::QueueConfig;
 use crate::error::{Error, QueueError, ValidationError};
@@ -565,43 +566,25 @@ async fn deliver(inner: &Inner, shared: &Shared, batch: &[Queued]) -> Result<(),
 }
 
 fn single_body(q: &Queued) -> Result<Vec<u8>, Error> {
-    #[derive(Serialize)]
-    struct Body<'a> {
-        name: &'a str,
-        data: &'a str,
-        channels: [&'a ChannelName; 1],
-        #[serde(skip_serializing_if = "Option::is_none")]
-        socket_id: Option<&'a str>,
-    }
-    encode(&Body {
+    encode(&TriggerBody {
         name: q.event.as_str(),
         data: &q.data,
-        channels: [&q.channel],
+        channels: std::slice::from_ref(&q.channel),
         socket_id: q.socket_id.as_ref().map(SocketId::as_str),
+        info: None,
     })
 }
 
 fn batch_body(events: &[Queued]) -> Result<Vec<u8>, Error> {
-    #[derive(Serialize)]
-    struct Item<'a> {
-        channel: &'a ChannelName,
-        name: &'a str,
-        data: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        socket_id: Option<&'a str>,
-    }
-    #[derive(Serialize)]
-    struct Body<'a> {
-        batch: Vec<Item<'a>>,
-    }
-    encode(&Body {
+    encode(&BatchBody {
         batch: events
             .iter()
-            .map(|q| Item {
+            .map(|q| BatchItem {
                 channel: &q.channel,
                 name: q.event.as_str(),
                 data: &q.data,
                 socket_id: q.socket_id.as_ref().map(SocketId::as_str),
+                info: None,
             })
             .collect(),
     })

@@ -176,16 +176,34 @@ fn info_param(user_count: bool, subscription_count: bool) -> Option<&'static str
     }
 }
 
-/// The trigger's JSON body.
+/// The events endpoint's JSON body, for an awaited trigger and the queue.
 #[derive(Serialize)]
-struct TriggerBody<'a> {
-    name: &'a str,
-    data: &'a str,
-    channels: &'a [ChannelName],
+pub(super) struct TriggerBody<'a> {
+    pub(super) name: &'a str,
+    pub(super) data: &'a str,
+    pub(super) channels: &'a [ChannelName],
     #[serde(skip_serializing_if = "Option::is_none")]
-    socket_id: Option<&'a str>,
+    pub(super) socket_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    info: Option<&'static str>,
+    pub(super) info: Option<&'static str>,
+}
+
+/// One entry of the batch endpoint's JSON body, for `trigger_batch` and the queue.
+#[derive(Serialize)]
+pub(super) struct BatchItem<'a> {
+    pub(super) channel: &'a ChannelName,
+    pub(super) name: &'a str,
+    pub(super) data: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) socket_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) info: Option<&'static str>,
+}
+
+/// The batch endpoint's JSON body.
+#[derive(Serialize)]
+pub(super) struct BatchBody<'a> {
+    pub(super) batch: Vec<BatchItem<'a>>,
 }
 
 /// A trigger being built: await it to send, or [`queue`](Self::queue) it.
@@ -243,21 +261,6 @@ impl Pusher {
     where
         I: IntoIterator<Item = BatchEvent>,
     {
-        #[derive(Serialize)]
-        struct Item<'a> {
-            channel: &'a ChannelName,
-            name: &'a str,
-            data: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            socket_id: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            info: Option<&'static str>,
-        }
-        #[derive(Serialize)]
-        struct Body<'a> {
-            batch: Vec<Item<'a>>,
-        }
-
         let events: Vec<BatchEvent> = events.into_iter().collect();
         if events.is_empty() {
             return Err(ValidationError::EmptyBatch.into());
@@ -281,7 +284,7 @@ impl Pusher {
         let mut batch = Vec::with_capacity(events.len());
         for (e, data) in events.iter().zip(&datas) {
             if let (Ok(channel), Ok(name)) = (&e.channel, &e.event) {
-                batch.push(Item {
+                batch.push(BatchItem {
                     channel,
                     name: name.as_str(),
                     data,
@@ -290,7 +293,7 @@ impl Pusher {
                 });
             }
         }
-        let body = serde_json::to_vec(&Body { batch })
+        let body = serde_json::to_vec(&BatchBody { batch })
             .map_err(|e| ValidationError::Serialize(e.to_string()))?;
         let reply = self.post(&self.inner.batch_path, body, None).await?;
         decode(&reply)
