@@ -421,3 +421,98 @@ async fn one_declaration_authorizes_the_subscription_and_addresses_the_broadcast
     );
     assert_eq!(client.sent_events().len(), before);
 }
+
+/// A broadcast to a user's own channel and the rooms they are in, all built before.
+#[derive(Serialize, Broadcast)]
+#[broadcast(event = "kicked", channel = self.to.clone())]
+struct Kicked {
+    #[serde(skip)]
+    to: Vec<ChannelName>,
+    reason: String,
+}
+
+#[tokio::test]
+async fn lists_of_checked_names_pass_as_they_are_and_strings_are_still_checked() {
+    let pusher = pusher();
+    // Valid as built, though no string could name it: `#` is reserved to this kind.
+    let alice = ChannelName::server_to_user(&UserId::new("alice").unwrap());
+    let order = orders::name(7).unwrap();
+    let both = vec![alice.clone(), order.clone()];
+    pusher.trigger(both.clone(), "e", "1").await.unwrap();
+    pusher.trigger(&both, "e", "2").await.unwrap();
+    pusher.trigger(both.as_slice(), "e", "3").await.unwrap();
+    pusher
+        .trigger([alice.clone(), order.clone()], "e", "4")
+        .await
+        .unwrap();
+    pusher.trigger([&alice, &order], "e", "5").await.unwrap();
+    // What routes return, unchecked yet: the first error is the trigger's.
+    pusher
+        .trigger([orders::name(1), orders::name(2)], "e", "6")
+        .await
+        .unwrap();
+    pusher
+        .broadcast(&Kicked {
+            to: both.clone(),
+            reason: "spam".into(),
+        })
+        .queue()
+        .unwrap();
+    let got: Vec<(Vec<String>, String)> = sent(&pusher)
+        .into_iter()
+        .map(|e| (e.channels, e.data))
+        .collect();
+    let pair = || vec![alice.to_string(), order.to_string()];
+    assert_eq!(
+        got,
+        [
+            (pair(), "1".to_owned()),
+            (pair(), "2".to_owned()),
+            (pair(), "3".to_owned()),
+            (pair(), "4".to_owned()),
+            (pair(), "5".to_owned()),
+            (
+                vec!["private-orders.1".to_owned(), "private-orders.2".to_owned()],
+                "6".to_owned()
+            ),
+            // Queued: one event per channel.
+            (vec![alice.to_string()], r#"{"reason":"spam"}"#.to_owned()),
+            (vec![order.to_string()], r#"{"reason":"spam"}"#.to_owned()),
+        ]
+    );
+
+    // Strings, in every list form, are checked as before: the reserved prefix included.
+    let reserved = Error::Validation(ValidationError::ChannelNameCharacter { ch: '#' });
+    let s = |r: Result<_, Error>| r.map(drop).unwrap_err().to_string();
+    let alice_str = alice.to_string();
+    let strings = vec![alice_str.clone()];
+    for err in [
+        s(pusher.trigger(vec![alice_str.as_str()], "e", "x").await),
+        s(pusher.trigger(strings.clone(), "e", "x").await),
+        s(pusher.trigger(&strings, "e", "x").await),
+        s(pusher.trigger(&[alice_str.as_str()][..], "e", "x").await),
+        s(pusher.trigger([alice_str.as_str()], "e", "x").await),
+    ] {
+        assert_eq!(err, reserved.to_string());
+    }
+    let bad = pusher
+        .trigger([orders::name(1), room::name("a.b")], "e", "x")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            bad,
+            Error::Validation(ValidationError::ParamSegment {
+                param: "name",
+                ch: Some('.')
+            })
+        ),
+        "{bad:?}"
+    );
+    pusher.trigger(vec!["a", "b"], "e", "x").await.unwrap();
+    pusher
+        .trigger(&["a".to_owned(), "b".to_owned()][..], "e", "x")
+        .await
+        .unwrap();
+    assert_eq!(sent(&pusher).len(), 10);
+}

@@ -1,12 +1,14 @@
 //! Queued delivery (`Trigger::queue`) against the mock API on 127.0.0.1: batching while a
-//! request is in flight, order per channel under random delays over several lanes, the
-//! bounded queue, retries of transient failures, permanent failures reaching the callback
-//! and the counters, flush and shutdown (drained, or dropped after the deadline), the
-//! runtime ending, the client being dropped, and the fairing (liftoff, routes,
-//! `terminate()`).
+//! request is in flight, order per channel under random delays and random transient
+//! failures over several lanes, the bounded queue, retries, permanent failures reaching
+//! the callback and the counters, flush and shutdown (drained, or dropped after the
+//! deadline; twice at once; while requests keep queueing; with a callback that blocks),
+//! the runtime ending, the client being dropped, queueing off tokio threads, what logs and
+//! Debug forms may show, and the fairing (liftoff, routes, `terminate()`).
 //!
 //! No test sleeps to let things happen: each waits on what the mock observed, or on
-//! `flush()` / `shutdown()`. Every test ends by checking that the counts add up.
+//! `flush()` / `shutdown()`. Every test whose client outlives it ends by checking that the
+//! counts add up.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -794,14 +796,35 @@ async fn a_full_queue_answers_503_from_a_route() {
     assert_eq!((stats.queued, stats.sent), (1, 1));
 }
 
+/// Queues from a thread of its own, as production allows once the fairing started the
+/// dispatcher.
+#[post("/orders/<id>/later")]
+fn ship_later(id: u64, pusher: &State<Pusher>) -> Result<Status, Error> {
+    let pusher = pusher.inner().clone();
+    std::thread::spawn(move || {
+        pusher
+            .trigger(
+                format!("private-orders.{id}"),
+                "shipped",
+                &json!({ "n": id }),
+            )
+            .queue()
+    })
+    .join()
+    .unwrap()?;
+    Ok(Status::Accepted)
+}
+
 #[rocket::async_test]
 async fn an_apps_tests_see_queued_events_right_after_the_request() {
     rocket_app::capture_logs();
     let app = rocket::custom(rocket_app::figment(json!({})))
         .attach(PusherFairing::new())
-        .mount("/", routes![ship]);
+        .mount("/", routes![ship, ship_later]);
     let client = Client::tracked(testing::recording(app)).await.unwrap();
     client.post("/orders/9").dispatch().await;
+    let later = client.post("/orders/10/later").dispatch().await;
+    assert_eq!(later.status(), Status::Accepted);
     #[derive(serde::Deserialize, Debug, PartialEq)]
     struct N {
         n: u64,
@@ -809,5 +832,457 @@ async fn an_apps_tests_see_queued_events_right_after_the_request() {
     assert_eq!(
         client.sent::<N>("private-orders.9", "shipped"),
         [N { n: 9 }]
+    );
+    assert_eq!(
+        client.sent::<N>("private-orders.10", "shipped"),
+        [N { n: 10 }]
+    );
+    let stats = assert_drained(client.rocket().state::<Pusher>().unwrap());
+    assert_eq!((stats.queued, stats.sent), (2, 2));
+}
+
+// ---- review: races, limits, failure modes ------------------------------------------------
+
+/// Two shutdowns at once (the fairing's and the app's, say) each return only once every
+/// lane has counted what it dropped: neither reports counts that do not add up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_shutdowns_both_return_counts_that_add_up() {
+    let api = MockApi::start(KEY, SECRET).await;
+    api.reply(Reply::Stall);
+    for round in 0..5 {
+        let pusher = builder(&api, QueueConfig::default().lanes(8))
+            .build()
+            .unwrap();
+        const EVENTS: u64 = 8000;
+        for n in 0..EVENTS {
+            queue_n(&pusher, &format!("room-{}", n % 64), n);
+        }
+        // Every lane's first request is stuck; the rest of its events wait behind it.
+        api.wait_for_requests(8 * (round + 1)).await;
+        let deadline = Duration::from_millis(20);
+        let other = pusher.clone();
+        let second = tokio::spawn(async move { other.shutdown(deadline).await });
+        let first = pusher.shutdown(deadline).await;
+        let second = second.await.unwrap();
+        for stats in [first, second] {
+            assert_eq!((stats.queued, stats.dropped), (EVENTS, EVENTS), "{stats}");
+            assert_eq!(stats.in_flight, 0, "{stats}");
+        }
+        assert_drained(&pusher);
+    }
+}
+
+/// `max_batch_events` bounds a request; it is not a size to allocate up front.
+#[tokio::test]
+async fn a_huge_max_batch_events_is_a_bound_not_an_allocation() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .max_batch_events(usize::MAX)
+        .build()
+        .unwrap();
+    api.hold();
+    queue_n(&pusher, "orders", 0);
+    api.wait_for_requests(1).await;
+    for n in 1..=30 {
+        queue_n(&pusher, "orders", n);
+    }
+    api.release();
+    pusher.flush().await;
+    let sizes: Vec<usize> = api.requests().iter().map(|r| r.events().len()).collect();
+    assert_eq!(sizes, [1, 30]);
+    assert_eq!(numbers(&api.delivered()), (0..=30).collect::<Vec<_>>());
+    let stats = assert_drained(&pusher);
+    assert_eq!(stats.sent, 31);
+}
+
+/// Read at any moment, the counters never count an event as done (or in flight) before
+/// counting it queued: `sent + failed + dropped + in_flight <= queued`.
+#[test]
+fn a_snapshot_of_the_counters_never_counts_more_done_than_queued() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let api = runtime.block_on(MockApi::start(KEY, SECRET));
+    let pusher = builder(&api, QueueConfig::default().lanes(4).capacity(100_000))
+        .build()
+        .unwrap();
+    const EVENTS: u64 = 2_000;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let _runtime = runtime.enter();
+            // In small bursts, each flushed: the counts are often level, where a reading
+            // that mixes moments shows most.
+            for n in 0..EVENTS {
+                queue_n(&pusher, &format!("room-{}", n % 16), n);
+                if n % 8 == 7 {
+                    runtime.block_on(pusher.flush());
+                }
+            }
+            runtime.block_on(pusher.flush());
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let mut reads = 0u64;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) || reads < 1000 {
+            let s = pusher.queue_stats();
+            assert!(
+                s.sent + s.failed + s.dropped + s.in_flight <= s.queued,
+                "read {reads}: {s}"
+            );
+            reads += 1;
+        }
+    });
+    let stats = assert_drained(&pusher);
+    assert_eq!(stats.sent, EVENTS);
+}
+
+/// Transient failures of every kind, at random, over many channels and several lanes
+/// with random delays: every event arrives once accepted, in order per channel, and the
+/// counts add up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_transient_failures_over_many_channels_lose_nothing_and_keep_order() {
+    let api = MockApi::start(KEY, SECRET).await;
+    api.random_delays(11, Duration::from_millis(2));
+    api.random_failures(
+        5,
+        250,
+        vec![
+            Reply::new(500, "oops"),
+            Reply::new(503, "down"),
+            Reply::new(429, "slow down").retry_after("0"),
+            Reply::new(429, "slow down"),
+            Reply::Hangup,
+            Reply::Reset {
+                status: 200,
+                sent: 1,
+                len: 2,
+            },
+        ],
+    );
+    // Enough tries that 30 failures in a row (a chance of 1 in 10^18) are not to be met.
+    let pusher = builder(&api, QueueConfig::default().lanes(6))
+        .retry(
+            RetryPolicy::new(30)
+                .initial_delay(Duration::from_millis(1))
+                .max_delay(Duration::from_millis(2)),
+        )
+        .build()
+        .unwrap();
+    let mut rng = Rng::new(3);
+    let channels: Vec<String> = (0..100).map(|i| format!("room-{i}")).collect();
+    let mut next = vec![0u64; channels.len()];
+    const EVENTS: usize = 3000;
+    for _ in 0..EVENTS {
+        let c = rng.below(channels.len() as u64) as usize;
+        queue_n(&pusher, &channels[c], next[c]);
+        next[c] += 1;
+    }
+    pusher.flush().await;
+
+    let mut by_channel: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+    for e in api.delivered() {
+        by_channel.entry(e.channel.clone()).or_default().push(e);
+    }
+    for (c, name) in channels.iter().enumerate() {
+        let got = by_channel.get(name).map_or_else(Vec::new, |e| numbers(e));
+        assert_eq!(got, (0..next[c]).collect::<Vec<_>>(), "order on {name}");
+    }
+    let refused = api.requests().iter().filter(|r| !r.accepted()).count();
+    assert!(refused > 0, "no failure was injected");
+    let stats = assert_drained(&pusher);
+    assert_eq!((stats.sent, stats.failed), (EVENTS as u64, 0), "{stats}");
+    assert!(stats.retried > 0, "{stats}");
+}
+
+/// A 429's `Retry-After` within the policy's `max_delay` is honoured (`0`: at once); one
+/// asking for longer is not waited for: a failure, reported and counted at once, and the
+/// lane moves on.
+#[tokio::test]
+async fn retry_after_within_max_delay_is_honoured_and_beyond_it_fails() {
+    let api = MockApi::start(KEY, SECRET).await;
+    api.reply_once(Reply::new(429, "slow down").retry_after("0"));
+    api.reply_once(Reply::new(429, "later").retry_after("3600"));
+    let (failures, callback) = recording_failures();
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .on_queue_failure(callback)
+        .build()
+        .unwrap();
+    queue_n(&pusher, "orders", 0);
+    pusher.flush().await;
+    queue_n(&pusher, "orders", 1);
+    pusher.flush().await;
+    // Event 0: tried, retried at once, then told to wait an hour.
+    assert_eq!(numbers(&api.delivered()), [1]);
+    assert_eq!(api.requests().len(), 3);
+    assert_eq!(
+        *failures.lock().unwrap(),
+        [(
+            Some(429),
+            vec![("orders".to_owned(), "numbered".to_owned())]
+        )]
+    );
+    let stats = assert_drained(&pusher);
+    assert_eq!((stats.sent, stats.failed, stats.retried), (1, 1, 1));
+}
+
+/// `flush` waits for what was queued before it, not for what keeps coming after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flush_returns_while_others_keep_queueing() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api, QueueConfig::default().lanes(2))
+        .build()
+        .unwrap();
+    for n in 0..100 {
+        queue_n(&pusher, "orders", n);
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let producer = {
+        let (pusher, stop) = (pusher.clone(), Arc::clone(&stop));
+        tokio::spawn(async move {
+            let mut n = 100;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                match pusher
+                    .trigger("orders", "numbered", &json!({ "n": n }))
+                    .queue()
+                {
+                    Ok(()) => n += 1,
+                    Err(Error::Queue(QueueError::Full { .. })) => {}
+                    Err(e) => panic!("{e}"),
+                }
+                tokio::task::yield_now().await;
+            }
+            n
+        })
+    };
+    pusher.flush().await;
+    let delivered = numbers(&api.delivered());
+    assert_eq!(delivered[..100], (0..100).collect::<Vec<_>>());
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let queued = producer.await.unwrap();
+    pusher.flush().await;
+    assert_eq!(numbers(&api.delivered()), (0..queued).collect::<Vec<_>>());
+    let stats = assert_drained(&pusher);
+    assert_eq!(stats.sent, queued);
+}
+
+/// Events queued by requests still running while shutdown drains (Rocket's grace
+/// period) are either refused or delivered: with time left, none is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queueing_while_shutdown_drains_is_refused_or_delivered() {
+    let api = MockApi::start(KEY, SECRET).await;
+    for _ in 0..10 {
+        let before = api.requests().len();
+        let pusher = builder(&api, QueueConfig::default().lanes(2).capacity(2000))
+            .build()
+            .unwrap();
+        let accepted = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let producers: Vec<_> = (0..2)
+            .map(|p| {
+                let (pusher, accepted) = (pusher.clone(), Arc::clone(&accepted));
+                // A trigger naming many channels takes a while to enter them all: a
+                // shutdown has every chance to begin in the middle of one.
+                let channels: Vec<String> = (0..100).map(|c| format!("room-{p}-{c}")).collect();
+                tokio::spawn(async move {
+                    for n in 0.. {
+                        match pusher
+                            .trigger(&channels, "numbered", &json!({ "n": n }))
+                            .queue()
+                        {
+                            Ok(()) => {
+                                accepted.fetch_add(100, std::sync::atomic::Ordering::SeqCst);
+                            }
+                            Err(Error::Queue(QueueError::Closed)) => return,
+                            Err(Error::Queue(QueueError::Full { .. })) => {}
+                            Err(e) => panic!("{e}"),
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        api.wait_for_requests(before + 2).await;
+        let stats = pusher.shutdown(Duration::from_secs(30)).await;
+        for p in producers {
+            p.await.unwrap();
+        }
+        let stats_after = assert_drained(&pusher);
+        assert_eq!(
+            stats, stats_after,
+            "shutdown returned before the last count"
+        );
+        let accepted = accepted.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!((stats.queued, stats.dropped), (accepted, 0), "{stats}");
+        assert_eq!(stats.sent, accepted, "{stats}");
+    }
+}
+
+/// Once the dispatcher runs, `queue()` works from any thread, tokio's or not; the
+/// recording transport behaves the same, so an app's tests see what production does.
+#[test]
+fn after_the_start_queue_works_from_any_thread_recording_or_not() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let api = runtime.block_on(MockApi::start(KEY, SECRET));
+    let http = builder(&api, QueueConfig::default()).build().unwrap();
+    let recording = Pusher::recording(Credentials::new(APP_ID, KEY, SECRET));
+    for pusher in [&http, &recording] {
+        runtime.block_on(async { queue_n(pusher, "orders", 0) });
+        let from_a_plain_thread = std::thread::scope(|s| {
+            s.spawn(|| {
+                pusher
+                    .trigger("orders", "numbered", &json!({ "n": 1 }))
+                    .queue()
+            })
+            .join()
+            .unwrap()
+        });
+        assert!(from_a_plain_thread.is_ok(), "{from_a_plain_thread:?}");
+        runtime.block_on(pusher.flush());
+        let stats = assert_drained(pusher);
+        assert_eq!(stats.sent, 2, "{stats}");
+    }
+    assert_eq!(numbers(&api.delivered()), [0, 1]);
+    let recorded: Vec<u64> = recording
+        .recorder()
+        .unwrap()
+        .events()
+        .iter()
+        .map(|e| {
+            e.data_as::<serde_json::Value>().unwrap()["n"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(recorded, [0, 1]);
+}
+
+/// A failure callback that blocks holds its lane, not shutdown: shutdown returns soon
+/// after its deadline, saying what is still held; the counts add up once it lets go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocking_callback_does_not_hold_shutdown_past_its_deadline() {
+    let logs = rocket_app::capture_logs();
+    let api = MockApi::start(KEY, SECRET).await;
+    api.reply_once(Reply::new(400, "no"));
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .on_queue_failure(move |_| {
+            let _ = entered_tx.send(());
+            let _ = release_rx.lock().unwrap().recv();
+        })
+        .build()
+        .unwrap();
+    queue_n(&pusher, "orders", 0);
+    // Alone in its request; the next waits behind the callback.
+    api.wait_for_requests(1).await;
+    queue_n(&pusher, "orders", 1);
+    tokio::task::spawn_blocking(move || entered_rx.recv().unwrap())
+        .await
+        .unwrap();
+    let stats = tokio::time::timeout(
+        Duration::from_secs(20),
+        pusher.shutdown(Duration::from_millis(50)),
+    )
+    .await
+    .expect("shutdown waited for the blocked callback");
+    assert_eq!(stats.queued, 2, "{stats}");
+    assert!(stats.pending() > 0, "{stats}");
+    let lines = logs.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("ERROR") && l.contains("did not stop")),
+        "{lines:#?}"
+    );
+    release_tx.send(()).unwrap();
+    pusher.flush().await;
+    let stats = assert_drained(&pusher);
+    assert_eq!(
+        (stats.failed, stats.dropped, stats.sent),
+        (1, 1, 0),
+        "{stats}"
+    );
+}
+
+/// Neither the queue's log lines (failures, retries, drops) nor the Debug forms of a
+/// trigger, a batch event or a failure carry an event's data, the secret or a signature.
+#[tokio::test]
+async fn no_log_line_or_debug_form_carries_data_secrets_or_signatures() {
+    let logs = rocket_app::capture_logs();
+    let api = MockApi::start(KEY, SECRET).await;
+    api.reply_once(Reply::new(503, "down"));
+    api.reply_once(Reply::new(422, "unprocessable"));
+    let debugged = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&debugged);
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .encryption_master_key_base64(MASTER_KEY)
+        .on_queue_failure(move |f| sink.lock().unwrap().push(format!("{f:?} {f:#?}")))
+        .build()
+        .unwrap();
+    let trigger = pusher.trigger("private-encrypted-inbox", "note", "MARKER-DATA-trigger");
+    let batch = rocket_pusher::client::BatchEvent::new("orders", "note", "MARKER-DATA-batch");
+    let mut texts = vec![
+        format!("{trigger:?} {trigger:#?}"),
+        format!("{batch:?} {batch:#?}"),
+        format!("{pusher:?}"),
+    ];
+    drop(trigger);
+    pusher
+        .trigger("orders", "note", "MARKER-DATA-failed")
+        .queue()
+        .unwrap();
+    pusher.flush().await;
+    api.reply(Reply::Stall);
+    pusher
+        .trigger("private-encrypted-inbox", "note", "MARKER-DATA-dropped")
+        .queue()
+        .unwrap();
+    pusher
+        .trigger("orders", "note", "MARKER-DATA-waiting")
+        .queue()
+        .unwrap();
+    api.wait_for_requests(3).await;
+    let stats = pusher.shutdown(Duration::from_millis(20)).await;
+    assert_eq!(
+        (stats.failed, stats.dropped, stats.retried),
+        (1, 2, 1),
+        "{stats}"
+    );
+    texts.extend(debugged.lock().unwrap().iter().cloned());
+    assert_eq!(texts.len(), 4, "the callback ran once: {texts:#?}");
+    let lines = logs.lines();
+    let signatures: Vec<String> = api
+        .requests()
+        .iter()
+        .filter_map(|r| r.param("auth_signature").map(str::to_owned))
+        .collect();
+    assert_eq!(signatures.len(), 3);
+    for text in texts.iter().chain(&lines) {
+        assert!(!text.contains("MARKER-DATA"), "data: {text}");
+        assert!(!text.contains(SECRET), "the secret: {text}");
+        assert!(!text.contains(MASTER_KEY), "the master key: {text}");
+        for signature in &signatures {
+            assert!(!text.contains(signature.as_str()), "a signature: {text}");
+        }
+    }
+    // What the lines do say: the events' names and channels.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("note on orders") && l.contains("422")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("dropped undelivered")
+                && l.contains("note on private-encrypted-inbox")),
+        "{lines:#?}"
     );
 }

@@ -2,27 +2,28 @@
 //! delivered by a task of its own, in order, batched, bounded and retried. The module docs
 //! of [`client`](crate::client) describe what it guarantees.
 //!
-//! `queue()` reserves room (`pending`, one compare-and-swap), picks the lane by a hash of
-//! the channel and sends the event down the lane's unbounded channel: no lock, no task
-//! spawned per event. A lane's task takes everything waiting (up to `max_batch_events`),
-//! sends it in one request, retries it, then counts it; flush and shutdown wait on those
-//! counts. Whatever way a lane stops (shutdown, the runtime ending, a panic), its `Drop`
-//! counts and logs the events it still held as dropped.
+//! `queue()` reserves room (`pending`, one compare-and-swap, which also refuses once the
+//! queue is closed), picks the lane by a hash of the channel and sends the event down the
+//! lane's unbounded channel: no lock, no task spawned per event. A lane's task takes
+//! everything waiting (up to `max_batch_events`), sends it in one request, retries it,
+//! then counts it; flush and shutdown wait on those counts. Whatever way a lane stops
+//! (shutdown, the runtime ending, a panic), its `Drop` counts and logs the events it still
+//! held as dropped, then marks the lane stopped.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use std::{fmt, iter};
 
 use serde::Serialize;
 use tokio::runtime::Handle;
 use tokio::sync::{Notify, mpsc, watch};
-use tokio::task::JoinHandle;
 
+use super::trigger::{BatchBody, BatchItem, TriggerBody};
 use super::{Inner, Pusher};
 use crate::config::QueueConfig;
 use crate::error::{Error, QueueError, ValidationError};
@@ -30,7 +31,6 @@ use crate::protocol::{ChannelName, EventName, SocketId};
 
 /// One event in a lane: one channel, its data ready to send (sealed for an encrypted
 /// channel, size checked).
-#[derive(Debug)]
 pub(crate) struct Queued {
     pub(crate) channel: ChannelName,
     pub(crate) event: EventName,
@@ -38,11 +38,24 @@ pub(crate) struct Queued {
     pub(crate) socket_id: Option<SocketId>,
 }
 
+/// Without the data, which may be private.
+impl fmt::Debug for Queued {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queued")
+            .field("channel", &self.channel)
+            .field("event", &self.event)
+            .field("data_len", &self.data.len())
+            .field("socket_id", &self.socket_id)
+            .finish()
+    }
+}
+
 /// The queue's counters, in events, since the client was built: a snapshot from
 /// [`Pusher::queue_stats`] or [`Pusher::shutdown`].
 ///
 /// Once the queue is drained (after [`Pusher::flush`] with nothing queued meanwhile, or
 /// after [`Pusher::shutdown`]), `queued = sent + failed + dropped` and `in_flight = 0`.
+/// Read at any moment, `sent + failed + dropped + in_flight <= queued`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct QueueStats {
@@ -131,15 +144,20 @@ impl fmt::Debug for FailureCallback {
 /// The queue of one client and its clones.
 pub(crate) struct Queue {
     shared: Arc<Shared>,
-    /// Set when the dispatcher starts.
-    lanes: OnceLock<Lanes>,
+    /// Set when the dispatcher starts: the sender of each lane (its task runs detached).
+    lanes: OnceLock<Box<[mpsc::UnboundedSender<Queued>]>>,
+    /// With the recording transport, which has no lanes: set once `queue()` or the
+    /// fairing ran in a tokio runtime, where the dispatcher would have started.
+    recording_started: AtomicBool,
 }
 
-/// The running dispatcher: a sender and a task per lane.
-struct Lanes {
-    senders: Box<[mpsc::UnboundedSender<Queued>]>,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
-}
+/// The bit of [`Shared::pending`] that closes the queue: set in the same word as the
+/// count, so that an event is either refused or counted before shutdown drains.
+const CLOSED: usize = 1 << (usize::BITS - 1);
+
+/// How long shutdown waits, after its deadline, for the lanes to stop and count what they
+/// held; only a lane stuck outside tokio (a failure callback that blocks) takes longer.
+const STOP_GRACE: Duration = Duration::from_secs(1);
 
 /// What the queue and its lanes' tasks share; no sender, so no task keeps its own lane
 /// open.
@@ -148,6 +166,7 @@ struct Shared {
     max_batch: usize,
     on_failure: Option<FailureCallback>,
     /// Events waiting or in flight: room is reserved here before an event enters a lane.
+    /// The [`CLOSED`] bit refuses more.
     pending: AtomicUsize,
     queued: AtomicU64,
     in_flight: AtomicU64,
@@ -159,10 +178,10 @@ struct Shared {
     /// dropped), which it does in the order they entered.
     entered: Box<[AtomicU64]>,
     finished: Box<[AtomicU64]>,
-    /// Woken whenever a lane finishes events or stops.
+    /// Per lane: it stopped, and has counted everything it held.
+    stopped: Box<[AtomicBool]>,
+    /// Woken whenever a lane finishes events or stops, and when `pending` falls.
     progress: Notify,
-    /// No event is accepted any more.
-    closed: AtomicBool,
     /// Set at shutdown's deadline: the lanes stop, dropping what they hold.
     abort: watch::Sender<bool>,
 }
@@ -178,6 +197,9 @@ impl Queue {
                 .take(config.lanes)
                 .collect()
         };
+        let flags = iter::repeat_with(|| AtomicBool::new(false))
+            .take(config.lanes)
+            .collect();
         Self {
             shared: Arc::new(Shared {
                 max_batch,
@@ -191,12 +213,13 @@ impl Queue {
                 dropped: AtomicU64::new(0),
                 entered: counters(),
                 finished: counters(),
+                stopped: flags,
                 progress: Notify::new(),
-                closed: AtomicBool::new(false),
                 abort: watch::Sender::new(false),
                 config,
             }),
             lanes: OnceLock::new(),
+            recording_started: AtomicBool::new(false),
         }
     }
 
@@ -206,18 +229,30 @@ impl Queue {
 
     fn stats(&self) -> QueueStats {
         let s = &self.shared;
+        // An event is counted queued before it is in flight, and in flight no more before
+        // it is counted finished: read in the other order, a snapshot never counts more
+        // events done (or in flight) than queued.
+        let sent = s.sent.load(Acquire);
+        let failed = s.failed.load(Acquire);
+        let dropped = s.dropped.load(Acquire);
+        let in_flight = s.in_flight.load(Acquire);
+        let retried = s.retried.load(Acquire);
         QueueStats {
             queued: s.queued.load(Acquire),
-            in_flight: s.in_flight.load(Acquire),
-            sent: s.sent.load(Acquire),
-            retried: s.retried.load(Acquire),
-            failed: s.failed.load(Acquire),
-            dropped: s.dropped.load(Acquire),
+            in_flight,
+            sent,
+            retried,
+            failed,
+            dropped,
         }
     }
 
+    fn is_closed(&self) -> bool {
+        self.shared.pending.load(Acquire) & CLOSED != 0
+    }
+
     /// The dispatcher, started on the current runtime if it is not running yet.
-    fn start(&self, inner: &Arc<Inner>) -> Result<&Lanes, QueueError> {
+    fn start(&self, inner: &Arc<Inner>) -> Result<&[mpsc::UnboundedSender<Queued>], QueueError> {
         if let Some(lanes) = self.lanes.get() {
             return Ok(lanes);
         }
@@ -225,38 +260,48 @@ impl Queue {
         Ok(self.lanes.get_or_init(|| self.spawn(&runtime, inner)))
     }
 
-    fn spawn(&self, runtime: &Handle, inner: &Arc<Inner>) -> Lanes {
+    /// The recording transport's stand-in for [`start`](Self::start): the same refusal
+    /// outside a runtime, until `queue()` or the fairing ran in one.
+    fn start_recording(&self) -> Result<(), QueueError> {
+        if !self.recording_started.load(Relaxed) {
+            Handle::try_current().map_err(|_| QueueError::NoRuntime)?;
+            self.recording_started.store(true, Relaxed);
+        }
+        Ok(())
+    }
+
+    fn spawn(&self, runtime: &Handle, inner: &Arc<Inner>) -> Box<[mpsc::UnboundedSender<Queued>]> {
         let count = self.shared.config.lanes;
         let mut senders = Vec::with_capacity(count);
-        let mut tasks = Vec::with_capacity(count);
         for index in 0..count {
             let (tx, rx) = mpsc::unbounded_channel();
             let lane = Lane {
                 index,
                 rx,
-                batch: Vec::with_capacity(self.shared.max_batch),
+                // Grown to the largest batch taken: `max_batch_events` is a bound, and may
+                // be far larger than any batch.
+                batch: Vec::new(),
                 shared: Arc::clone(&self.shared),
             };
-            tasks.push(runtime.spawn(lane.run(Arc::clone(inner))));
+            // Detached: shutdown waits on the lanes' `stopped` flags, which every way a
+            // lane ends sets.
+            drop(runtime.spawn(lane.run(Arc::clone(inner))));
             senders.push(tx);
         }
         log::debug!("pusher: queue dispatcher started with {count} lanes");
-        Lanes {
-            senders: senders.into(),
-            tasks: Mutex::new(tasks),
-        }
+        senders.into()
     }
 
     /// Take the events of one trigger, all or none.
     fn push(&self, inner: &Arc<Inner>, events: Vec<Queued>) -> Result<(), Error> {
         let s = &self.shared;
-        if s.closed.load(Acquire) {
+        if self.is_closed() {
             return Err(QueueError::Closed.into());
         }
         if let Some(recorder) = inner.recorder() {
             // Recorded at once, so an app's test reads it right after the request that
-            // queued it; the same refusal as the dispatcher's outside a runtime.
-            Handle::try_current().map_err(|_| QueueError::NoRuntime)?;
+            // queued it.
+            self.start_recording()?;
             let n = events.len() as u64;
             s.queued.fetch_add(n, Relaxed);
             for event in &events {
@@ -266,84 +311,119 @@ impl Queue {
             return Ok(());
         }
         let lanes = self.start(inner)?;
-        let count = lanes.senders.len();
+        let count = lanes.len();
         let n = events.len();
         // The runtime the lanes ran on has ended: refuse the whole trigger rather than
         // part of it (one event needs no check: its send fails below).
         if n > 1
             && events
                 .iter()
-                .any(|e| lanes.senders[lane_of(&e.channel, count)].is_closed())
+                .any(|e| lanes[lane_of(&e.channel, count)].is_closed())
         {
             return Err(QueueError::Closed.into());
         }
         let capacity = s.config.capacity;
+        // Room and the closed bit in one step: once shutdown has set the bit, every event
+        // it must drain has been counted here.
         s.pending
-            .fetch_update(Relaxed, Relaxed, |pending| {
-                pending.checked_add(n).filter(|&total| total <= capacity)
+            .fetch_update(AcqRel, Acquire, |pending| {
+                if pending & CLOSED != 0 {
+                    return None;
+                }
+                pending
+                    .checked_add(n)
+                    .filter(|&total| total <= capacity && total & CLOSED == 0)
             })
-            .map_err(|_| QueueError::Full { capacity })?;
+            .map_err(|pending| {
+                if pending & CLOSED != 0 {
+                    QueueError::Closed
+                } else {
+                    QueueError::Full { capacity }
+                }
+            })?;
         for (i, event) in events.into_iter().enumerate() {
             let lane = lane_of(&event.channel, count);
             // Counted in before it is sent down the lane, so that a flush that sees the
             // lane finish this many events knows the event was among them.
             s.entered[lane].fetch_add(1, SeqCst);
             s.queued.fetch_add(1, Relaxed);
-            if lanes.senders[lane].send(event).is_err() {
+            if lanes[lane].send(event).is_err() {
                 // The lane stopped meanwhile (its runtime ended): the lanes that took the
                 // first events count them as dropped when they stop too.
                 s.entered[lane].fetch_sub(1, SeqCst);
                 s.queued.fetch_sub(1, Relaxed);
-                s.pending.fetch_sub(n - i, Relaxed);
+                s.pending.fetch_sub(n - i, Release);
+                s.progress.notify_waiters();
                 return Err(QueueError::Closed.into());
             }
         }
         Ok(())
     }
 
-    /// Wait until every event queued before the call is finished (sent, failed or dropped).
-    async fn flush(&self) {
-        let Some(lanes) = self.lanes.get() else {
-            return;
-        };
-        let s = &self.shared;
-        let targets: Vec<u64> = s.entered.iter().map(|e| e.load(SeqCst)).collect();
+    /// Wait until `done` holds, checked whenever a lane makes progress.
+    async fn wait_until(&self, done: impl Fn(&Shared) -> bool) {
         loop {
-            let mut progress = pin!(s.progress.notified());
+            let mut progress = pin!(self.shared.progress.notified());
             // Registered before the check, so no progress between the two goes unseen.
             progress.as_mut().enable();
-            let done = targets.iter().enumerate().all(|(lane, &target)| {
-                s.finished[lane].load(Acquire) >= target || lanes.senders[lane].is_closed()
-            });
-            if done {
+            if done(&self.shared) {
                 return;
             }
             progress.await;
         }
     }
 
+    /// Wait until every event queued before the call is finished (sent, failed or dropped).
+    async fn flush(&self) {
+        if self.lanes.get().is_none() {
+            return;
+        }
+        let targets: Vec<u64> = self.shared.entered.iter().map(|e| e.load(SeqCst)).collect();
+        self.wait_until(|s| {
+            // A stopped lane has counted all it will: an event counted in but refused by
+            // it was counted out again by its `queue()`.
+            targets.iter().enumerate().all(|(lane, &target)| {
+                s.finished[lane].load(Acquire) >= target || s.stopped[lane].load(Acquire)
+            })
+        })
+        .await;
+    }
+
     async fn shutdown(&self, deadline: Duration) -> QueueStats {
         let s = &self.shared;
-        s.closed.store(true, SeqCst);
+        s.pending.fetch_or(CLOSED, AcqRel);
         let before = self.stats();
         let mut drained = true;
-        if let Some(lanes) = self.lanes.get() {
-            // Without a runtime there is no timer to bound the wait: stop at once.
-            drained = Handle::try_current().is_ok()
-                && tokio::time::timeout(deadline, self.flush()).await.is_ok();
+        let mut stuck = 0;
+        if self.lanes.get().is_some() {
+            // Closed: every event still to go is counted in `pending`, and only falls.
+            let empty = |s: &Shared| s.pending.load(Acquire) & !CLOSED == 0;
+            let all_stopped = |s: &Shared| s.stopped.iter().all(|l| l.load(Acquire));
+            // Without a runtime there is no timer to bound the waits: stop at once, and
+            // wait for the lanes as long as they take.
+            let timers = Handle::try_current().is_ok();
+            drained = timers
+                && tokio::time::timeout(deadline, self.wait_until(empty))
+                    .await
+                    .is_ok();
             s.abort.send_replace(true);
-            let tasks =
-                std::mem::take(&mut *lanes.tasks.lock().unwrap_or_else(PoisonError::into_inner));
-            for task in tasks {
-                // A lane that panicked or was cancelled has counted its events already.
-                let _ = task.await;
+            if timers {
+                let _ = tokio::time::timeout(STOP_GRACE, self.wait_until(all_stopped)).await;
+            } else {
+                self.wait_until(all_stopped).await;
             }
-            // A shutdown running alongside took the tasks: wait for their counts anyway.
-            self.flush().await;
+            stuck = s.stopped.iter().filter(|l| !l.load(Acquire)).count();
         }
         let stats = self.stats();
         let dropped = stats.dropped - before.dropped;
-        if dropped > 0 {
+        if stuck > 0 {
+            log::error!(
+                "pusher: queue shut down: {stuck} lane(s) did not stop within {STOP_GRACE:?} \
+                 after the deadline of {deadline:?} (a failure callback that blocks?); the {} \
+                 event(s) they hold are counted when they stop ({stats})",
+                stats.pending()
+            );
+        } else if dropped > 0 {
             log::error!(
                 "pusher: queue shut down: {dropped} event(s) not delivered within {deadline:?} \
                  were dropped ({stats})"
@@ -392,7 +472,7 @@ impl Lane {
                 // Every sender is gone (the client was dropped) and nothing waits.
                 return;
             }
-            self.shared.in_flight.fetch_add(taken as u64, Relaxed);
+            self.shared.in_flight.fetch_add(taken as u64, Release);
             let result = tokio::select! {
                 biased;
                 // What is in flight is dropped, counted by `drop`.
@@ -406,13 +486,15 @@ impl Lane {
     fn finish(&mut self, result: Result<(), Error>) {
         let s = &self.shared;
         let n = self.batch.len() as u64;
+        // Out of flight before counted finished (see `Queue::stats`).
+        s.in_flight.fetch_sub(n, Release);
         match result {
             Ok(()) => {
-                s.sent.fetch_add(n, Relaxed);
+                s.sent.fetch_add(n, Release);
                 self.batch.clear();
             }
             Err(error) => {
-                s.failed.fetch_add(n, Relaxed);
+                s.failed.fetch_add(n, Release);
                 let events = names(self.batch.drain(..));
                 log::error!(
                     "pusher: {n} queued event(s) not delivered: {}; {}",
@@ -424,8 +506,7 @@ impl Lane {
                 }
             }
         }
-        s.in_flight.fetch_sub(n, Relaxed);
-        s.pending.fetch_sub(n as usize, Relaxed);
+        s.pending.fetch_sub(n as usize, Release);
         s.finished[self.index].fetch_add(n, Release);
         s.progress.notify_waiters();
     }
@@ -453,9 +534,9 @@ impl Drop for Lane {
         }
         let n = lost.len() as u64;
         if n > 0 {
-            s.dropped.fetch_add(n, Relaxed);
-            s.in_flight.fetch_sub(in_flight as u64, Relaxed);
-            s.pending.fetch_sub(lost.len(), Relaxed);
+            s.in_flight.fetch_sub(in_flight as u64, Release);
+            s.dropped.fetch_add(n, Release);
+            s.pending.fetch_sub(lost.len(), Release);
             s.finished[self.index].fetch_add(n, Release);
             log::error!(
                 "pusher: {n} queued event(s) dropped undelivered ({in_flight} of them in a \
@@ -463,6 +544,7 @@ impl Drop for Lane {
                 describe(&lost)
             );
         }
+        s.stopped[self.index].store(true, Release);
         s.progress.notify_waiters();
     }
 }
@@ -484,43 +566,25 @@ async fn deliver(inner: &Inner, shared: &Shared, batch: &[Queued]) -> Result<(),
 }
 
 fn single_body(q: &Queued) -> Result<Vec<u8>, Error> {
-    #[derive(Serialize)]
-    struct Body<'a> {
-        name: &'a str,
-        data: &'a str,
-        channels: [&'a ChannelName; 1],
-        #[serde(skip_serializing_if = "Option::is_none")]
-        socket_id: Option<&'a str>,
-    }
-    encode(&Body {
+    encode(&TriggerBody {
         name: q.event.as_str(),
         data: &q.data,
-        channels: [&q.channel],
+        channels: std::slice::from_ref(&q.channel),
         socket_id: q.socket_id.as_ref().map(SocketId::as_str),
+        info: None,
     })
 }
 
 fn batch_body(events: &[Queued]) -> Result<Vec<u8>, Error> {
-    #[derive(Serialize)]
-    struct Item<'a> {
-        channel: &'a ChannelName,
-        name: &'a str,
-        data: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        socket_id: Option<&'a str>,
-    }
-    #[derive(Serialize)]
-    struct Body<'a> {
-        batch: Vec<Item<'a>>,
-    }
-    encode(&Body {
+    encode(&BatchBody {
         batch: events
             .iter()
-            .map(|q| Item {
+            .map(|q| BatchItem {
                 channel: &q.channel,
                 name: q.event.as_str(),
                 data: &q.data,
                 socket_id: q.socket_id.as_ref().map(SocketId::as_str),
+                info: None,
             })
             .collect(),
     })
@@ -570,7 +634,7 @@ impl Pusher {
     /// Start the dispatcher now, on the current runtime (the fairing does at liftoff).
     pub(crate) fn start_queue(&self) -> Result<(), QueueError> {
         if self.inner.recorder().is_some() {
-            return Ok(());
+            return self.queue.start_recording();
         }
         self.queue.start(&self.inner).map(drop)
     }
@@ -602,11 +666,15 @@ impl Pusher {
     }
 
     /// Close the queue and drain it: from now on `queue()` refuses events
-    /// ([`QueueError::Closed`]), for this client and its clones; what was queued goes out
-    /// until `deadline`; what is still waiting or in flight then is dropped, logged with its
-    /// count and its events' channels and names, and counted in [`QueueStats::dropped`].
-    /// Returns the final counts. Under Rocket the fairing calls it on shutdown, with
+    /// ([`QueueError::Closed`]), for this client and its clones; every event it accepted
+    /// before goes out until `deadline`; what is still waiting or in flight then is
+    /// dropped, logged with its count and its events' channels and names, and counted in
+    /// [`QueueStats::dropped`]. Returns the final counts (called again, or from a clone at
+    /// the same time, the same). Under Rocket the fairing calls it on shutdown, with
     /// `pusher.queue.drain_timeout`.
+    ///
+    /// It returns at most a second after `deadline`: a lane held outside tokio then (by a
+    /// failure callback that blocks) is logged, and counts its events when it lets go.
     ///
     /// Awaited triggers are not affected.
     pub async fn shutdown(&self, deadline: Duration) -> QueueStats {

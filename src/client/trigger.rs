@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
@@ -19,6 +20,23 @@ use crate::protocol::{
 pub const MAX_TRIGGER_CHANNELS: usize = 100;
 
 /// Channel arguments of [`Pusher::trigger`]: a name, or a list of names.
+///
+/// A name is a string (`&str`, `String`), checked here, or a [`ChannelName`] (or the
+/// `Result` a [`channel`](crate::channel) route's `name` returns), checked already and
+/// taken as it is: a user's `#server-to-user-` channel, which no string may name, too. A
+/// list (`Vec`, array, slice) holds any one kind of them.
+///
+/// ```
+/// use rocket_pusher::ChannelName;
+/// use rocket_pusher::client::IntoChannels;
+/// use rocket_pusher::protocol::UserId;
+///
+/// let alice = ChannelName::server_to_user(&UserId::new("alice")?);
+/// let names = vec![alice.clone(), ChannelName::new("presence-lobby")?].into_channels()?;
+/// assert_eq!(names, ["#server-to-user-alice", "presence-lobby"]);
+/// assert!(vec![alice.as_str()].into_channels().is_err(), "a string is checked");
+/// # Ok::<(), rocket_pusher::error::ValidationError>(())
+/// ```
 pub trait IntoChannels {
     /// Validate and collect the channel names.
     fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError>;
@@ -70,27 +88,38 @@ impl IntoChannels for Result<Vec<ChannelName>, ValidationError> {
     }
 }
 
-impl<T: AsRef<str>> IntoChannels for &[T] {
+/// Each item as the trigger takes it alone, so that names already checked pass as they are.
+fn collect<T: IntoChannels>(
+    items: impl IntoIterator<Item = T>,
+) -> Result<Vec<ChannelName>, ValidationError> {
+    let mut out = Vec::new();
+    for item in items {
+        out.append(&mut item.into_channels()?);
+    }
+    Ok(out)
+}
+
+impl<T: IntoChannels + Clone> IntoChannels for &[T] {
     fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
-        self.iter().map(|c| ChannelName::new(c.as_ref())).collect()
+        collect(self.iter().cloned())
     }
 }
 
-impl<T: AsRef<str>> IntoChannels for Vec<T> {
+impl<T: IntoChannels> IntoChannels for Vec<T> {
+    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
+        collect(self)
+    }
+}
+
+impl<T: IntoChannels + Clone> IntoChannels for &Vec<T> {
     fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
         self.as_slice().into_channels()
     }
 }
 
-impl<T: AsRef<str>> IntoChannels for &Vec<T> {
+impl<T: IntoChannels, const N: usize> IntoChannels for [T; N] {
     fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
-        self.as_slice().into_channels()
-    }
-}
-
-impl<T: AsRef<str>, const N: usize> IntoChannels for [T; N] {
-    fn into_channels(self) -> Result<Vec<ChannelName>, ValidationError> {
-        self.as_slice().into_channels()
+        collect(self)
     }
 }
 
@@ -147,16 +176,34 @@ fn info_param(user_count: bool, subscription_count: bool) -> Option<&'static str
     }
 }
 
-/// The trigger's JSON body.
+/// The events endpoint's JSON body, for an awaited trigger and the queue.
 #[derive(Serialize)]
-struct TriggerBody<'a> {
-    name: &'a str,
-    data: &'a str,
-    channels: &'a [ChannelName],
+pub(super) struct TriggerBody<'a> {
+    pub(super) name: &'a str,
+    pub(super) data: &'a str,
+    pub(super) channels: &'a [ChannelName],
     #[serde(skip_serializing_if = "Option::is_none")]
-    socket_id: Option<&'a str>,
+    pub(super) socket_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    info: Option<&'static str>,
+    pub(super) info: Option<&'static str>,
+}
+
+/// One entry of the batch endpoint's JSON body, for `trigger_batch` and the queue.
+#[derive(Serialize)]
+pub(super) struct BatchItem<'a> {
+    pub(super) channel: &'a ChannelName,
+    pub(super) name: &'a str,
+    pub(super) data: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) socket_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) info: Option<&'static str>,
+}
+
+/// The batch endpoint's JSON body.
+#[derive(Serialize)]
+pub(super) struct BatchBody<'a> {
+    pub(super) batch: Vec<BatchItem<'a>>,
 }
 
 /// A trigger being built: await it to send, or [`queue`](Self::queue) it.
@@ -172,7 +219,6 @@ struct TriggerBody<'a> {
 /// println!("{:?}", reply.channels);
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
 #[must_use = "a trigger does nothing until it is awaited or queued"]
 pub struct Trigger<'a> {
     pusher: &'a Pusher,
@@ -215,21 +261,6 @@ impl Pusher {
     where
         I: IntoIterator<Item = BatchEvent>,
     {
-        #[derive(Serialize)]
-        struct Item<'a> {
-            channel: &'a ChannelName,
-            name: &'a str,
-            data: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            socket_id: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            info: Option<&'static str>,
-        }
-        #[derive(Serialize)]
-        struct Body<'a> {
-            batch: Vec<Item<'a>>,
-        }
-
         let events: Vec<BatchEvent> = events.into_iter().collect();
         if events.is_empty() {
             return Err(ValidationError::EmptyBatch.into());
@@ -253,7 +284,7 @@ impl Pusher {
         let mut batch = Vec::with_capacity(events.len());
         for (e, data) in events.iter().zip(&datas) {
             if let (Ok(channel), Ok(name)) = (&e.channel, &e.event) {
-                batch.push(Item {
+                batch.push(BatchItem {
                     channel,
                     name: name.as_str(),
                     data,
@@ -262,7 +293,7 @@ impl Pusher {
                 });
             }
         }
-        let body = serde_json::to_vec(&Body { batch })
+        let body = serde_json::to_vec(&BatchBody { batch })
             .map_err(|e| ValidationError::Serialize(e.to_string()))?;
         let reply = self.post(&self.inner.batch_path, body, None).await?;
         decode(&reply)
@@ -514,6 +545,47 @@ impl<'a> Trigger<'a> {
     }
 }
 
+/// Event data in a Debug form: its length, never its content, which may be private
+/// (plaintext meant for an encrypted channel, say).
+struct DataLen<'a>(&'a Result<String, ValidationError>);
+
+impl fmt::Debug for DataLen<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Ok(data) => write!(f, "<{} bytes>", data.len()),
+            Err(e) => f.debug_tuple("Err").field(e).finish(),
+        }
+    }
+}
+
+impl fmt::Debug for Trigger<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Trigger")
+            .field("pusher", self.pusher)
+            .field("channels", &self.channels)
+            .field("event", &self.event)
+            .field("data", &DataLen(&self.data))
+            .field("socket_id", &self.socket_id)
+            .field("user_count", &self.user_count)
+            .field("subscription_count", &self.subscription_count)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl fmt::Debug for BatchEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchEvent")
+            .field("channel", &self.channel)
+            .field("event", &self.event)
+            .field("data", &DataLen(&self.data))
+            .field("socket_id", &self.socket_id)
+            .field("user_count", &self.user_count)
+            .field("subscription_count", &self.subscription_count)
+            .finish()
+    }
+}
+
 /// A trigger's parts, checked.
 struct Checked<'a> {
     pusher: &'a Pusher,
@@ -535,7 +607,7 @@ impl<'a> IntoFuture for Trigger<'a> {
 }
 
 /// One event of a batch trigger: one channel, one event name, its data.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BatchEvent {
     channel: Result<ChannelName, ValidationError>,
     event: Result<EventName, ValidationError>,

@@ -38,11 +38,6 @@ impl ApiError {
         &self.reason
     }
 
-    /// The reason, owned (a batch answer keeps it after the error is gone).
-    pub(crate) fn into_reason(self) -> Cow<'static, str> {
-        self.reason
-    }
-
     /// `{"error": "<reason>"}`.
     pub(crate) fn to_json(&self) -> String {
         #[derive(Serialize)]

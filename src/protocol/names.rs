@@ -192,9 +192,16 @@ pub struct ChannelName(String);
 impl ChannelName {
     /// Validate `name` as a channel name.
     pub fn new(name: impl Into<String>) -> Result<Self, ValidationError> {
-        let name = name.into();
-        validate_channel_name(&name)?;
-        Ok(Self(name))
+        Self::from_string(name.into()).map_err(|(_, e)| e)
+    }
+
+    /// [`new`](Self::new) keeping the string: it becomes the name, or comes back with the
+    /// error.
+    pub(crate) fn from_string(name: String) -> Result<Self, (String, ValidationError)> {
+        match validate_channel_name(&name) {
+            Ok(_) => Ok(Self(name)),
+            Err(e) => Err((name, e)),
+        }
     }
 
     /// The reserved channel on which the server sends to one signed-in user.

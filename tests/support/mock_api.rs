@@ -19,7 +19,8 @@
 //! ```
 //!
 //! For the queue's tests it can also hold every reply until released ([`MockApi::hold`]),
-//! delay replies by seeded random amounts ([`MockApi::random_delays`]), and let a test wait
+//! delay replies by seeded random amounts ([`MockApi::random_delays`]), fail a seeded
+//! random share of them ([`MockApi::random_failures`]), and let a test wait
 //! for what it observed ([`MockApi::wait_for_requests`], [`MockApi::wait_for_events`],
 //! [`MockApi::wait_until_connections_closed`]) instead of sleeping.
 
@@ -51,6 +52,8 @@ pub(crate) enum Reply {
     },
     /// Read the request, then never answer (and never close the connection).
     Stall,
+    /// Read the request, then reset the connection (TCP RST) without a byte of answer.
+    Hangup,
     /// Send the head (announcing a `len`-byte body) and `sent` bytes of body in one write,
     /// then reset the connection (TCP RST).
     Reset {
@@ -220,6 +223,9 @@ struct Shared {
     closed: usize,
     /// Replies wait a random time below the bound, drawn from the generator.
     delays: Option<(Rng, Duration)>,
+    /// Each verified request fails, with this chance in a thousand, with one of these
+    /// replies (drawn from the generator).
+    failures: Option<(Rng, u64, Vec<Reply>)>,
 }
 
 /// What a test waits on, outside the lock.
@@ -259,6 +265,7 @@ impl MockApi {
             huge_written: 0,
             closed: 0,
             delays: None,
+            failures: None,
         }));
         let signals = Arc::new(Signals {
             hold: watch::Sender::new(false),
@@ -345,6 +352,17 @@ impl MockApi {
     /// with `seed`.
     pub(crate) fn random_delays(&self, seed: u64, max: Duration) {
         lock(&self.shared).delays = Some((Rng::new(seed), max));
+    }
+
+    /// Answer each following verified request, with the chance of `per_mille` in a
+    /// thousand, with one of `replies` instead (both drawn from a generator seeded with
+    /// `seed`); [`reply_once`](Self::reply_once) replies still come first.
+    pub(crate) fn random_failures(&self, seed: u64, per_mille: u64, replies: Vec<Reply>) {
+        assert!(
+            !replies.is_empty(),
+            "random_failures needs replies to choose from"
+        );
+        lock(&self.shared).failures = Some((Rng::new(seed), per_mille, replies));
     }
 
     /// Wait (at most 30 s, then panic) until `done` holds of the server's state; checked
@@ -446,7 +464,18 @@ async fn serve(mut stream: TcpStream, shared: &Mutex<Shared>, signals: &Signals)
                 Err(why) => Reply::new(401, why.clone()),
                 Ok(()) => match state.queued.pop_front() {
                     Some(r) => r,
-                    None => state.default.clone(),
+                    None => {
+                        let failure =
+                            state
+                                .failures
+                                .as_mut()
+                                .and_then(|(rng, per_mille, replies)| {
+                                    (rng.below(1000) < *per_mille).then(|| {
+                                        replies[rng.below(replies.len() as u64) as usize].clone()
+                                    })
+                                });
+                        failure.unwrap_or_else(|| state.default.clone())
+                    }
                 },
             };
             let delay = state
@@ -473,6 +502,10 @@ async fn serve(mut stream: TcpStream, shared: &Mutex<Shared>, signals: &Signals)
             Reply::Stall => {
                 // Keep the connection open and say nothing, until the runtime shuts down.
                 std::future::pending::<()>().await;
+                return;
+            }
+            Reply::Hangup => {
+                let _ = stream.set_zero_linger();
                 return;
             }
             Reply::Reset { status, sent, len } => {

@@ -19,13 +19,17 @@ impl AuthRoute {
             Ok(form) => form,
             Err(e) => return route::Outcome::from(req, ApiError::from(e)),
         };
-        let Some(callback) = form.param("callback").filter(|c| valid_callback(c)) else {
+        let Some(callback) = form
+            .param("callback")
+            .filter(|c| valid_callback(c))
+            .map(str::to_owned)
+        else {
             return route::Outcome::from(
                 req,
                 ApiError::new(Status::BadRequest, "missing or invalid JSONP callback"),
             );
         };
-        let answer = self.answer(req, &form).await;
+        let answer = self.answer(req, form).await;
         let script = format!("{callback}({});", answer.body());
         route::Outcome::from(req, (answer.status(), (ContentType::JavaScript, script)))
     }

@@ -1,16 +1,13 @@
 //! The [`ChannelAuthRequest`] guard and its [`ChannelAuthResponse`], for apps that write
 //! their own channel auth route, and [`grant`], which every channel decision goes through.
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
-
 use rocket::data::{self, Data, FromData};
 use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::response::{self, Responder};
 use rocket::{Ignite, Request, Rocket, Sentinel};
-use serde::Serialize;
 
+use super::answer;
 use super::form::{AuthSettings, read_form};
 use crate::Pusher;
 use crate::integration::handlers::{ChannelRequest, socket_member};
@@ -94,7 +91,7 @@ impl ChannelAuthRequest {
     {
         let form = &self.form;
         let mut answer = |name: &str| {
-            let channel = checked_channel(name)?;
+            let channel = checked_channel(name.to_owned()).map_err(|(_, e)| e)?;
             let decision = decide(ChannelRequest {
                 socket_id: &form.socket_id,
                 channel: &channel,
@@ -151,66 +148,41 @@ impl Sentinel for ChannelAuthRequest {
 /// The answer of a channel auth route: `{"auth", "channel_data"?, "shared_secret"?}` for
 /// one channel, `{channel: {"status": 200, "data": {…}} | {"status": 403, "error": "…"}}`
 /// for a batch, or a status with a JSON reason.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ChannelAuthResponse {
     status: Status,
-    body: String,
-}
-
-/// One channel's entry in a batch answer, in the shape pusher-js-auth reads.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum BatchEntry {
-    Granted {
-        data: ChannelAuth,
-        status: u16,
-    },
-    Refused {
-        error: Cow<'static, str>,
-        status: u16,
-    },
+    /// JSON, so UTF-8.
+    body: Vec<u8>,
 }
 
 impl ChannelAuthResponse {
     /// The answer for one channel: its authorization, or the refusal.
     pub(crate) fn single(answer: Result<ChannelAuth, ApiError>) -> Self {
         match answer {
-            Ok(auth) => Self::ok(&auth),
+            Ok(auth) => Self::ok(answer::single(&auth)),
             Err(e) => Self::error(e),
         }
     }
 
     /// The answer for a batch: each channel's entry, sorted by channel name.
-    pub(crate) fn batch<'n>(
-        answers: impl IntoIterator<Item = (&'n str, Result<ChannelAuth, ApiError>)>,
+    pub(crate) fn batch<N: AsRef<str>>(
+        answers: impl IntoIterator<Item = (N, Result<ChannelAuth, ApiError>)>,
     ) -> Self {
-        let entries: BTreeMap<&str, BatchEntry> = answers
-            .into_iter()
-            .map(|(name, answer)| {
-                let entry = match answer {
-                    Ok(data) => BatchEntry::Granted { data, status: 200 },
-                    Err(e) => BatchEntry::Refused {
-                        status: e.status().code,
-                        error: e.into_reason(),
-                    },
-                };
-                (name, entry)
-            })
-            .collect();
-        Self::ok(&entries)
+        let mut answers: Vec<_> = answers.into_iter().collect();
+        Self::ok(answer::batch(&mut answers))
     }
 
-    fn ok(body: &impl Serialize) -> Self {
+    fn ok(body: Vec<u8>) -> Self {
         Self {
             status: Status::Ok,
-            body: to_json(body),
+            body,
         }
     }
 
     pub(crate) fn error(e: ApiError) -> Self {
         Self {
             status: e.status(),
-            body: e.to_json(),
+            body: e.to_json().into_bytes(),
         }
     }
 
@@ -221,7 +193,16 @@ impl ChannelAuthResponse {
 
     /// The JSON body.
     pub fn body(&self) -> &str {
-        &self.body
+        std::str::from_utf8(&self.body).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for ChannelAuthResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelAuthResponse")
+            .field("status", &self.status)
+            .field("body", &self.body())
+            .finish()
     }
 }
 
@@ -231,11 +212,6 @@ impl<'r> Responder<'r, 'static> for ChannelAuthResponse {
     }
 }
 
-/// Compact JSON of an answer. Its strings, numbers and string-keyed maps always serialize.
-pub(super) fn to_json(value: &impl Serialize) -> String {
-    serde_json::to_string(value).unwrap_or_default()
-}
-
 /// The managed [`Pusher`], which signs; missing only when the fairing is not attached.
 pub(super) fn pusher<'r>(req: &'r Request<'_>) -> Result<&'r Pusher, ApiError> {
     req.rocket()
@@ -243,15 +219,16 @@ pub(super) fn pusher<'r>(req: &'r Request<'_>) -> Result<&'r Pusher, ApiError> {
         .ok_or_else(|| ApiError::new(Status::InternalServerError, "pusher is not configured"))
 }
 
-/// A channel name from the form, validated; public channels are refused with 404.
-pub(super) fn checked_channel(name: &str) -> Result<ChannelName, ApiError> {
-    let channel = ChannelName::new(name)
-        .map_err(|e| ApiError::new(Status::BadRequest, format!("invalid channel_name: {e}")))?;
+/// A channel name from the form, validated: the string becomes the [`ChannelName`], or
+/// comes back with the refusal. Public channels are refused with 404.
+pub(super) fn checked_channel(name: String) -> Result<ChannelName, (String, ApiError)> {
+    let channel = ChannelName::from_string(name).map_err(|(name, e)| {
+        let e = ApiError::new(Status::BadRequest, format!("invalid channel_name: {e}"));
+        (name, e)
+    })?;
     if !channel.kind().needs_authorization() {
-        return Err(ApiError::new(
-            Status::NotFound,
-            "public channels need no authorization",
-        ));
+        let e = ApiError::new(Status::NotFound, "public channels need no authorization");
+        return Err((channel.into_string(), e));
     }
     Ok(channel)
 }
@@ -346,6 +323,6 @@ mod tests {
             serde_json::from_str::<Value>(e.body()).unwrap(),
             json!({"error": "bad \\ \"x\"\n"})
         );
-        assert_eq!(ChannelAuthResponse::batch([]).body(), "{}");
+        assert_eq!(ChannelAuthResponse::batch::<&str>([]).body(), "{}");
     }
 }

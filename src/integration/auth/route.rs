@@ -34,7 +34,7 @@ impl Handler for AuthRoute {
             return self.handle_jsonp(req).await;
         }
         match read_form(req, data, self.settings).await {
-            Ok(form) => route::Outcome::from(req, self.answer(req, &form).await),
+            Ok(form) => route::Outcome::from(req, self.answer(req, form).await),
             Err(e) => route::Outcome::from(req, e),
         }
     }
@@ -42,22 +42,24 @@ impl Handler for AuthRoute {
 
 impl AuthRoute {
     /// The answer to a parsed form: each channel checked, decided and granted in turn.
-    pub(super) async fn answer(&self, req: &Request<'_>, form: &AuthForm) -> ChannelAuthResponse {
+    pub(super) async fn answer(
+        &self,
+        req: &Request<'_>,
+        mut form: AuthForm,
+    ) -> ChannelAuthResponse {
         let pusher = match pusher(req) {
             Ok(pusher) => pusher,
             Err(e) => return ChannelAuthResponse::error(e),
         };
-        match &form.channels {
+        // The names move into the answers, the rest of the form is lent to the deciders.
+        match std::mem::replace(&mut form.channels, FormChannels::None) {
             FormChannels::Single(name) => {
-                ChannelAuthResponse::single(self.answer_one(req, pusher, form, name).await)
+                ChannelAuthResponse::single(self.answer_one(req, pusher, &form, name).await.1)
             }
             FormChannels::Batch(names) => {
                 let mut answers = Vec::with_capacity(names.len());
                 for name in names {
-                    answers.push((
-                        name.as_str(),
-                        self.answer_one(req, pusher, form, name).await,
-                    ));
+                    answers.push(self.answer_one(req, pusher, &form, name).await);
                 }
                 ChannelAuthResponse::batch(answers)
             }
@@ -65,16 +67,23 @@ impl AuthRoute {
         }
     }
 
+    /// One channel's name and answer.
     async fn answer_one(
         &self,
         req: &Request<'_>,
         pusher: &Pusher,
         form: &AuthForm,
-        name: &str,
-    ) -> Result<ChannelAuth, ApiError> {
-        let channel = checked_channel(name)?;
-        let decision = self.decide(req, form, &channel).await?;
-        grant(pusher, &form.socket_id, &channel, decision)
+        name: String,
+    ) -> (String, Result<ChannelAuth, ApiError>) {
+        let channel = match checked_channel(name) {
+            Ok(channel) => channel,
+            Err((name, e)) => return (name, Err(e)),
+        };
+        let answer = match self.decide(req, form, &channel).await {
+            Ok(decision) => grant(pusher, &form.socket_id, &channel, decision),
+            Err(e) => Err(e),
+        };
+        (channel.into_string(), answer)
     }
 
     /// The decision for one channel: its channel route's, else the `authorize` closure's
