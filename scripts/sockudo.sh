@@ -11,7 +11,10 @@
 set -euo pipefail
 
 VERSION=5.2.0
-SOCKUDO_ROOT=${SOCKUDO_ROOT:-$HOME/.local/share/rocket_pusher/sockudo-$VERSION}
+FEATURES=local,redis
+# The root's name says the features: a binary built without the redis adapter (an older
+# install) lives elsewhere and is never taken for this one.
+SOCKUDO_ROOT=${SOCKUDO_ROOT:-$HOME/.local/share/rocket_pusher/sockudo-$VERSION-redis}
 BIN=$SOCKUDO_ROOT/bin/sockudo
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SOCKUDO_CONFIG=${SOCKUDO_CONFIG:-$REPO_ROOT/scripts/sockudo.toml}
@@ -22,10 +25,24 @@ PID_FILE=$RUN_DIR/sockudo.pid
 
 die() { echo "sockudo.sh: $*" >&2; exit 1; }
 
-installed() { [[ -x $BIN ]] && "$BIN" --version 2>/dev/null | grep -qF "$VERSION"; }
+# The features file is written only after a build succeeded, so a binary without it (an
+# interrupted or foreign install) is rebuilt.
+installed() {
+  [[ -x $BIN && $(cat "$SOCKUDO_ROOT/features" 2>/dev/null) == "$FEATURES" ]] &&
+    "$BIN" --version 2>/dev/null | grep -qF "$VERSION"
+}
 
 cmd_install() {
-  if installed; then echo "sockudo $VERSION already installed: $BIN"; return; fi
+  if installed; then echo "sockudo $VERSION ($FEATURES) already installed: $BIN"; return; fi
+  # Two installs at once (CI stages, parallel checkouts) would build twice: the second waits
+  # for the first and then finds the binary.
+  mkdir -p "$(dirname "$SOCKUDO_ROOT")"
+  exec 9>"$SOCKUDO_ROOT.lock"
+  if ! flock -n 9; then
+    echo "another install of $SOCKUDO_ROOT is running; waiting for it" >&2
+    flock 9
+  fi
+  if installed; then echo "sockudo $VERSION ($FEATURES) already installed: $BIN"; return; fi
   # protoc is needed even with minimal features: the build script of metrics-exporter-tcp,
   # a dependency no feature turns off, calls it (without it the build fails after ~13 min).
   if ! command -v protoc >/dev/null; then
@@ -35,8 +52,9 @@ cmd_install() {
   # Own target dir: never lock or fill the project's target/. Niced: others compile here too.
   local build=${SOCKUDO_BUILD_DIR:-$SOCKUDO_ROOT/build}
   CARGO_TARGET_DIR=$build nice -n 19 cargo install sockudo --version "$VERSION" --locked \
-    --no-default-features --features local --root "$SOCKUDO_ROOT"
-  installed || die "install finished but $BIN does not report $VERSION"
+    --no-default-features --features "$FEATURES" --root "$SOCKUDO_ROOT"
+  "$BIN" --version 2>/dev/null | grep -qF "$VERSION" || die "install finished but $BIN does not report $VERSION"
+  echo "$FEATURES" >"$SOCKUDO_ROOT/features"
   rm -rf "$build"   # several GB of intermediates; kept only if the build fails (resumable)
   echo "installed: $BIN ($("$BIN" --version))"
 }

@@ -129,6 +129,70 @@ impl Default for WebhookSettings {
 /// }
 /// # let _ = routes![presence];
 /// ```
+///
+/// # Duplicates and gaps
+///
+/// A webhook may come twice: a retried delivery, or, from a cluster of servers (a sockudo
+/// cluster over Redis), two nodes that saw the same change at the same moment each send
+/// it. Two nodes can also both miss a `channel_occupied` when the first two subscribers
+/// join through different nodes at once. Nothing in a webhook numbers it: a duplicate is
+/// the same event (`name`, `channel`, and `user_id` for presence) while the state it
+/// reports already holds. So handle a webhook as news of a state with its `time_ms`, not as
+/// a step to count: record the state unless newer news is already in, act only when it
+/// changed, and ask the server ([`Pusher::channel`], [`Pusher::users`]) when it matters.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+///
+/// use rocket::local::blocking::Client;
+/// use rocket::{State, post, routes};
+/// use rocket_pusher::testing::{self, LocalClientExt};
+/// use rocket_pusher::{ChannelExistenceEvent, PusherFairing, VerifiedWebhook};
+///
+/// /// Whether each channel is occupied, as of which webhook's `time_ms`. With several app
+/// /// instances this belongs in their shared database, updated in one statement.
+/// #[derive(Default)]
+/// struct Occupancy(Mutex<HashMap<String, (bool, u64)>>);
+///
+/// impl Occupancy {
+///     /// Records the news unless it repeats the state or is older than it; true if the
+///     /// state changed.
+///     fn apply(&self, channel: &str, occupied: bool, time_ms: u64) -> bool {
+///         let mut states = self.0.lock().unwrap();
+///         match states.get(channel) {
+///             Some(&(now, since)) if now == occupied || since > time_ms => false,
+///             _ => {
+///                 states.insert(channel.to_owned(), (occupied, time_ms));
+///                 true
+///             }
+///         }
+///     }
+/// }
+///
+/// #[post("/hooks/channels", data = "<hook>")]
+/// fn channels(hook: VerifiedWebhook<ChannelExistenceEvent>, rooms: &State<Occupancy>) -> String {
+///     let mut changed = Vec::new();
+///     for event in &hook.events {
+///         let occupied = matches!(event, ChannelExistenceEvent::Occupied { .. });
+///         if rooms.apply(event.channel(), occupied, hook.time_ms) {
+///             changed.push(event.name()); // act here: once per change
+///         }
+///     }
+///     changed.join(",")
+/// }
+///
+/// let app = rocket::build()
+///     .attach(PusherFairing::new())
+///     .manage(Occupancy::default())
+///     .mount("/", routes![channels]);
+/// let client = Client::tracked(testing::recording(app)).unwrap();
+/// let vacated = ChannelExistenceEvent::Vacated { channel: "room".into() };
+/// let post = || client.signed_webhook("/hooks/channels", [&vacated]).dispatch();
+/// // Both nodes of a cluster announce the end of the room: the app acts once.
+/// assert_eq!(post().into_string().unwrap(), "channel_vacated");
+/// assert_eq!(post().into_string().unwrap(), "");
+/// ```
 #[derive(Debug, Clone)]
 pub struct VerifiedWebhook<T = Event> {
     webhook: Webhook<T>,
