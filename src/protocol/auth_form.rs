@@ -120,7 +120,12 @@ pub fn parse_auth_form(body: &[u8], max_channels: usize) -> Result<AuthForm, Aut
                 FormChannels::Batch(_) => return Err(AuthFormError::MixedSingleAndBatch),
             },
             Field::BatchChannel => match &mut channels {
-                FormChannels::None => channels = FormChannels::Batch(vec![value.into_owned()]),
+                FormChannels::None => {
+                    // Sized once: a batch has at most one name per field of the body.
+                    let mut list = Vec::with_capacity(batch_capacity(body, max_channels));
+                    list.push(value.into_owned());
+                    channels = FormChannels::Batch(list);
+                }
                 FormChannels::Single(_) => return Err(AuthFormError::MixedSingleAndBatch),
                 // A repeated channel is answered once (Flask-Pusher loops forever).
                 FormChannels::Batch(list) if list.iter().any(|c| *c == value) => {}
@@ -138,6 +143,12 @@ pub fn parse_auth_form(body: &[u8], max_channels: usize) -> Result<AuthForm, Aut
         channels,
         params,
     })
+}
+
+/// Room for a batch's names: no more than the body has fields, nor than the cap.
+fn batch_capacity(body: &str, max_channels: usize) -> usize {
+    let fields = body.bytes().filter(|&b| b == b'&').count() + 1;
+    fields.min(max_channels)
 }
 
 /// The decoded `(name, value)` pairs of a form body, empty ones skipped: what
