@@ -138,27 +138,13 @@ async fn order_per_channel_holds_under_random_delays_and_several_lanes() {
     let pusher = builder(&api, QueueConfig::default().lanes(4))
         .build()
         .unwrap();
-    let mut rng = Rng::new(42);
-    let channels: Vec<String> = (0..40).map(|i| format!("room-{i}")).collect();
-    let mut next = vec![0u64; channels.len()];
     const EVENTS: usize = 4000;
-    for _ in 0..EVENTS {
-        let c = rng.below(channels.len() as u64) as usize;
-        queue_n(&pusher, &channels[c], next[c]);
-        next[c] += 1;
-    }
+    let queued = queue_numbered(&pusher, 42, 40, EVENTS);
     pusher.flush().await;
 
-    let mut by_channel: BTreeMap<String, Vec<Event>> = BTreeMap::new();
     let delivered = api.delivered();
     assert_eq!(delivered.len(), EVENTS);
-    for e in delivered {
-        by_channel.entry(e.channel.clone()).or_default().push(e);
-    }
-    for (c, name) in channels.iter().enumerate() {
-        let got = numbers(&by_channel[name]);
-        assert_eq!(got, (0..next[c]).collect::<Vec<_>>(), "order on {name}");
-    }
+    assert_in_order(delivered, &queued);
     // Batched: far fewer requests than events.
     assert!(
         api.requests().len() < EVENTS / 2,
@@ -970,25 +956,11 @@ async fn random_transient_failures_over_many_channels_lose_nothing_and_keep_orde
         )
         .build()
         .unwrap();
-    let mut rng = Rng::new(3);
-    let channels: Vec<String> = (0..100).map(|i| format!("room-{i}")).collect();
-    let mut next = vec![0u64; channels.len()];
     const EVENTS: usize = 3000;
-    for _ in 0..EVENTS {
-        let c = rng.below(channels.len() as u64) as usize;
-        queue_n(&pusher, &channels[c], next[c]);
-        next[c] += 1;
-    }
+    let queued = queue_numbered(&pusher, 3, 100, EVENTS);
     pusher.flush().await;
 
-    let mut by_channel: BTreeMap<String, Vec<Event>> = BTreeMap::new();
-    for e in api.delivered() {
-        by_channel.entry(e.channel.clone()).or_default().push(e);
-    }
-    for (c, name) in channels.iter().enumerate() {
-        let got = by_channel.get(name).map_or_else(Vec::new, |e| numbers(e));
-        assert_eq!(got, (0..next[c]).collect::<Vec<_>>(), "order on {name}");
-    }
+    assert_in_order(api.delivered(), &queued);
     let refused = api.requests().iter().filter(|r| !r.accepted()).count();
     assert!(refused > 0, "no failure was injected");
     let stats = assert_drained(&pusher);
@@ -1285,4 +1257,34 @@ async fn no_log_line_or_debug_form_carries_data_secrets_or_signatures() {
                 && l.contains("note on private-encrypted-inbox")),
         "{lines:#?}"
     );
+}
+
+/// Queue `events` numbered events over `channels` channels (`room-0`…), each to a channel
+/// drawn by a seeded generator; returns each channel's name and how many it was sent.
+fn queue_numbered(
+    pusher: &Pusher,
+    seed: u64,
+    channels: usize,
+    events: usize,
+) -> Vec<(String, u64)> {
+    let mut rng = Rng::new(seed);
+    let mut queued: Vec<(String, u64)> = (0..channels).map(|i| (format!("room-{i}"), 0)).collect();
+    for _ in 0..events {
+        let (name, next) = &mut queued[rng.below(channels as u64) as usize];
+        queue_n(pusher, name, *next);
+        *next += 1;
+    }
+    queued
+}
+
+/// Every channel received exactly its numbers 0..n, in order.
+fn assert_in_order(delivered: Vec<Event>, queued: &[(String, u64)]) {
+    let mut by_channel: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+    for e in delivered {
+        by_channel.entry(e.channel.clone()).or_default().push(e);
+    }
+    for (name, n) in queued {
+        let got = by_channel.get(name).map_or_else(Vec::new, |e| numbers(e));
+        assert_eq!(got, (0..*n).collect::<Vec<_>>(), "order on {name}");
+    }
 }

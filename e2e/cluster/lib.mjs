@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { APP_ID, KEY, Pusher, ROOT, SECRET } from '../lib.mjs';
+import { APP_ID, KEY, ROOT, SECRET, connect } from '../lib.mjs';
 
 export { collect, connected, eventually, next, sleep, state, subscribed, unique } from '../lib.mjs';
 
@@ -21,18 +21,7 @@ export const BALANCER = Number(process.env.CLUSTER_NGINX_PORT ?? 6200);
  * the balancer), its channel and user authorization answered by demo instance `app`.
  */
 export function connectTo(port, app, user, extra = {}) {
-  const headers = { Authorization: `Bearer ${user}` };
-  return new Pusher(KEY, {
-    cluster: 'mt1',
-    wsHost: '127.0.0.1',
-    wsPort: port,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true,
-    channelAuthorization: { endpoint: `${app}/pusher/auth`, transport: 'ajax', headers },
-    userAuthentication: { endpoint: `${app}/pusher/user-auth`, transport: 'ajax', headers },
-    ...extra,
-  });
+  return connect(user, { wsPort: port, ...extra }, app);
 }
 
 /** Tracks the clients of a test file; `disconnectAll()` in `afterEach`. */
