@@ -109,7 +109,7 @@ test('node 1 frozen then killed behind nginx: clients move to node 2, events flo
     const resubscribedMs = Date.now() - killedAt;
     // Node 2 answers for the living at once; its clients' member lists keep the dead
     // node's members until it is declared dead (adapter.cluster_health.node_timeout_ms,
-    // 5 s in scripts/cluster.d/sockudo-node.toml, 30 s by default) and they get member_removed.
+    // 15 s in scripts/cluster.d/sockudo-node.toml, 30 s by default) and they get member_removed.
     assert.deepEqual((await cliAt(n2, 'users', room)).users.sort(), users);
     await eventually(() => rooms.every((r) => r.members.count === 4), 45000, 200);
     const goneMs = Date.now() - killedAt;
