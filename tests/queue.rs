@@ -86,16 +86,21 @@ fn queue_n(pusher: &Pusher, channel: &str, n: u64) {
         .unwrap();
 }
 
+/// Hold the mock's answers and queue event 0 on `channel`. An idle lane sends it at once,
+/// alone; once it is in flight that lane is busy, and what is queued next waits.
+async fn hold_event_0_in_flight(api: &MockApi, pusher: &Pusher, channel: &str) {
+    api.hold();
+    queue_n(pusher, channel, 0);
+    api.wait_for_requests(1).await;
+}
+
 #[tokio::test]
 async fn events_queued_during_a_request_go_out_in_batches_after_it() {
     let api = MockApi::start(KEY, SECRET).await;
     let pusher = builder(&api, QueueConfig::default().lanes(1))
         .build()
         .unwrap();
-    api.hold();
-    queue_n(&pusher, "orders", 0);
-    // An idle lane sends the first event at once, alone.
-    api.wait_for_requests(1).await;
+    hold_event_0_in_flight(&api, &pusher, "orders").await;
     assert_eq!(pusher.queue_stats().in_flight, 1);
 
     const N: u64 = 25;
@@ -161,9 +166,7 @@ async fn a_full_queue_refuses_with_the_error_and_loses_nothing() {
     let pusher = builder(&api, QueueConfig::default().lanes(1).capacity(5))
         .build()
         .unwrap();
-    api.hold();
-    queue_n(&pusher, "orders", 0);
-    api.wait_for_requests(1).await;
+    hold_event_0_in_flight(&api, &pusher, "orders").await;
     for n in 1..5 {
         queue_n(&pusher, "orders", n);
     }
@@ -202,9 +205,7 @@ async fn a_trigger_naming_several_channels_is_taken_whole_or_not_at_all() {
     let pusher = builder(&api, QueueConfig::default().lanes(1).capacity(3))
         .build()
         .unwrap();
-    api.hold();
-    queue_n(&pusher, "a", 0);
-    api.wait_for_requests(1).await;
+    hold_event_0_in_flight(&api, &pusher, "a").await;
     let three = pusher
         .trigger(["a", "b", "c"], "numbered", &json!({ "n": 1 }))
         .queue();
@@ -866,9 +867,7 @@ async fn a_huge_max_batch_events_is_a_bound_not_an_allocation() {
         .max_batch_events(usize::MAX)
         .build()
         .unwrap();
-    api.hold();
-    queue_n(&pusher, "orders", 0);
-    api.wait_for_requests(1).await;
+    hold_event_0_in_flight(&api, &pusher, "orders").await;
     for n in 1..=30 {
         queue_n(&pusher, "orders", n);
     }
