@@ -33,11 +33,6 @@ fn is_name_byte(b: u8) -> bool {
 
 /// The first character of `s` outside the channel-name alphabet, if any.
 fn first_illegal_char(s: &str) -> Option<char> {
-    // Valid names are the rule: a fold, with no early exit, checks many bytes at a time;
-    // the culprit is looked for only when there is one.
-    if s.bytes().fold(true, |ok, b| ok & is_name_byte(b)) {
-        return None;
-    }
     // Every byte before the first illegal one is ASCII, so it starts a character.
     let i = s.bytes().position(|b| !is_name_byte(b))?;
     s.get(i..)?.chars().next()
