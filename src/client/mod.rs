@@ -59,17 +59,20 @@
 //! ```
 
 mod broadcast;
+mod builder;
 mod queries;
 pub(crate) mod queue;
 mod retry;
+mod send;
 mod transport;
 mod trigger;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 pub use broadcast::Broadcast;
+pub use builder::PusherBuilder;
 pub use queries::{
     CachedEvent, ChannelInfo, ChannelList, ChannelQuery, ChannelsQuery, PresenceUser,
 };
@@ -81,14 +84,14 @@ pub use trigger::{
     TriggerResponse,
 };
 
-use crate::config::{PusherConfig, QueueConfig, TransportKind};
+use crate::config::{PusherConfig, TransportKind};
 use crate::error::{ConfigError, Error, ValidationError};
 use crate::protocol::{
     self, ChannelAuth, Credentials, MasterKey, PresenceMember, Secret, Token, UserAuth, UserData,
     UserId, Webhook, WebhookError,
 };
 use queue::{FailureCallback, Queue};
-use transport::{Outgoing, Transport, decode};
+use transport::Transport;
 
 /// The future the request builders turn into when awaited; the same type as Rocket's
 /// `rocket::futures::future::BoxFuture`.
@@ -160,19 +163,6 @@ impl fmt::Debug for Pusher {
 }
 
 impl Pusher {
-    /// Start building a client for the app with these credentials.
-    pub fn builder(
-        app_id: impl Into<String>,
-        key: impl Into<String>,
-        secret: impl Into<Secret>,
-    ) -> PusherBuilder {
-        PusherBuilder {
-            config: PusherConfig::new(app_id, key, secret),
-            http: None,
-            on_queue_failure: None,
-        }
-    }
-
     /// A client from a configuration (the `pusher` table the fairing reads).
     pub fn from_config(config: &PusherConfig) -> Result<Self, ConfigError> {
         Self::with_http(config, None, None)
@@ -349,130 +339,6 @@ impl Pusher {
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
     }
-
-    /// A signed GET, retried by the client's policy.
-    pub(crate) async fn get<T: serde::de::DeserializeOwned>(
-        &self,
-        path: &str,
-        params: &[(&str, &str)],
-    ) -> Result<T, Error> {
-        let body = self
-            .inner
-            .send("GET", path, params, None, &self.inner.retry, || {})
-            .await?;
-        decode(&body)
-    }
-
-    /// A signed POST, retried only by `retry` (a per-call policy) or by the client's policy
-    /// when that allows writes.
-    pub(crate) async fn post(
-        &self,
-        path: &str,
-        body: Vec<u8>,
-        retry: Option<&RetryPolicy>,
-    ) -> Result<Vec<u8>, Error> {
-        let never = RetryPolicy::never();
-        let policy = match retry {
-            Some(p) => p,
-            None if self.inner.retry.retry_writes => &self.inner.retry,
-            None => &never,
-        };
-        // Shared, not copied, by every try; the last try takes it.
-        let body = bytes::Bytes::from(body);
-        self.inner
-            .send("POST", path, &[], Some(body), policy, || {})
-            .await
-    }
-}
-
-impl Inner {
-    fn token(&self) -> &Token {
-        &self.tokens[0]
-    }
-
-    /// Sign and send, trying again while `policy` says so (calling `on_retry` before each
-    /// new try); each try is signed anew.
-    pub(crate) async fn send(
-        &self,
-        method: &'static str,
-        path: &str,
-        params: &[(&str, &str)],
-        mut body: Option<bytes::Bytes>,
-        policy: &RetryPolicy,
-        mut on_retry: impl FnMut() + Send,
-    ) -> Result<Vec<u8>, Error> {
-        let mut attempt = 1;
-        let started = std::time::Instant::now();
-        loop {
-            let signed = self.sign(method, path, params, body.as_deref());
-            let url = [self.endpoint.as_str(), path, "?", &signed.query].concat();
-            // No try follows the last one, so it sends the body itself, not a clone.
-            let this_body = if attempt >= policy.attempts {
-                body.take()
-            } else {
-                body.clone()
-            };
-            let result = self
-                .transport
-                .send(
-                    self.timeout,
-                    Outgoing {
-                        method,
-                        url: &url,
-                        path,
-                        query: &signed.query,
-                        body: this_body,
-                    },
-                )
-                .await;
-            let error = match result {
-                Ok(body) => return Ok(body),
-                Err(e) => e,
-            };
-            let Some(delay) = policy.delay_after(attempt, &error) else {
-                return Err(error.after_tries(attempt, started.elapsed()));
-            };
-            log::debug!(
-                "pusher: {method} {path} failed ({error}); try {} of {} in {delay:?}",
-                attempt + 1,
-                policy.attempts
-            );
-            on_retry();
-            tokio::time::sleep(delay).await;
-            attempt += 1;
-        }
-    }
-
-    fn sign(
-        &self,
-        method: &str,
-        path: &str,
-        params: &[(&str, &str)],
-        body: Option<&[u8]>,
-    ) -> protocol::SignedRequest {
-        protocol::sign_request(self.token(), method, path, params, body, now_secs())
-    }
-
-    /// The recorder, when this client uses the recording transport.
-    pub(crate) fn recorder(&self) -> Option<&Recorder> {
-        match &self.transport {
-            Transport::Recording(r) => Some(r),
-            Transport::Http(_) => None,
-        }
-    }
-
-    /// Record a POST at once, signed as it would have been sent.
-    pub(crate) fn record_post(&self, recorder: &Recorder, path: &str, body: Vec<u8>) {
-        let signed = self.sign("POST", path, &[], Some(&body));
-        let url = [self.endpoint.as_str(), path, "?", &signed.query].concat();
-        recorder.record(Outgoing {
-            method: "POST",
-            url: &url,
-            path,
-            query: &signed.query,
-            body: Some(body.into()),
-        });
-    }
 }
 
 fn events_path(app_id: &str) -> String {
@@ -485,179 +351,5 @@ fn batch_path(app_id: &str) -> String {
 
 /// Entry points for the fuzz targets in `fuzz/`; not part of the API.
 #[doc(hidden)]
-pub mod __fuzz {
-    use std::time::{Duration, SystemTime};
-
-    use super::{
-        BatchResponse, ChannelInfo, ChannelList, PresenceUser, RetryPolicy, TriggerResponse,
-        transport,
-    };
-    use crate::error::Error;
-
-    /// Handle a server reply as the client does: the `Retry-After` header, the status and
-    /// the (possibly `truncated`) body, then decode a success body as each endpoint's
-    /// reply. Returns the error for a failure status, and asks the default policy for a
-    /// delay, which must never panic either.
-    pub fn handle_response(
-        status: u16,
-        retry_after: Option<&str>,
-        body: Vec<u8>,
-        truncated: bool,
-    ) -> Result<(), Error> {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let retry_after = retry_after.and_then(|v| transport::parse_retry_after(v, now));
-        match transport::finish_response(status, retry_after, body, truncated) {
-            Ok(body) => {
-                #[derive(serde::Deserialize)]
-                struct Users {
-                    #[allow(dead_code)]
-                    users: Vec<PresenceUser>,
-                }
-                let _ = transport::decode::<TriggerResponse>(&body);
-                let _ = transport::decode::<BatchResponse>(&body);
-                let _ = transport::decode::<ChannelList>(&body);
-                let _ = transport::decode::<ChannelInfo>(&body);
-                let _ = transport::decode::<Users>(&body);
-                Ok(())
-            }
-            Err(e) => {
-                let _ = RetryPolicy::default().delay_after(1, &e);
-                Err(e)
-            }
-        }
-    }
-
-    /// The largest error message kept from a reply body, in characters (plus ` …`).
-    pub const MAX_ERROR_MESSAGE_CHARS: usize = super::transport::MAX_ERROR_BODY_CHARS;
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// Builds a [`Pusher`]; every setting has the default of [`PusherConfig`].
-#[derive(Debug)]
-#[must_use]
-pub struct PusherBuilder {
-    config: PusherConfig,
-    http: Option<reqwest::Client>,
-    on_queue_failure: Option<FailureCallback>,
-}
-
-impl PusherBuilder {
-    /// Use the cluster's host, `api-<cluster>.pusher.com`.
-    pub fn cluster(mut self, cluster: impl Into<String>) -> Self {
-        self.config.cluster = Some(cluster.into());
-        self
-    }
-
-    /// Use this host (a self-hosted server); it may carry `:port`.
-    pub fn host(mut self, host: impl Into<String>) -> Self {
-        self.config.host = Some(host.into());
-        self
-    }
-
-    /// Use this port.
-    pub fn port(mut self, port: u16) -> Self {
-        self.config.port = Some(port);
-        self
-    }
-
-    /// Use HTTPS (the default) or plain HTTP.
-    pub fn use_tls(mut self, tls: bool) -> Self {
-        self.config.use_tls = tls;
-        self
-    }
-
-    /// The total time a request may take. Default: 5 s.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.config.timeout = timeout.as_secs_f64();
-        self
-    }
-
-    /// The base64 master key for encrypted channels.
-    pub fn encryption_master_key_base64(mut self, key: impl Into<Secret>) -> Self {
-        self.config.encryption_master_key_base64 = Some(key.into());
-        self
-    }
-
-    /// Accept webhooks signed with this token too (key rotation).
-    pub fn webhook_token(mut self, token: Token) -> Self {
-        self.config.webhook_tokens.push(token);
-        self
-    }
-
-    /// The largest event `data` in bytes. Default: 10 240.
-    pub fn max_payload_bytes(mut self, bytes: usize) -> Self {
-        self.config.max_payload_bytes = bytes;
-        self
-    }
-
-    /// The most events in one batch. Default: 10.
-    pub fn max_batch_events(mut self, events: usize) -> Self {
-        self.config.max_batch_events = events;
-        self
-    }
-
-    /// Retry transient failures with this policy: reads always, writes only if the policy
-    /// says [`retry_writes`](RetryPolicy::retry_writes). Default: 3 attempts for reads,
-    /// none for writes; [`RetryPolicy::never`] turns retries off.
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.config.retry = policy;
-        self
-    }
-
-    /// Send with this `reqwest::Client` (proxies, TLS roots, pool settings). Its own
-    /// timeout applies; the configured one is still reported by [`Error::Timeout`].
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
-
-    /// Record requests instead of sending them.
-    pub fn recording(mut self) -> Self {
-        self.config.transport = TransportKind::Recording;
-        self
-    }
-
-    /// How queued events are delivered: capacity, lanes, shutdown's deadline. Default:
-    /// 10 000 events, 4 lanes, 5 s.
-    pub fn queue(mut self, config: QueueConfig) -> Self {
-        self.config.queue = config;
-        self
-    }
-
-    /// Call `f` when queued events could not be delivered: a 4xx answer, or a transient
-    /// failure that outlasted the retry policy. It receives the error and the channel and
-    /// name of each event lost (the failure is also logged and counted in
-    /// [`QueueStats::failed`]). It runs on the dispatcher's lane, which waits for it: keep
-    /// it short, spawn slow work.
-    ///
-    /// ```
-    /// use rocket_pusher::Pusher;
-    ///
-    /// let pusher = Pusher::builder("1234", "key", "secret")
-    ///     .on_queue_failure(|failure| {
-    ///         for (channel, event) in failure.events() {
-    ///             eprintln!("lost {event} on {channel}: {}", failure.error());
-    ///         }
-    ///     })
-    ///     .build()?;
-    /// # let _ = pusher;
-    /// # Ok::<(), rocket_pusher::error::ConfigError>(())
-    /// ```
-    pub fn on_queue_failure<F>(mut self, f: F) -> Self
-    where
-        F: Fn(&QueueFailure) + Send + Sync + 'static,
-    {
-        self.on_queue_failure = Some(FailureCallback::new(f));
-        self
-    }
-
-    /// Check the settings and build the client.
-    pub fn build(self) -> Result<Pusher, ConfigError> {
-        Pusher::with_http(&self.config, self.http, self.on_queue_failure)
-    }
-}
+#[path = "fuzz.rs"]
+pub mod __fuzz;

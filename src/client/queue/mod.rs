@@ -10,8 +10,10 @@
 //! (shutdown, the runtime ending, a panic), its `Drop` counts and logs the events it still
 //! held as dropped, then marks the lane stopped.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+mod failure;
+mod lane;
+mod stats;
+
 use std::pin::pin;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
@@ -19,15 +21,18 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use std::{fmt, iter};
 
-use serde::Serialize;
 use tokio::runtime::Handle;
 use tokio::sync::{Notify, mpsc, watch};
 
-use super::trigger::{BatchBody, BatchItem, TriggerBody};
 use super::{Inner, Pusher};
 use crate::config::QueueConfig;
-use crate::error::{Error, QueueError, ValidationError};
+use crate::error::{Error, QueueError};
 use crate::protocol::{ChannelName, EventName, SocketId};
+
+pub(crate) use failure::FailureCallback;
+pub use failure::QueueFailure;
+use lane::{Lane, lane_of, single_body};
+pub use stats::QueueStats;
 
 /// One event in a lane: one channel, its data ready to send (sealed for an encrypted
 /// channel, size checked).
@@ -47,97 +52,6 @@ impl fmt::Debug for Queued {
             .field("data_len", &self.data.len())
             .field("socket_id", &self.socket_id)
             .finish()
-    }
-}
-
-/// The queue's counters, in events, since the client was built: a snapshot from
-/// [`Pusher::queue_stats`] or [`Pusher::shutdown`].
-///
-/// Once the queue is drained (after [`Pusher::flush`] with nothing queued meanwhile, or
-/// after [`Pusher::shutdown`]), `queued = sent + failed + dropped` and `in_flight = 0`.
-/// Read at any moment, `sent + failed + dropped + in_flight <= queued`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct QueueStats {
-    /// Events `queue()` accepted (a trigger naming several channels counts one per channel).
-    pub queued: u64,
-    /// Events in a request now.
-    pub in_flight: u64,
-    /// Events Pusher accepted (a 2xx answer to their request).
-    pub sent: u64,
-    /// Events sent again after a transient failure; an event tried three times counts
-    /// twice.
-    pub retried: u64,
-    /// Events lost to a permanent failure (a 4xx, or a transient one that outlasted the
-    /// retry policy), each reported to the failure callback.
-    pub failed: u64,
-    /// Events dropped undelivered: still queued when shutdown's deadline passed, or when
-    /// the runtime running the dispatcher ended. Those that were in a request then may
-    /// have reached Pusher all the same.
-    pub dropped: u64,
-}
-
-impl QueueStats {
-    /// Events waiting or in flight: `queued - sent - failed - dropped`.
-    pub fn pending(&self) -> u64 {
-        self.queued
-            .saturating_sub(self.sent + self.failed + self.dropped)
-    }
-}
-
-impl fmt::Display for QueueStats {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} queued, {} in flight, {} sent, {} retried, {} failed, {} dropped",
-            self.queued, self.in_flight, self.sent, self.retried, self.failed, self.dropped
-        )
-    }
-}
-
-/// Queued events that could not be delivered: the error of their request, and the
-/// channel and name of each (never its data). Given to the callback of
-/// [`PusherBuilder::on_queue_failure`](super::PusherBuilder::on_queue_failure) or
-/// [`PusherFairing::on_queue_failure`](crate::PusherFairing::on_queue_failure).
-#[derive(Debug)]
-pub struct QueueFailure {
-    error: Error,
-    events: Vec<(ChannelName, EventName)>,
-}
-
-impl QueueFailure {
-    /// Why the request failed: a 4xx status, or the last transient failure once the retry
-    /// policy gave up.
-    pub fn error(&self) -> &Error {
-        &self.error
-    }
-
-    /// The channel and event name of each event lost, in the order they were queued.
-    pub fn events(&self) -> &[(ChannelName, EventName)] {
-        &self.events
-    }
-}
-
-/// The app's failure callback.
-#[derive(Clone)]
-pub(crate) struct FailureCallback(Arc<dyn Fn(&QueueFailure) + Send + Sync>);
-
-impl FailureCallback {
-    pub(crate) fn new(f: impl Fn(&QueueFailure) + Send + Sync + 'static) -> Self {
-        Self(Arc::new(f))
-    }
-
-    /// Call it; a panic is logged, not passed on: the lane must go on delivering.
-    fn call(&self, failure: &QueueFailure) {
-        if catch_unwind(AssertUnwindSafe(|| (self.0)(failure))).is_err() {
-            log::error!("pusher: the on_queue_failure callback panicked");
-        }
-    }
-}
-
-impl fmt::Debug for FailureCallback {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("FailureCallback")
     }
 }
 
@@ -275,14 +189,7 @@ impl Queue {
         let mut senders = Vec::with_capacity(count);
         for index in 0..count {
             let (tx, rx) = mpsc::unbounded_channel();
-            let lane = Lane {
-                index,
-                rx,
-                // Grown to the largest batch taken: `max_batch_events` is a bound, and may
-                // be far larger than any batch.
-                batch: Vec::new(),
-                shared: Arc::clone(&self.shared),
-            };
+            let lane = Lane::new(index, rx, Arc::clone(&self.shared));
             // Detached: shutdown waits on the lanes' `stopped` flags, which every way a
             // lane ends sets.
             drop(runtime.spawn(lane.run(Arc::clone(inner))));
@@ -438,193 +345,6 @@ impl Queue {
     }
 }
 
-/// The lane of a channel: always the same for one channel, spread over the lanes.
-fn lane_of(channel: &ChannelName, lanes: usize) -> usize {
-    if lanes == 1 {
-        return 0;
-    }
-    let mut hasher = DefaultHasher::new();
-    channel.as_str().hash(&mut hasher);
-    (hasher.finish() % lanes as u64) as usize
-}
-
-/// One lane's task: takes what waits, sends it, counts it; one request at a time.
-struct Lane {
-    index: usize,
-    rx: mpsc::UnboundedReceiver<Queued>,
-    /// The events of the request in flight; empty between requests.
-    batch: Vec<Queued>,
-    shared: Arc<Shared>,
-}
-
-impl Lane {
-    async fn run(mut self, inner: Arc<Inner>) {
-        let mut abort = self.shared.abort.subscribe();
-        let max = self.shared.max_batch;
-        loop {
-            // An idle lane wakes for the first event; a busy one finds all that waited.
-            let taken = tokio::select! {
-                biased;
-                _ = abort.wait_for(|stop| *stop) => return,
-                taken = self.rx.recv_many(&mut self.batch, max) => taken,
-            };
-            if taken == 0 {
-                // Every sender is gone (the client was dropped) and nothing waits.
-                return;
-            }
-            self.shared.in_flight.fetch_add(taken as u64, Release);
-            let result = tokio::select! {
-                biased;
-                // What is in flight is dropped, counted by `drop`.
-                _ = abort.wait_for(|stop| *stop) => return,
-                result = deliver(&inner, &self.shared, &self.batch) => result,
-            };
-            self.finish(result);
-        }
-    }
-
-    fn finish(&mut self, result: Result<(), Error>) {
-        let s = &self.shared;
-        let n = self.batch.len() as u64;
-        // Out of flight before counted finished (see `Queue::stats`).
-        s.in_flight.fetch_sub(n, Release);
-        match result {
-            Ok(()) => {
-                s.sent.fetch_add(n, Release);
-                self.batch.clear();
-            }
-            Err(error) => {
-                s.failed.fetch_add(n, Release);
-                let events = names(self.batch.drain(..));
-                log::error!(
-                    "pusher: {n} queued event(s) not delivered: {}; {}",
-                    with_causes(&error),
-                    describe(&events)
-                );
-                if let Some(callback) = &s.on_failure {
-                    callback.call(&QueueFailure { error, events });
-                }
-            }
-        }
-        s.pending.fetch_sub(n as usize, Release);
-        s.finished[self.index].fetch_add(n, Release);
-        s.progress.notify_waiters();
-    }
-}
-
-impl Drop for Lane {
-    /// However the lane stops, what it still holds is dropped: counted and logged.
-    fn drop(&mut self) {
-        self.rx.close();
-        let in_flight = self.batch.len();
-        let mut lost = names(self.batch.drain(..));
-        let s = &self.shared;
-        // Only this lane counts its finished events.
-        let finished = s.finished[self.index].load(Acquire);
-        loop {
-            match self.rx.try_recv() {
-                Ok(q) => lost.push((q.channel, q.event)),
-                // A `queue()` racing the close has counted its event in and is writing it
-                // (or failing to, and counting it out): wait for either.
-                Err(_) if s.entered[self.index].load(SeqCst) > finished + lost.len() as u64 => {
-                    std::thread::yield_now();
-                }
-                Err(_) => break,
-            }
-        }
-        let n = lost.len() as u64;
-        if n > 0 {
-            s.in_flight.fetch_sub(in_flight as u64, Release);
-            s.dropped.fetch_add(n, Release);
-            s.pending.fetch_sub(lost.len(), Release);
-            s.finished[self.index].fetch_add(n, Release);
-            log::error!(
-                "pusher: {n} queued event(s) dropped undelivered ({in_flight} of them in a \
-                 request that may have reached Pusher): {}",
-                describe(&lost)
-            );
-        }
-        s.stopped[self.index].store(true, Release);
-        s.progress.notify_waiters();
-    }
-}
-
-/// Send a lane's batch: one event through `/events`, more through `/batch_events`,
-/// retried with the client's policy (writes included).
-async fn deliver(inner: &Inner, shared: &Shared, batch: &[Queued]) -> Result<(), Error> {
-    let (path, body) = match batch {
-        [one] => (inner.events_path.as_str(), single_body(one)?),
-        many => (inner.batch_path.as_str(), batch_body(many)?),
-    };
-    let n = batch.len() as u64;
-    inner
-        .send("POST", path, &[], Some(body.into()), &inner.retry, || {
-            shared.retried.fetch_add(n, Relaxed);
-        })
-        .await
-        .map(drop)
-}
-
-fn single_body(q: &Queued) -> Result<Vec<u8>, Error> {
-    encode(&TriggerBody {
-        name: q.event.as_str(),
-        data: &q.data,
-        channels: std::slice::from_ref(&q.channel),
-        socket_id: q.socket_id.as_ref().map(SocketId::as_str),
-        info: None,
-    })
-}
-
-fn batch_body(events: &[Queued]) -> Result<Vec<u8>, Error> {
-    encode(&BatchBody {
-        batch: events
-            .iter()
-            .map(|q| BatchItem {
-                channel: &q.channel,
-                name: q.event.as_str(),
-                data: &q.data,
-                socket_id: q.socket_id.as_ref().map(SocketId::as_str),
-                info: None,
-            })
-            .collect(),
-    })
-}
-
-fn encode(body: &impl Serialize) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(body).map_err(|e| ValidationError::Serialize(e.to_string()).into())
-}
-
-fn names(events: impl Iterator<Item = Queued>) -> Vec<(ChannelName, EventName)> {
-    events.map(|q| (q.channel, q.event)).collect()
-}
-
-/// The first events as `event on channel`, for a log line; never their data.
-fn describe(events: &[(ChannelName, EventName)]) -> String {
-    const SHOWN: usize = 10;
-    let mut out = events
-        .iter()
-        .take(SHOWN)
-        .map(|(channel, event)| format!("{event} on {channel}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if events.len() > SHOWN {
-        out.push_str(&format!(" and {} more", events.len() - SHOWN));
-    }
-    out
-}
-
-/// An error's message followed by its causes'.
-fn with_causes(error: &Error) -> String {
-    let mut out = error.to_string();
-    let mut cause = std::error::Error::source(error);
-    while let Some(e) = cause {
-        out.push_str(": ");
-        out.push_str(&e.to_string());
-        cause = e.source();
-    }
-    out
-}
-
 impl Pusher {
     /// Queue these events (checked, one channel each), all or none.
     pub(crate) fn enqueue(&self, events: Vec<Queued>) -> Result<(), Error> {
@@ -679,79 +399,5 @@ impl Pusher {
     /// Awaited triggers are not affected.
     pub async fn shutdown(&self, deadline: Duration) -> QueueStats {
         self.queue.shutdown(deadline).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_channel_keeps_its_lane_and_channels_spread_over_lanes() {
-        let name = |i: usize| ChannelName::new(format!("room-{i}")).unwrap();
-        let mut used = [0usize; 4];
-        for i in 0..400 {
-            let lane = lane_of(&name(i), 4);
-            assert_eq!(lane, lane_of(&name(i), 4));
-            used[lane] += 1;
-        }
-        // Roughly even: no lane with fewer than half its share.
-        assert!(used.iter().all(|&n| n > 50), "{used:?}");
-        assert_eq!(lane_of(&name(1), 1), 0);
-    }
-
-    #[test]
-    fn logs_name_the_first_events_and_count_the_rest() {
-        let events: Vec<(ChannelName, EventName)> = (0..12)
-            .map(|i| {
-                (
-                    ChannelName::new(format!("c{i}")).unwrap(),
-                    EventName::new("e").unwrap(),
-                )
-            })
-            .collect();
-        assert_eq!(describe(&events[..2]), "e on c0, e on c1");
-        let all = describe(&events);
-        assert!(
-            all.starts_with("e on c0, ") && all.ends_with("e on c9 and 2 more"),
-            "{all}"
-        );
-    }
-
-    #[test]
-    fn stats_pending_and_display() {
-        let stats = QueueStats {
-            queued: 10,
-            in_flight: 2,
-            sent: 5,
-            retried: 3,
-            failed: 1,
-            dropped: 1,
-        };
-        assert_eq!(stats.pending(), 3);
-        assert_eq!(
-            stats.to_string(),
-            "10 queued, 2 in flight, 5 sent, 3 retried, 1 failed, 1 dropped"
-        );
-    }
-
-    #[test]
-    fn bodies_are_what_the_endpoints_take() {
-        let q = |channel: &str, socket: Option<&str>| Queued {
-            channel: ChannelName::new(channel).unwrap(),
-            event: EventName::new("e").unwrap(),
-            data: "{\"a\":1}".into(),
-            socket_id: socket.map(|s| SocketId::new(s).unwrap()),
-        };
-        let one = single_body(&q("a", Some("1.2"))).unwrap();
-        assert_eq!(
-            String::from_utf8(one).unwrap(),
-            r#"{"name":"e","data":"{\"a\":1}","channels":["a"],"socket_id":"1.2"}"#
-        );
-        let batch = batch_body(&[q("a", None), q("b", Some("1.2"))]).unwrap();
-        assert_eq!(
-            String::from_utf8(batch).unwrap(),
-            r#"{"batch":[{"channel":"a","name":"e","data":"{\"a\":1}"},{"channel":"b","name":"e","data":"{\"a\":1}","socket_id":"1.2"}]}"#
-        );
     }
 }
