@@ -261,7 +261,7 @@ fn recording_failures() -> (Failures, impl Fn(&rocket_pusher::client::QueueFailu
         let events = f
             .events()
             .iter()
-            .map(|(c, e)| (c.to_string(), e.to_string()))
+            .map(|q| (q.channel().to_string(), q.name().to_string()))
             .collect();
         sink.lock().unwrap().push((f.error().status(), events));
     };

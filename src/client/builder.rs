@@ -115,19 +115,22 @@ impl PusherBuilder {
         self
     }
 
-    /// Call `f` when queued events could not be delivered: a 4xx answer, or a transient
-    /// failure that outlasted the retry policy. It receives the error and the channel and
-    /// name of each event lost (the failure is also logged and counted in
-    /// [`QueueStats::failed`]). It runs on the dispatcher's lane, which waits for it: keep
-    /// it short, spawn slow work.
+    /// Call `f` when queued events could not be delivered: a 4xx answer (for the events
+    /// the server itself refuses: a refused batch is split to find them), or a transient
+    /// failure that outlasted the retry policy. It receives the events whole, the error,
+    /// and whether they may have been delivered all the same (the failure is also logged
+    /// and counted in [`QueueStats::failed`](crate::client::QueueStats::failed)). It runs
+    /// on the dispatcher's lane, which waits for it: keep it short, spawn slow work, or
+    /// read failures from async code with
+    /// [`Pusher::queue_failures`](crate::Pusher::queue_failures) instead.
     ///
     /// ```
     /// use rocket_pusher::Pusher;
     ///
     /// let pusher = Pusher::builder("1234", "key", "secret")
     ///     .on_queue_failure(|failure| {
-    ///         for (channel, event) in failure.events() {
-    ///             eprintln!("lost {event} on {channel}: {}", failure.error());
+    ///         for event in failure.events() {
+    ///             eprintln!("lost {} on {}: {}", event.name(), event.channel(), failure.error());
     ///         }
     ///     })
     ///     .build()?;

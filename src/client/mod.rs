@@ -1,6 +1,6 @@
 //! [`Pusher`]: an async client of the Pusher Channels HTTP API.
 //!
-//! ## Queued delivery
+//! ## QueuedEvent delivery
 //!
 //! Awaiting a trigger waits for Pusher's answer, a round trip of tens of milliseconds.
 //! [`Trigger::queue`] hands the event to a background dispatcher instead and returns at
@@ -76,7 +76,7 @@ pub use builder::PusherBuilder;
 pub use queries::{
     CachedEvent, ChannelInfo, ChannelList, ChannelQuery, ChannelsQuery, PresenceUser,
 };
-pub use queue::{QueueFailure, QueueStats};
+pub use queue::{Flushed, QueueFailure, QueueStats, QueuedEvent};
 pub use retry::RetryPolicy;
 pub use transport::{RecordedEvent, RecordedRequest, Recorder};
 pub use trigger::{
@@ -221,6 +221,8 @@ impl Pusher {
                     })?,
             }),
         };
+        let max_channel_name_len =
+            channel_name_limit(&resolved.endpoint, config.max_channel_name_len);
         let queue = Queue::new(
             config.queue.clone(),
             config.max_batch_events,
@@ -238,7 +240,7 @@ impl Pusher {
                 master_key: resolved.master_key,
                 max_payload_bytes: config.max_payload_bytes,
                 max_batch_events: config.max_batch_events,
-                max_channel_name_len: config.max_channel_name_len,
+                max_channel_name_len,
                 retry: config.retry.clone(),
                 transport,
             }),
@@ -338,6 +340,31 @@ impl Pusher {
     /// The retry policy for reads, and for writes when it says so.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+}
+
+/// The longest channel name to accept: the configured limit, and Pusher's hosted limit
+/// when the endpoint is the hosted service (which refuses longer names with a 400).
+fn channel_name_limit(endpoint: &str, configured: usize) -> usize {
+    let host = endpoint.split("://").nth(1).unwrap_or(endpoint);
+    let host = host.split(':').next().unwrap_or(host);
+    if host.ends_with(".pusher.com") {
+        configured.min(protocol::HOSTED_MAX_CHANNEL_NAME_LEN)
+    } else {
+        configured
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hosted_service_gets_its_channel_name_limit_and_others_the_configured_one() {
+        assert_eq!(channel_name_limit("https://api-eu.pusher.com", 200), 164);
+        assert_eq!(channel_name_limit("https://api-eu.pusher.com:443", 100), 100);
+        assert_eq!(channel_name_limit("http://127.0.0.1:6001", 200), 200);
+        assert_eq!(channel_name_limit("https://pusher.example.org", 200), 200);
     }
 }
 

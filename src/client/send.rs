@@ -16,7 +16,7 @@ impl Pusher {
     ) -> Result<T, Error> {
         let body = self
             .inner
-            .send("GET", path, params, None, &self.inner.retry, || {})
+            .send("GET", path, params, None, &self.inner.retry, |_| {})
             .await?;
         decode(&body)
     }
@@ -38,7 +38,7 @@ impl Pusher {
         // Shared, not copied, by every try; the last try takes it.
         let body = bytes::Bytes::from(body);
         self.inner
-            .send("POST", path, &[], Some(body), policy, || {})
+            .send("POST", path, &[], Some(body), policy, |_| {})
             .await
     }
 }
@@ -48,8 +48,8 @@ impl Inner {
         &self.tokens[0]
     }
 
-    /// Sign and send, trying again while `policy` says so (calling `on_retry` before each
-    /// new try); each try is signed anew.
+    /// Sign and send, trying again while `policy` says so (calling `on_retry` with each
+    /// failure before the next try); each try is signed anew.
     pub(crate) async fn send(
         &self,
         method: &'static str,
@@ -57,7 +57,7 @@ impl Inner {
         params: &[(&str, &str)],
         mut body: Option<bytes::Bytes>,
         policy: &RetryPolicy,
-        mut on_retry: impl FnMut() + Send,
+        mut on_retry: impl FnMut(&Error) + Send,
     ) -> Result<Vec<u8>, Error> {
         let mut attempt = 1;
         let started = std::time::Instant::now();
@@ -95,7 +95,7 @@ impl Inner {
                 attempt + 1,
                 policy.attempts
             );
-            on_retry();
+            on_retry(&error);
             tokio::time::sleep(delay).await;
             attempt += 1;
         }

@@ -26,7 +26,8 @@ pub use encryption::{
     EncryptedData, MasterKey, NONCE_LEN, decrypt_payload, encrypt_payload, random_nonce,
 };
 pub use names::{
-    ChannelKind, ChannelName, EventName, MAX_CHANNEL_NAME_LEN, MAX_EVENT_NAME_LEN,
+    ChannelKind, ChannelName, EventName, HOSTED_MAX_CHANNEL_NAME_LEN, MAX_CHANNEL_NAME_LEN,
+    MAX_EVENT_NAME_LEN,
     MAX_PRESENCE_USER_ID_LEN, MAX_SOCKET_ID_LEN, MAX_USER_ID_LEN, SocketId, UserId,
     validate_channel_name, validate_event_name, validate_socket_id, validate_user_id,
 };

@@ -12,9 +12,14 @@ use crate::error::ValidationError;
 /// The longest channel name accepted (200 characters, prefix included): what the official
 /// libraries, Flask-Pusher and self-hosted servers such as sockudo accept.
 ///
-/// Pusher's hosted service documents 164; the `max_channel_name_len` key of the `pusher`
-/// configuration lowers the limit the client and the routes apply.
+/// Pusher's hosted service documents 164 ([`HOSTED_MAX_CHANNEL_NAME_LEN`]); the
+/// `max_channel_name_len` key of the `pusher` configuration lowers the limit the client
+/// and the routes apply.
 pub const MAX_CHANNEL_NAME_LEN: usize = 200;
+/// The longest channel name Pusher's hosted service accepts: a client whose API host is
+/// `*.pusher.com` applies it whatever `max_channel_name_len` says, so that a name the
+/// service would refuse is refused at the trigger, before it is queued.
+pub const HOSTED_MAX_CHANNEL_NAME_LEN: usize = 164;
 /// The longest event name the official libraries accept.
 pub const MAX_EVENT_NAME_LEN: usize = 200;
 /// The longest user id accepted for user sign-in and `send_to_user` (Python's limit).

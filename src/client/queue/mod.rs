@@ -10,14 +10,16 @@
 //! (shutdown, the runtime ending, a panic), its `Drop` counts and logs the events it still
 //! held as dropped, then marks the lane stopped.
 
+mod drain;
 mod failure;
 mod lane;
+mod room;
 mod stats;
 
 use std::pin::pin;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
+use std::sync::atomic::Ordering::{Acquire, Relaxed};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use std::{fmt, iter};
 
@@ -29,24 +31,54 @@ use crate::config::QueueConfig;
 use crate::error::{Error, QueueError};
 use crate::protocol::{ChannelName, EventName, SocketId};
 
+pub use drain::Flushed;
 pub(crate) use failure::FailureCallback;
 pub use failure::QueueFailure;
-use lane::{Lane, lane_of, single_body};
+use lane::Lane;
+pub(crate) use room::Room;
 pub use stats::QueueStats;
 
-/// One event in a lane: one channel, its data ready to send (sealed for an encrypted
-/// channel, size checked).
-pub(crate) struct Queued {
+/// One queued event: one channel, its name, its data as sent (sealed for an encrypted
+/// channel, size checked), the connection it excludes. Failed ones come back in a
+/// [`QueueFailure`].
+///
+/// Its `Debug` form shows the data's length, never the data.
+#[derive(Clone)]
+pub struct QueuedEvent {
     pub(crate) channel: ChannelName,
     pub(crate) event: EventName,
     pub(crate) data: String,
     pub(crate) socket_id: Option<SocketId>,
 }
 
+impl QueuedEvent {
+    /// The channel.
+    pub fn channel(&self) -> &ChannelName {
+        &self.channel
+    }
+
+    /// The event name.
+    pub fn name(&self) -> &EventName {
+        &self.event
+    }
+
+    /// The data as it was sent: the app's data, or on a `private-encrypted-` channel the
+    /// sealed payload (queue the event again with [`Pusher::requeue`], which does not
+    /// seal it twice).
+    pub fn data(&self) -> &str {
+        &self.data
+    }
+
+    /// The connection the event was not to be sent to, if any.
+    pub fn socket_id(&self) -> Option<&SocketId> {
+        self.socket_id.as_ref()
+    }
+}
+
 /// Without the data, which may be private.
-impl fmt::Debug for Queued {
+impl fmt::Debug for QueuedEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Queued")
+        f.debug_struct("QueuedEvent")
             .field("channel", &self.channel)
             .field("event", &self.event)
             .field("data_len", &self.data.len())
@@ -59,7 +91,7 @@ impl fmt::Debug for Queued {
 pub(crate) struct Queue {
     shared: Arc<Shared>,
     /// Set when the dispatcher starts: the sender of each lane (its task runs detached).
-    lanes: OnceLock<Box<[mpsc::UnboundedSender<Queued>]>>,
+    lanes: OnceLock<Box<[mpsc::UnboundedSender<QueuedEvent>]>>,
     /// With the recording transport, which has no lanes: set once `queue()` or the
     /// fairing ran in a tokio runtime, where the dispatcher would have started.
     recording_started: AtomicBool,
@@ -98,6 +130,11 @@ struct Shared {
     progress: Notify,
     /// Set at shutdown's deadline: the lanes stop, dropping what they hold.
     abort: watch::Sender<bool>,
+    /// Where failures go, once the app asked for them ([`Pusher::queue_failures`]);
+    /// emptied when shutdown ends, which ends the receiver.
+    failures: Mutex<Option<mpsc::UnboundedSender<QueueFailure>>>,
+    /// What the last shutdown returned.
+    last_shutdown: Mutex<Option<QueueStats>>,
 }
 
 impl Queue {
@@ -130,6 +167,8 @@ impl Queue {
                 stopped: flags,
                 progress: Notify::new(),
                 abort: watch::Sender::new(false),
+                failures: Mutex::new(None),
+                last_shutdown: Mutex::new(None),
                 config,
             }),
             lanes: OnceLock::new(),
@@ -166,7 +205,7 @@ impl Queue {
     }
 
     /// The dispatcher, started on the current runtime if it is not running yet.
-    fn start(&self, inner: &Arc<Inner>) -> Result<&[mpsc::UnboundedSender<Queued>], QueueError> {
+    fn start(&self, inner: &Arc<Inner>) -> Result<&[mpsc::UnboundedSender<QueuedEvent>], QueueError> {
         if let Some(lanes) = self.lanes.get() {
             return Ok(lanes);
         }
@@ -184,7 +223,7 @@ impl Queue {
         Ok(())
     }
 
-    fn spawn(&self, runtime: &Handle, inner: &Arc<Inner>) -> Box<[mpsc::UnboundedSender<Queued>]> {
+    fn spawn(&self, runtime: &Handle, inner: &Arc<Inner>) -> Box<[mpsc::UnboundedSender<QueuedEvent>]> {
         let count = self.shared.config.lanes;
         let mut senders = Vec::with_capacity(count);
         for index in 0..count {
@@ -199,74 +238,6 @@ impl Queue {
         senders.into()
     }
 
-    /// Take the events of one trigger, all or none.
-    fn push(&self, inner: &Arc<Inner>, events: Vec<Queued>) -> Result<(), Error> {
-        let s = &self.shared;
-        if self.is_closed() {
-            return Err(QueueError::Closed.into());
-        }
-        if let Some(recorder) = inner.recorder() {
-            // Recorded at once, so an app's test reads it right after the request that
-            // queued it.
-            self.start_recording()?;
-            let n = events.len() as u64;
-            s.queued.fetch_add(n, Relaxed);
-            for event in &events {
-                inner.record_post(recorder, &inner.events_path, single_body(event)?);
-            }
-            s.sent.fetch_add(n, Release);
-            return Ok(());
-        }
-        let lanes = self.start(inner)?;
-        let count = lanes.len();
-        let n = events.len();
-        // The runtime the lanes ran on has ended: refuse the whole trigger rather than
-        // part of it (one event needs no check: its send fails below).
-        if n > 1
-            && events
-                .iter()
-                .any(|e| lanes[lane_of(&e.channel, count)].is_closed())
-        {
-            return Err(QueueError::Closed.into());
-        }
-        let capacity = s.config.capacity;
-        // Room and the closed bit in one step: once shutdown has set the bit, every event
-        // it must drain has been counted here.
-        s.pending
-            .fetch_update(AcqRel, Acquire, |pending| {
-                if pending & CLOSED != 0 {
-                    return None;
-                }
-                pending
-                    .checked_add(n)
-                    .filter(|&total| total <= capacity && total & CLOSED == 0)
-            })
-            .map_err(|pending| {
-                if pending & CLOSED != 0 {
-                    QueueError::Closed
-                } else {
-                    QueueError::Full { capacity }
-                }
-            })?;
-        for (i, event) in events.into_iter().enumerate() {
-            let lane = lane_of(&event.channel, count);
-            // Counted in before it is sent down the lane, so that a flush that sees the
-            // lane finish this many events knows the event was among them.
-            s.entered[lane].fetch_add(1, SeqCst);
-            s.queued.fetch_add(1, Relaxed);
-            if lanes[lane].send(event).is_err() {
-                // The lane stopped meanwhile (its runtime ended): the lanes that took the
-                // first events count them as dropped when they stop too.
-                s.entered[lane].fetch_sub(1, SeqCst);
-                s.queued.fetch_sub(1, Relaxed);
-                s.pending.fetch_sub(n - i, Release);
-                s.progress.notify_waiters();
-                return Err(QueueError::Closed.into());
-            }
-        }
-        Ok(())
-    }
-
     /// Wait until `done` holds, checked whenever a lane makes progress.
     async fn wait_until(&self, done: impl Fn(&Shared) -> bool) {
         loop {
@@ -279,76 +250,22 @@ impl Queue {
             progress.await;
         }
     }
-
-    /// Wait until every event queued before the call is finished (sent, failed or dropped).
-    async fn flush(&self) {
-        if self.lanes.get().is_none() {
-            return;
-        }
-        let targets: Vec<u64> = self.shared.entered.iter().map(|e| e.load(SeqCst)).collect();
-        self.wait_until(|s| {
-            // A stopped lane has counted all it will: an event counted in but refused by
-            // it was counted out again by its `queue()`.
-            targets.iter().enumerate().all(|(lane, &target)| {
-                s.finished[lane].load(Acquire) >= target || s.stopped[lane].load(Acquire)
-            })
-        })
-        .await;
-    }
-
-    async fn shutdown(&self, deadline: Duration) -> QueueStats {
-        let s = &self.shared;
-        s.pending.fetch_or(CLOSED, AcqRel);
-        let before = self.stats();
-        let mut drained = true;
-        let mut stuck = 0;
-        if self.lanes.get().is_some() {
-            // Closed: every event still to go is counted in `pending`, and only falls.
-            let empty = |s: &Shared| s.pending.load(Acquire) & !CLOSED == 0;
-            let all_stopped = |s: &Shared| s.stopped.iter().all(|l| l.load(Acquire));
-            // Without a runtime there is no timer to bound the waits: stop at once, and
-            // wait for the lanes as long as they take.
-            let timers = Handle::try_current().is_ok();
-            drained = timers
-                && tokio::time::timeout(deadline, self.wait_until(empty))
-                    .await
-                    .is_ok();
-            s.abort.send_replace(true);
-            if timers {
-                let _ = tokio::time::timeout(STOP_GRACE, self.wait_until(all_stopped)).await;
-            } else {
-                self.wait_until(all_stopped).await;
-            }
-            stuck = s.stopped.iter().filter(|l| !l.load(Acquire)).count();
-        }
-        let stats = self.stats();
-        let dropped = stats.dropped - before.dropped;
-        if stuck > 0 {
-            log::error!(
-                "pusher: queue shut down: {stuck} lane(s) did not stop within {STOP_GRACE:?} \
-                 after the deadline of {deadline:?} (a failure callback that blocks?); the {} \
-                 event(s) they hold are counted when they stop ({stats})",
-                stats.pending()
-            );
-        } else if dropped > 0 {
-            log::error!(
-                "pusher: queue shut down: {dropped} event(s) not delivered within {deadline:?} \
-                 were dropped ({stats})"
-            );
-        } else {
-            log::info!(
-                "pusher: queue shut down{}: {stats}",
-                if drained { ", drained" } else { "" }
-            );
-        }
-        stats
-    }
 }
 
 impl Pusher {
-    /// Queue these events (checked, one channel each), all or none.
-    pub(crate) fn enqueue(&self, events: Vec<Queued>) -> Result<(), Error> {
-        self.queue.push(&self.inner, events)
+    /// Room for `n` events in the queue now, taken before a trigger's events are prepared.
+    pub(crate) fn queue_room(&self, n: usize) -> Result<Room<'_>, QueueError> {
+        self.queue.try_room(&self.inner, n)
+    }
+
+    /// Room for `n` events, waiting while the queue is full.
+    pub(crate) async fn queue_room_wait(&self, n: usize) -> Result<Room<'_>, QueueError> {
+        self.queue.room(&self.inner, n).await
+    }
+
+    /// Queue the events in `room`.
+    pub(crate) fn enqueue(&self, room: Room<'_>, events: Vec<QueuedEvent>) -> Result<(), Error> {
+        room.queue(&self.inner, events)
     }
 
     /// Start the dispatcher now, on the current runtime (the fairing does at liftoff).
@@ -357,6 +274,47 @@ impl Pusher {
             return self.queue.start_recording();
         }
         self.queue.start(&self.inner).map(drop)
+    }
+
+    /// Queue again events that failed (from a [`QueueFailure`]), all or none, as they
+    /// are: they were checked when first queued, and an encrypted channel's data stays
+    /// sealed as it was. Refused as [`Trigger::queue`](crate::client::Trigger::queue) is
+    /// when the queue cannot take them.
+    pub fn requeue(&self, events: impl IntoIterator<Item = QueuedEvent>) -> Result<(), Error> {
+        let events: Vec<QueuedEvent> = events.into_iter().collect();
+        let room = self.queue_room(events.len())?;
+        self.enqueue(room, events)
+    }
+
+    /// The failures of queued events from now on, each with its events whole, for async
+    /// code to read: the events the server refused, those whose retries ran out, and
+    /// those a shutdown dropped (with [`QueueError::Closed`]). It ends (`recv()` gives
+    /// `None`) once a shutdown has drained the queue. Calling it again hands failures to
+    /// the new receiver only. Unread failures wait in it: read it, or drop it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), rocket_pusher::Error> {
+    /// # let pusher = rocket_pusher::Pusher::recording(rocket_pusher::protocol::Credentials::new("1", "k", "s"));
+    /// let mut failures = pusher.queue_failures();
+    /// tokio::spawn(async move {
+    ///     while let Some(failure) = failures.recv().await {
+    ///         for event in failure.events() {
+    ///             // Store it, or queue it again if it surely never arrived.
+    ///             eprintln!("{} on {} failed: {}", event.name(), event.channel(), failure.error());
+    ///         }
+    ///     }
+    /// });
+    /// # Ok(()) }
+    /// ```
+    pub fn queue_failures(&self) -> mpsc::UnboundedReceiver<QueueFailure> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        *self
+            .queue
+            .shared
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(tx);
+        rx
     }
 
     /// The queue's counters (see [`QueueStats`]); shared by every clone of this client.
@@ -381,8 +339,28 @@ impl Pusher {
 
     /// Wait until every event queued before this call has been sent, has failed (see
     /// [`QueueStats::failed`]) or was dropped. Events queued meanwhile are not waited for.
-    pub async fn flush(&self) {
-        self.queue.flush().await;
+    /// Returns what finished meanwhile; see [`flush_within`](Self::flush_within) to wait
+    /// no longer than a deadline.
+    pub async fn flush(&self) -> Flushed {
+        self.queue.flush(None).await
+    }
+
+    /// [`flush`](Self::flush), waiting at most `deadline`: [`Flushed::left`] counts the
+    /// events queued before the call that were still waiting or in flight then (they
+    /// still go out).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), rocket_pusher::Error> {
+    /// # let pusher = rocket_pusher::Pusher::recording(rocket_pusher::protocol::Credentials::new("1", "k", "s"));
+    /// use std::time::Duration;
+    ///
+    /// pusher.trigger("orders", "created", "7").queue()?;
+    /// let flushed = pusher.flush_within(Duration::from_secs(2)).await;
+    /// assert!(flushed.is_complete(), "{flushed}");
+    /// # Ok(()) }
+    /// ```
+    pub async fn flush_within(&self, deadline: Duration) -> Flushed {
+        self.queue.flush(Some(deadline)).await
     }
 
     /// Close the queue and drain it: from now on `queue()` refuses events
@@ -399,5 +377,25 @@ impl Pusher {
     /// Awaited triggers are not affected.
     pub async fn shutdown(&self, deadline: Duration) -> QueueStats {
         self.queue.shutdown(deadline).await
+    }
+
+    /// The counts the last [`shutdown`](Self::shutdown) returned, once one ran: under
+    /// Rocket, those of the drain on shutdown, to read after `launch()` returns.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// # let pusher = rocket_pusher::Pusher::recording(rocket_pusher::protocol::Credentials::new("1", "k", "s"));
+    /// assert_eq!(pusher.shutdown_stats(), None);
+    /// let stats = pusher.shutdown(std::time::Duration::from_secs(1)).await;
+    /// assert_eq!(pusher.shutdown_stats(), Some(stats));
+    /// # }
+    /// ```
+    pub fn shutdown_stats(&self) -> Option<QueueStats> {
+        *self
+            .queue
+            .shared
+            .last_shutdown
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -12,7 +12,7 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
-use super::queue::Queued;
+use super::queue::{QueuedEvent, Room};
 use super::transport::decode;
 use super::{Pusher, RetryPolicy};
 use crate::error::{Error, ValidationError};
@@ -262,6 +262,39 @@ impl<'a> Trigger<'a> {
     /// }
     /// ```
     pub fn queue(self) -> Result<(), Error> {
+        let checked = self.check_queued()?;
+        // Room first: a full queue refuses before the events are built (copies, sealing).
+        let room = checked.pusher.queue_room(checked.channels.len())?;
+        checked.enqueue(room)
+    }
+
+    /// [`queue`](Self::queue), waiting for room while the queue is full instead of
+    /// refusing with [`QueueError::Full`](crate::error::QueueError::Full): a producer
+    /// awaits it to go as fast as Pusher takes events, without a loop of its own. It is
+    /// refused when the queue is closed or cannot start, or names more channels than the
+    /// queue's whole capacity. Waiters are woken as events finish, not in a fair order.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), rocket_pusher::Error> {
+    /// # let pusher = rocket_pusher::Pusher::recording(rocket_pusher::protocol::Credentials::new("1", "k", "s"));
+    /// for id in 0..100_000 {
+    ///     // Never `Full`: waits while `capacity` events wait or fly.
+    ///     pusher.trigger("prices", "tick", &id).queue_wait().await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn queue_wait(self) -> Result<(), Error> {
+        let checked = self.check_queued()?;
+        let room = checked
+            .pusher
+            .queue_room_wait(checked.channels.len())
+            .await?;
+        checked.enqueue(room)
+    }
+
+    /// The checks of a queued trigger: those of an awaited one, and the options it cannot
+    /// take. Nothing is allocated.
+    fn check_queued(self) -> Result<Checked<'a>, Error> {
         if self.user_count || self.subscription_count {
             return Err(ValidationError::Attribute(
                 "a queued trigger has no reply to carry channel attributes: await the trigger \
@@ -276,6 +309,13 @@ impl<'a> Trigger<'a> {
             )
             .into());
         }
+        self.check()
+    }
+}
+
+impl Checked<'_> {
+    /// One event per channel, each sealed for its channel, queued in `room`.
+    fn enqueue(self, room: Room<'_>) -> Result<(), Error> {
         let Checked {
             pusher,
             channels,
@@ -283,13 +323,13 @@ impl<'a> Trigger<'a> {
             data,
             socket_id,
             ..
-        } = self.check()?;
+        } = self;
         let mut queued = Vec::with_capacity(channels.len());
         let mut channels = channels.into_iter();
         // Checked: at least one. The others get copies; the last takes the originals.
         let last = channels.next_back();
         for channel in channels {
-            queued.push(Queued {
+            queued.push(QueuedEvent {
                 data: pusher.seal(&channel, data.clone())?,
                 event: event.clone(),
                 socket_id: socket_id.clone(),
@@ -297,16 +337,17 @@ impl<'a> Trigger<'a> {
             });
         }
         if let Some(channel) = last {
-            queued.push(Queued {
+            queued.push(QueuedEvent {
                 data: pusher.seal(&channel, data)?,
                 event,
                 socket_id,
                 channel,
             });
         }
-        pusher.enqueue(queued)
+        pusher.enqueue(room, queued)
     }
 }
+
 impl fmt::Debug for Trigger<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Trigger")
