@@ -362,7 +362,10 @@ mod tests {
     #[test]
     fn the_hosted_service_gets_its_channel_name_limit_and_others_the_configured_one() {
         assert_eq!(channel_name_limit("https://api-eu.pusher.com", 200), 164);
-        assert_eq!(channel_name_limit("https://api-eu.pusher.com:443", 100), 100);
+        assert_eq!(
+            channel_name_limit("https://api-eu.pusher.com:443", 100),
+            100
+        );
         assert_eq!(channel_name_limit("http://127.0.0.1:6001", 200), 200);
         assert_eq!(channel_name_limit("https://pusher.example.org", 200), 200);
     }

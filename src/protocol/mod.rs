@@ -27,9 +27,8 @@ pub use encryption::{
 };
 pub use names::{
     ChannelKind, ChannelName, EventName, HOSTED_MAX_CHANNEL_NAME_LEN, MAX_CHANNEL_NAME_LEN,
-    MAX_EVENT_NAME_LEN,
-    MAX_PRESENCE_USER_ID_LEN, MAX_SOCKET_ID_LEN, MAX_USER_ID_LEN, SocketId, UserId,
-    validate_channel_name, validate_event_name, validate_socket_id, validate_user_id,
+    MAX_EVENT_NAME_LEN, MAX_PRESENCE_USER_ID_LEN, MAX_SOCKET_ID_LEN, MAX_USER_ID_LEN, SocketId,
+    UserId, validate_channel_name, validate_event_name, validate_socket_id, validate_user_id,
 };
 pub use signing::{EMPTY_BODY_MD5, SignedRequest, body_md5, sign_request};
 pub use webhook::{

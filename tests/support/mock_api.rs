@@ -20,7 +20,8 @@
 //!
 //! For the queue's tests it can also hold every reply until released ([`MockApi::hold`]),
 //! delay replies by seeded random amounts ([`MockApi::random_delays`]), fail a seeded
-//! random share of them ([`MockApi::random_failures`]), and let a test wait
+//! random share of them ([`MockApi::random_failures`]), refuse every request carrying an
+//! event on a channel ([`MockApi::refuse_channel`]), and let a test wait
 //! for what it observed ([`MockApi::wait_for_requests`], [`MockApi::wait_for_events`],
 //! [`MockApi::wait_until_connections_closed`]) instead of sleeping.
 
@@ -226,6 +227,9 @@ struct Shared {
     /// Each verified request fails, with this chance in a thousand, with one of these
     /// replies (drawn from the generator).
     failures: Option<(Rng, u64, Vec<Reply>)>,
+    /// A request carrying an event on one of these channels is refused with a 400, whole,
+    /// as Pusher refuses a batch with one bad event.
+    refused: Vec<String>,
 }
 
 /// What a test waits on, outside the lock.
@@ -266,6 +270,7 @@ impl MockApi {
             closed: 0,
             delays: None,
             failures: None,
+            refused: Vec::new(),
         }));
         let signals = Arc::new(Signals {
             hold: watch::Sender::new(false),
@@ -365,6 +370,12 @@ impl MockApi {
         lock(&self.shared).failures = Some((Rng::new(seed), per_mille, replies));
     }
 
+    /// Refuse, from now on, every request that carries an event on `channel` (with a 400,
+    /// before any other programmed reply).
+    pub(crate) fn refuse_channel(&self, channel: &str) {
+        lock(&self.shared).refused.push(channel.to_owned());
+    }
+
     /// Wait (at most 30 s, then panic) until `done` holds of the server's state; checked
     /// at every request and every closed connection.
     async fn wait_until(&self, what: &str, done: impl Fn(&Shared) -> bool) {
@@ -460,8 +471,14 @@ async fn serve(mut stream: TcpStream, shared: &Mutex<Shared>, signals: &Signals)
                 &req.raw_query,
                 &req.body,
             );
+            let refused = !state.refused.is_empty()
+                && req
+                    .events()
+                    .iter()
+                    .any(|e| state.refused.contains(&e.channel));
             let reply = match &req.auth {
                 Err(why) => Reply::new(401, why.clone()),
+                Ok(()) if refused => Reply::new(400, r#"{"error":"channel refused"}"#),
                 Ok(()) => match state.queued.pop_front() {
                     Some(r) => r,
                     None => {

@@ -118,7 +118,9 @@ impl Queue {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         let stats = self.stats();
-        *s.last_shutdown.lock().unwrap_or_else(PoisonError::into_inner) = Some(stats);
+        *s.last_shutdown
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(stats);
         let dropped = stats.dropped - before.dropped;
         if stuck > 0 {
             log::error!(
@@ -141,4 +143,3 @@ impl Queue {
         stats
     }
 }
-

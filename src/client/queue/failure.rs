@@ -54,7 +54,12 @@ impl QueueFailure {
 pub(super) fn maybe_delivered(error: &Error) -> bool {
     matches!(
         error,
-        Error::Timeout { .. } | Error::Transport(_) | Error::Server { status: 502 | 504, .. }
+        Error::Timeout { .. }
+            | Error::Transport(_)
+            | Error::Server {
+                status: 502 | 504,
+                ..
+            }
     )
 }
 

@@ -255,10 +255,17 @@ async fn deliver(inner: &Inner, shared: &Shared, batch: &[QueuedEvent]) -> Resul
     let n = batch.len() as u64;
     let mut maybe = false;
     let result = inner
-        .send("POST", path, &[], Some(body.into()), &inner.retry, |error| {
-            maybe |= maybe_delivered(error);
-            shared.retried.fetch_add(n, Relaxed);
-        })
+        .send(
+            "POST",
+            path,
+            &[],
+            Some(body.into()),
+            &inner.retry,
+            |error| {
+                maybe |= maybe_delivered(error);
+                shared.retried.fetch_add(n, Relaxed);
+            },
+        )
         .await;
     result.map(drop).map_err(|error| Failed {
         maybe_delivered: maybe || maybe_delivered(&error),

@@ -205,7 +205,10 @@ impl Queue {
     }
 
     /// The dispatcher, started on the current runtime if it is not running yet.
-    fn start(&self, inner: &Arc<Inner>) -> Result<&[mpsc::UnboundedSender<QueuedEvent>], QueueError> {
+    fn start(
+        &self,
+        inner: &Arc<Inner>,
+    ) -> Result<&[mpsc::UnboundedSender<QueuedEvent>], QueueError> {
         if let Some(lanes) = self.lanes.get() {
             return Ok(lanes);
         }
@@ -223,7 +226,11 @@ impl Queue {
         Ok(())
     }
 
-    fn spawn(&self, runtime: &Handle, inner: &Arc<Inner>) -> Box<[mpsc::UnboundedSender<QueuedEvent>]> {
+    fn spawn(
+        &self,
+        runtime: &Handle,
+        inner: &Arc<Inner>,
+    ) -> Box<[mpsc::UnboundedSender<QueuedEvent>]> {
         let count = self.shared.config.lanes;
         let mut senders = Vec::with_capacity(count);
         for index in 0..count {

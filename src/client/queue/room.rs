@@ -86,7 +86,11 @@ impl Queue {
 impl Room<'_> {
     /// Queue the events the room was taken for (as many), all or none.
     pub(crate) fn queue(mut self, inner: &Inner, events: Vec<QueuedEvent>) -> Result<(), Error> {
-        debug_assert_eq!(events.len(), self.n, "a room holds the events it was taken for");
+        debug_assert_eq!(
+            events.len(),
+            self.n,
+            "a room holds the events it was taken for"
+        );
         let s = &self.queue.shared;
         let Some(lanes) = self.lanes else {
             // Recorded at once, so an app's test reads it right after the request that
