@@ -79,7 +79,7 @@ pub struct PusherConfig {
     /// When failed requests are tried again: a table with `attempts`, `initial_delay`,
     /// `max_delay` and `retry_writes` (see [`RetryPolicy`]). _Default:_ 3 attempts for
     /// reads (0.2 s then 0.4 s apart, with jitter, `Retry-After` honoured up to 5 s); writes
-    /// are not retried, since a retried trigger may be delivered twice. QueuedEvent events are
+    /// are not retried, since a retried trigger may be delivered twice. Queued events are
     /// retried whatever `retry_writes` says.
     pub retry: RetryPolicy,
     /// How queued events are delivered: a table with `capacity`, `lanes` and

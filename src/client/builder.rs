@@ -96,7 +96,7 @@ impl PusherBuilder {
     }
 
     /// Send with this `reqwest::Client` (proxies, TLS roots, pool settings). Its own
-    /// timeout applies; the configured one is still reported by [`Error::Timeout`].
+    /// timeout applies; the configured one is still reported by [`Error::Timeout`](crate::Error::Timeout).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self

@@ -1,36 +1,31 @@
 //! [`Pusher`]: an async client of the Pusher Channels HTTP API.
 //!
-//! ## QueuedEvent delivery
+//! ## Queued delivery
 //!
 //! Awaiting a trigger waits for Pusher's answer, a round trip of tens of milliseconds.
 //! [`Trigger::queue`] hands the event to a background dispatcher instead and returns at
 //! once, after the same checks as an awaited trigger (names, sizes, encryption); it fails
-//! only for bad input or when the queue cannot take the event ([`QueueError`](crate::error::QueueError): full,
-//! closed, or no tokio runtime to start the dispatcher in). The dispatcher delivers:
+//! only for bad input or when the queue cannot take the event
+//! ([`QueueError`](crate::error::QueueError): full, closed, or no tokio runtime to start
+//! the dispatcher in). [`Trigger::queue_wait`] waits for room instead of refusing a full
+//! queue. What happens to a queued event:
 //!
-//! * **in order per channel**: a channel always takes the same of
-//!   [`lanes`](crate::config::QueueConfig::lanes) lanes (4 by default), and a lane has at most
-//!   one request in flight, first in first out. Different channels go out concurrently.
-//!   A trigger naming several channels becomes one event per channel;
-//! * **batched**: a lane sends everything that waited while its request was in flight,
-//!   up to `max_batch_events` (10) per request, through the batch endpoint; an idle lane
-//!   sends an event at once, so batching adds no latency under low load;
-//! * **bounded**: at most [`capacity`](crate::config::QueueConfig::capacity) events (10 000)
-//!   wait or fly; one more is refused with
-//!   [`QueueError::Full`](crate::error::QueueError::Full), never dropped silently;
-//! * **retried**: timeouts, connection failures, 429 (honouring `Retry-After`) and 5xx
-//!   are retried with the client's [`RetryPolicy`], whatever its `retry_writes`, before the
-//!   lane moves on. Delivery is therefore **at least once**: a request whose reply was
-//!   lost may have reached Pusher, and its events arrive twice. A permanent failure (4xx,
-//!   or retries exhausted) is logged with the events' channels and names (never their
-//!   data), counted, and passed to the
-//!   [`on_queue_failure`](PusherBuilder::on_queue_failure) callback;
-//! * **drained on shutdown**: [`Pusher::flush`] waits until every event queued before it
-//!   has been sent or has failed; [`Pusher::shutdown`] closes the queue, drains it within a
-//!   deadline, then drops what is left, logging and counting it (under Rocket the fairing
-//!   does this on shutdown, within [`drain_timeout`](crate::config::QueueConfig::drain_timeout));
-//! * **observable**: [`Pusher::queue_stats`] counts queued, in flight, sent, retried,
-//!   failed and dropped events.
+//! | when | what happens to the event | knobs |
+//! |---|---|---|
+//! | Pusher accepts it (2xx) | delivered **at least once**: a try whose answer was lost (timeout, reset) is retried, so it may arrive twice | [`RetryPolicy`] |
+//! | order | **per channel**, first in first out: a channel always takes the same lane, a lane has one request in flight; different channels go out concurrently, in no set order | [`lanes`](crate::config::QueueConfig::lanes) (4) |
+//! | batching | an idle lane sends it at once; events that waited meanwhile go together through the batch endpoint | `max_batch_events` (10) |
+//! | the server refuses it (4xx) | a refused batch is split, halves down to single events, so **only the events the server refuses fail**; the others go once, in order. A channel refused alone is then sent alone until one of its events passes | |
+//! | transient failure (timeout, connection, 429, 5xx) | retried with the client's [`RetryPolicy`] (honouring `Retry-After`), whatever its `retry_writes`; once it gives up, the event **fails** | [`RetryPolicy`] |
+//! | it fails | logged with channel and name (never data), counted in [`QueueStats::failed`], given **whole** in a [`QueueFailure`] (with [`maybe_delivered`](QueueFailure::maybe_delivered)) to [`on_queue_failure`](PusherBuilder::on_queue_failure) and [`Pusher::queue_failures`] | |
+//! | the queue is full | [`Trigger::queue`] refuses it with [`QueueError::Full`](crate::error::QueueError::Full) before anything is built; [`Trigger::queue_wait`] waits for room | [`capacity`](crate::config::QueueConfig::capacity) (10 000) |
+//! | known to be refused | refused at the trigger with a [`ValidationError`]: bad names, data over `max_payload_bytes`, a channel name over `max_channel_name_len`, or over the hosted service's [164](crate::protocol::HOSTED_MAX_CHANNEL_NAME_LEN) when the host is `*.pusher.com` | `max_payload_bytes`, `max_channel_name_len` |
+//! | shutdown | [`Pusher::shutdown`] (the fairing's, on Rocket's shutdown) refuses new events ([`QueueError::Closed`](crate::error::QueueError::Closed)), lets queued ones go out until its deadline, then drops the rest: logged, counted in [`QueueStats::dropped`], given to [`Pusher::queue_failures`] | [`drain_timeout`](crate::config::QueueConfig::drain_timeout) (5 s) |
+//!
+//! [`Pusher::flush`] and [`Pusher::flush_within`] wait for the events queued before them
+//! and say what finished and what is left; [`Pusher::queue_stats`] counts queued, in
+//! flight, sent, retried, failed and dropped events; [`Pusher::shutdown_stats`] keeps the
+//! last shutdown's counts.
 //!
 //! Under Rocket the fairing starts the dispatcher at liftoff; elsewhere the first
 //! `queue()` starts it on the current tokio runtime. With the recording transport a

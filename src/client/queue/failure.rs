@@ -7,7 +7,7 @@ use std::sync::{Arc, PoisonError};
 use super::{QueuedEvent, Shared};
 use crate::error::Error;
 
-/// QueuedEvent events that could not be delivered, whole, with the error of their last
+/// Queued events that could not be delivered, whole, with the error of their last
 /// request: given to the callback of
 /// [`PusherBuilder::on_queue_failure`](crate::client::PusherBuilder::on_queue_failure) or
 /// [`PusherFairing::on_queue_failure`](crate::PusherFairing::on_queue_failure), and to

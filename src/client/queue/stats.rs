@@ -3,10 +3,10 @@
 use std::fmt;
 
 /// The queue's counters, in events, since the client was built: a snapshot from
-/// [`Pusher::queue_stats`] or [`Pusher::shutdown`].
+/// [`Pusher::queue_stats`](crate::Pusher::queue_stats) or [`Pusher::shutdown`](crate::Pusher::shutdown).
 ///
-/// Once the queue is drained (after [`Pusher::flush`] with nothing queued meanwhile, or
-/// after [`Pusher::shutdown`]), `queued = sent + failed + dropped` and `in_flight = 0`.
+/// Once the queue is drained (after [`Pusher::flush`](crate::Pusher::flush) with nothing queued meanwhile, or
+/// after [`Pusher::shutdown`](crate::Pusher::shutdown)), `queued = sent + failed + dropped` and `in_flight = 0`.
 /// Read at any moment, `sent + failed + dropped + in_flight <= queued`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]

@@ -97,7 +97,7 @@ pub struct BatchEvent {
 }
 
 impl BatchEvent {
-    /// An event for a batch; `data` is encoded as for [`Pusher::trigger`]. Invalid names
+    /// An event for a batch; `data` is encoded as for [`Pusher::trigger`](crate::Pusher::trigger). Invalid names
     /// are reported when the batch is sent.
     pub fn new<D: Serialize + ?Sized>(channel: &str, event: &str, data: &D) -> Self {
         Self {

@@ -3,7 +3,7 @@
 use crate::error::ValidationError;
 use crate::protocol::ChannelName;
 
-/// Channel arguments of [`Pusher::trigger`]: a name, or a list of names.
+/// Channel arguments of [`Pusher::trigger`](crate::Pusher::trigger): a name, or a list of names.
 ///
 /// A name is a string (`&str`, `String`), checked here, or a [`ChannelName`] (or the
 /// `Result` a [`channel`](crate::channel) route's `name` returns), checked already and
