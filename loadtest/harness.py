@@ -33,8 +33,10 @@ Phases, each bounded in time:
   once and one holding every response `--sink-delay-ms` (50): events per second next to raw
   reqwest sending one request per event, sequentially and 64 in flight, in the same rounds;
   under the delay, against 0.8 x lanes x batch / delay; then one longer run against the slow
-  sink for memory (peak RSS of the client process, the queue's counters). Every event a
-  client counts as sent is checked against what the sink says it received. The criterion
+  sink for memory (peak RSS of the client process, the queue's counters). In each round
+  also two queue runs over 100 channels, one with none refused and one with one channel the
+  sink refuses (1 % of the events): the events finished per second of the two, side by side.
+  Every event a client counts as sent is checked against what the sink says it received. The criterion
   medians of `benches/queue.rs` (queuing one event) are read as for the criterion phase.
 
 Results go to OUT/results.json and OUT/report.md; the report is printed.
@@ -746,6 +748,12 @@ def queue_phase(a, results):
             for mode, conc in (("raw", 1), ("raw", 64), ("queue", 1)):
                 r = client_run(a, fast_port, mode, conc)
                 runs.append({"round": rnd, "sink": "fast", **r})
+            # One channel in a hundred refused by the sink (1 % of the events), beside the
+            # same hundred channels all accepted.
+            for variant, refused in (("clean100", 0), ("refused1", 1)):
+                r = client_run(a, fast_port, "queue", 1,
+                               extra=("--channels", "100", "--refused", str(refused)))
+                runs.append({"round": rnd, "sink": "fast", "variant": variant, **r})
             # Every response held `sink_delay_ms`: the queue, and raw reqwest with 64 in
             # flight beside it for scale.
             for mode, conc in (("queue", 1), ("raw", 64)):
@@ -776,18 +784,21 @@ def queue_report(results):
     delay = q["sink_delay_ms"]
     rounds = sorted({r["round"] for r in runs})
 
-    def one(sink, mode, conc, rnd):
+    def one(sink, mode, conc, rnd, variant=""):
         for r in runs:
-            if (r["sink"], r["mode"], r["concurrency"], r["round"]) == (sink, mode, conc, rnd):
+            if (r["sink"], r["mode"], r["concurrency"], r["round"],
+                    r.get("variant", "")) == (sink, mode, conc, rnd, variant):
                 return r
         return None
+
+    plain = [r for r in runs if not r.get("variant")]
 
     rows = []
     for sink, label in (("fast", "at once"), ("slow", f"after {delay} ms")):
         for mode, conc, name in (("raw", 1, "raw reqwest, 1 in flight"),
                                  ("raw", 64, "raw reqwest, 64 in flight"),
                                  ("queue", 1, "queue()")):
-            mine = [r for r in runs if (r["sink"], r["mode"], r["concurrency"]) == (sink, mode, conc)]
+            mine = [r for r in plain if (r["sink"], r["mode"], r["concurrency"]) == (sink, mode, conc)]
             if not mine:
                 continue
             vs = {}
@@ -806,7 +817,30 @@ def queue_report(results):
     out = [f"### Queued delivery against the local sink ({len(rounds)} rounds, medians)\n",
            table(["sink answers", "client", "events/s", "client CPU µs/event", "requests/event",
                   "÷ raw 1 in flight", "÷ raw 64 in flight"], rows), ""]
-    slow = [r for r in runs if (r["sink"], r["mode"]) == ("slow", "queue")]
+    # The refused row: events finished (delivered or failed) per second, next to the clean
+    # run of the same round.
+    vrows = []
+    for variant, name in (("clean100", "queue(), 100 channels"),
+                          ("refused1", "queue(), 100 channels, 1 refused (1 % of events)")):
+        mine = [r for r in runs if r.get("variant") == variant]
+        if not mine:
+            continue
+        ratios = []
+        for rnd in rounds:
+            m, c = one("fast", "queue", 1, rnd, variant), one("fast", "queue", 1, rnd, "clean100")
+            if m and c and c["finished_per_s"]:
+                ratios.append(m["finished_per_s"] / c["finished_per_s"])
+        vrows.append([name, fmt(median([r["finished_per_s"] for r in mine])),
+                      fmt(median([r["ops_per_s"] for r in mine])),
+                      fmt(median([r["failed"] for r in mine])),
+                      fmt(median([r.get("requests_per_event", float("nan")) for r in mine]), 3),
+                      ratio(median(ratios)) if ratios else ""])
+    if vrows:
+        out += ["### Queued delivery with refused events (sink answering at once, medians)\n",
+                table(["client", "events finished/s", "events delivered/s",
+                       "failed (whole run)", "requests/delivered event", "÷ clean, same round"],
+                      vrows), ""]
+    slow = [r for r in plain if (r["sink"], r["mode"]) == ("slow", "queue")]
     if slow:
         lanes, batch = slow[0]["lanes"], slow[0]["batch"]
         bound = 0.8 * lanes * batch / (delay / 1000)
@@ -821,8 +855,9 @@ def queue_report(results):
         # The kernel updates VmHWM lazily; a sample may read more.
         peak = max(m["hwm_kib"], max(samples))
         out.append(f"- memory, a producer faster than the sink ({m['secs']:.0f} s, responses held "
-                   f"{delay} ms, capacity {m['capacity']:,}): {m['offered']:,} events queued and "
-                   f"{m['full']:,} refused as full; most waiting at once {m['max_pending']:,}; "
+                   f"{delay} ms, capacity {m['capacity']:,}): {m['offered']:,} events queued, the "
+                   f"producer waiting with queue_wait() while the queue was full; most waiting "
+                   f"at once {m['max_pending']:,}; "
                    f"client RSS {m['rss_kib_start'] / 1024:.1f} MiB before the producer, "
                    f"peak {peak / 1024:.1f} MiB, over the second half "
                    f"{min(samples[half:]) / 1024:.1f}–{max(samples[half:]) / 1024:.1f} MiB; "

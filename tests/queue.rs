@@ -700,6 +700,11 @@ async fn the_fairing_starts_the_queue_and_terminate_drains_it() {
     let stats = rocket.state::<Pusher>().unwrap().queue_stats();
     assert_eq!((stats.queued, stats.sent, stats.dropped), (30, 30, 0));
     assert_eq!(stats, assert_drained(&pusher));
+    // The drain's counts, for the app to read once Rocket has stopped.
+    assert_eq!(
+        rocket.state::<Pusher>().and_then(Pusher::shutdown_stats),
+        Some(stats)
+    );
     assert_eq!(api.delivered().len(), 30);
     // Per channel, in the order the requests queued them.
     for id in 0..3u64 {

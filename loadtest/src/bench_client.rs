@@ -10,8 +10,8 @@
 //! The sink answers triggers (`/events`) and batches (`/batch_events`) `200 {}`, after
 //! `--delay-ms` if given (a timer per request, so requests in flight wait side by side as
 //! on a real round trip), and `GET /stats` at once with the requests and the events it
-//! answered (one per channel of a trigger, one per entry of a batch); anything else gets
-//! a 400.
+//! answered (one per channel of a trigger, one per entry of a batch); a request with an
+//! event on a `refused-…` channel gets a 400 (counted apart), anything else too.
 //!
 //! `run` triggers an event for `--duration` seconds (after a one-second warm-up) with
 //! `--concurrency` triggers in flight, and prints one JSON line: triggers, triggers per
@@ -28,12 +28,15 @@
 //! warm-up and then stops (for callgrind: the difference of two counts is per trigger).
 //!
 //! `--mode queue` is queued delivery: after a warm-up, one producer queues events to
-//! `--channels` channels (64) in turn for `--duration` seconds, as fast as `queue()` takes
-//! them, waiting a millisecond whenever the queue is full; the line gives the events the
-//! dispatcher delivered meanwhile and per second, what was offered and refused, the most
-//! events waiting at once, the queue's counters once flushed (checked to add up), and
-//! the process's RSS (before, once a second while producing, VmHWM). `--capacity`,
-//! `--lanes` and `--batch` set the queue (defaults: the crate's, and 10 per batch).
+//! `--channels` channels (64) in turn for `--duration` seconds with `queue_wait()`, as fast
+//! as the queue takes them (it waits while the queue is full); the line gives the events
+//! the dispatcher delivered meanwhile and per second, those it finished (delivered or
+//! failed), what was offered, the most events waiting at once, the queue's counters once
+//! flushed (checked to add up), and the process's RSS (before, once a second while
+//! producing, VmHWM). `--capacity`, `--lanes` and `--batch` set the queue (defaults: the
+//! crate's, and 10 per batch). `--refused N` names the first N channels `refused-…`, which
+//! the sink refuses (a 400 for any request carrying one of their events, as Pusher refuses
+//! a batch with one bad event).
 //!
 //! Everything stays on 127.0.0.1.
 
@@ -49,10 +52,8 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use rocket_pusher::config::QueueConfig;
-use rocket_pusher::error::QueueError;
 use rocket_pusher::protocol::Credentials;
-use rocket_pusher::{Error, Pusher};
-use serde::de::IgnoredAny;
+use rocket_pusher::Pusher;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
@@ -125,6 +126,7 @@ fn main() {
                 capacity: args.number("--capacity", defaults.capacity as u64) as usize,
                 lanes: args.number("--lanes", defaults.lanes as u64) as usize,
                 batch: args.number("--batch", 10) as usize,
+                refused: args.number("--refused", 0) as usize,
             };
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -173,33 +175,60 @@ struct Counts {
     events: AtomicU64,
     /// Bodies that were neither a trigger nor a batch (answered 400).
     bad: AtomicU64,
+    /// Requests refused for an event on a `refused-…` channel (answered 400).
+    refused: AtomicU64,
 }
 
 /// The parts of a trigger's body the sink counts: `channels` (or a single `channel`).
 #[derive(Deserialize)]
-struct TriggerBody {
-    #[serde(default)]
-    channels: Vec<IgnoredAny>,
-    channel: Option<IgnoredAny>,
+struct TriggerBody<'a> {
+    #[serde(default, borrow)]
+    channels: Vec<&'a str>,
+    #[serde(borrow)]
+    channel: Option<&'a str>,
 }
 
 /// The part of a batch's body the sink counts.
 #[derive(Deserialize)]
-struct BatchBody {
-    batch: Vec<IgnoredAny>,
+struct BatchBody<'a> {
+    #[serde(borrow)]
+    batch: Vec<BatchItem<'a>>,
 }
 
-/// How many events a request to `path` with `body` carries; `None` if it is neither a
-/// trigger nor a batch.
-fn events_in(path: &str, body: &[u8]) -> Option<u64> {
-    if path.ends_with("/batch_events") {
-        let b: BatchBody = serde_json::from_slice(body).ok()?;
-        Some(b.batch.len() as u64)
+#[derive(Deserialize)]
+struct BatchItem<'a> {
+    channel: &'a str,
+}
+
+/// What the sink makes of a request.
+enum Verdict {
+    /// A trigger or batch of this many events.
+    Events(u64),
+    /// It carries an event on a `refused-…` channel.
+    Refused,
+    /// Neither a trigger nor a batch.
+    Bad,
+}
+
+/// The events a request to `path` with `body` carries, unless it is refused or bad.
+fn events_in(path: &str, body: &[u8]) -> Verdict {
+    let channels: Vec<&str> = if path.ends_with("/batch_events") {
+        match serde_json::from_slice::<BatchBody<'_>>(body) {
+            Ok(b) => b.batch.iter().map(|i| i.channel).collect(),
+            Err(_) => return Verdict::Bad,
+        }
     } else if path.ends_with("/events") {
-        let t: TriggerBody = serde_json::from_slice(body).ok()?;
-        Some(t.channels.len() as u64 + u64::from(t.channel.is_some()))
+        match serde_json::from_slice::<TriggerBody<'_>>(body) {
+            Ok(t) => t.channels.into_iter().chain(t.channel).collect(),
+            Err(_) => return Verdict::Bad,
+        }
     } else {
-        None
+        return Verdict::Bad;
+    };
+    if channels.iter().any(|c| c.starts_with("refused-")) {
+        Verdict::Refused
+    } else {
+        Verdict::Events(channels.len() as u64)
     }
 }
 
@@ -230,6 +259,7 @@ async fn sink(port: u16, delay: Duration) -> std::io::Result<()> {
                             "requests": counts.requests.load(Ordering::Relaxed),
                             "events": counts.events.load(Ordering::Relaxed),
                             "bad": counts.bad.load(Ordering::Relaxed),
+                            "refused": counts.refused.load(Ordering::Relaxed),
                         });
                         return Ok::<_, Infallible>(reply(StatusCode::OK, stats.to_string()));
                     }
@@ -245,11 +275,18 @@ async fn sink(port: u16, delay: Duration) -> std::io::Result<()> {
                     }
                     counts.requests.fetch_add(1, Ordering::Relaxed);
                     Ok(match events_in(&path, &body) {
-                        Some(n) => {
+                        Verdict::Events(n) => {
                             counts.events.fetch_add(n, Ordering::Relaxed);
                             reply(StatusCode::OK, Bytes::from_static(b"{}"))
                         }
-                        None => {
+                        Verdict::Refused => {
+                            counts.refused.fetch_add(1, Ordering::Relaxed);
+                            reply(
+                                StatusCode::BAD_REQUEST,
+                                Bytes::from_static(b"{\"error\":\"channel refused\"}"),
+                            )
+                        }
+                        Verdict::Bad => {
                             counts.bad.fetch_add(1, Ordering::Relaxed);
                             reply(
                                 StatusCode::BAD_REQUEST,
@@ -523,6 +560,8 @@ struct QueuePlan {
     capacity: usize,
     lanes: usize,
     batch: usize,
+    /// The first this many channels are ones the sink refuses.
+    refused: usize,
 }
 
 /// A line of `/proc/self/status`, in KiB (`VmRSS`, `VmHWM`).
@@ -536,10 +575,9 @@ fn status_kib(field: &str) -> u64 {
 }
 
 /// A producer faster than the sink: for `duration`, queue events to `channels` channels in
-/// turn as fast as `queue()` accepts them; when the queue is full, wait a millisecond
-/// and go on (what an app would do with the error is its own business; here it only
-/// keeps the queue full). Throughput is what the dispatcher delivered meanwhile; then
-/// the rest is flushed, and the counts are checked to add up.
+/// turn with `queue_wait()`, which waits while the queue is full, so the queue stays full.
+/// Throughput is what the dispatcher delivered (and finished) meanwhile; then the rest is
+/// flushed, and the counts are checked to add up.
 async fn run_queue(port: u16, plan: QueuePlan) -> String {
     let pusher = Pusher::builder(APP_ID, KEY, SECRET)
         .host("127.0.0.1")
@@ -553,15 +591,23 @@ async fn run_queue(port: u16, plan: QueuePlan) -> String {
         )
         .build()
         .unwrap_or_else(|e| fail(&e.to_string()));
-    let channels: Vec<String> = (0..plan.channels).map(|i| format!("room-{i}")).collect();
+    let channels: Vec<String> = (0..plan.channels)
+        .map(|i| {
+            if i < plan.refused {
+                format!("refused-room-{i}")
+            } else {
+                format!("room-{i}")
+            }
+        })
+        .collect();
     let queue = |i: usize| {
         pusher
             .trigger(channels[i % channels.len()].as_str(), EVENT, &MESSAGE)
-            .queue()
+            .queue_wait()
     };
     // Warm-up: connections open, the lanes running.
     for i in 0..2_000 {
-        if let Err(e) = queue(i) {
+        if let Err(e) = queue(i).await {
             fail(&format!("warm-up: {e}"));
         }
     }
@@ -585,10 +631,10 @@ async fn run_queue(port: u16, plan: QueuePlan) -> String {
     let cpu = cpu_ticks();
     let start = Instant::now();
     let until = start + plan.duration;
-    let (mut offered, mut full, mut errors, mut max_pending) = (0u64, 0u64, 0u64, 0u64);
+    let (mut offered, mut errors, mut max_pending) = (0u64, 0u64, 0u64);
     let mut i = 0usize;
     while Instant::now() < until {
-        match queue(i) {
+        match queue(i).await {
             Ok(()) => {
                 offered += 1;
                 i += 1;
@@ -597,11 +643,6 @@ async fn run_queue(port: u16, plan: QueuePlan) -> String {
                     max_pending = max_pending.max(pusher.queue_stats().pending());
                     tokio::task::yield_now().await;
                 }
-            }
-            Err(Error::Queue(QueueError::Full { .. })) => {
-                full += 1;
-                max_pending = max_pending.max(pusher.queue_stats().pending());
-                tokio::time::sleep(Duration::from_millis(1)).await;
             }
             Err(e) => {
                 if errors == 0 {
@@ -615,6 +656,7 @@ async fn run_queue(port: u16, plan: QueuePlan) -> String {
     let during = pusher.queue_stats();
     let cpu_ticks = cpu_ticks() - cpu;
     let events = during.sent - before.sent;
+    let finished = events + during.failed - before.failed;
     let _ = stop_tx.send(true);
     let samples = sampler.await.unwrap_or_default();
     let hwm = status_kib("VmHWM");
@@ -635,8 +677,10 @@ async fn run_queue(port: u16, plan: QueuePlan) -> String {
         "secs": secs,
         "ops": events,
         "ops_per_s": events as f64 / secs,
+        "finished": finished,
+        "finished_per_s": finished as f64 / secs,
+        "refused_channels": plan.refused,
         "offered": offered,
-        "full": full,
         "errors": errors,
         "max_pending": max_pending,
         "flush_ms": flush_ms,
