@@ -60,9 +60,9 @@ async fn run(pusher: &Pusher, args: &[String]) -> Result<Value, Error> {
         "trigger" => {
             let channels: Vec<&str> = arg(1).split(',').collect();
             let exclude = option(args, "--exclude").map(SocketId::new).transpose()?;
-            let mut trigger = pusher
-                .trigger(channels, arg(2), &data(arg(3)))
-                .exclude(exclude);
+            // The trigger borrows its data until it is sent.
+            let data = data(arg(3));
+            let mut trigger = pusher.trigger(channels, arg(2), &data).exclude(exclude);
             if flag(args, "--info") {
                 trigger = trigger.with_subscription_count().with_user_count();
             }

@@ -1,6 +1,6 @@
-//! A `queue()` the queue refuses costs nothing: no allocation, counted by a global
-//! allocator that counts every allocation of this test binary (its own binary, with one
-//! test, so nothing else allocates meanwhile).
+//! A `queue()` the queue refuses costs nothing: no allocation (the data is not even
+//! serialized), counted by a global allocator that counts every allocation of this test
+//! binary (its own binary, with one test, so nothing else allocates meanwhile).
 //!
 //! The queue is filled on a current-thread runtime that never yields: its lanes never
 //! run, so nothing leaves the queue, and no other thread of the process is at work.
@@ -60,6 +60,16 @@ fn a_refused_queue_allocates_nothing() {
         assert!(refused_one.is_err());
         assert_eq!(cost.allocations, 0, "{cost:?}");
         assert_eq!(cost.reallocations, 0, "{cost:?}");
+
+        // The whole call costs what building the trigger (its channel and event names)
+        // costs: the data is never serialized.
+        region.reset();
+        drop(pusher.trigger(channels, "created", &data));
+        let names = region.change_and_reset();
+        let refused = pusher.trigger(channels, "created", &data).queue();
+        let whole = region.change();
+        assert!(refused.is_err());
+        assert_eq!(whole.allocations, names.allocations, "{whole:?} {names:?}");
         assert_eq!(pusher.queue_stats().queued, 3);
     });
 }

@@ -51,9 +51,9 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use rocket_pusher::Pusher;
 use rocket_pusher::config::QueueConfig;
 use rocket_pusher::protocol::Credentials;
-use rocket_pusher::Pusher;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 

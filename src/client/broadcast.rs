@@ -125,7 +125,7 @@ impl Pusher {
     /// pusher.broadcast(&Message { text: "hi".into() }).exclude(sender).await?;
     /// # Ok(()) }
     /// ```
-    pub fn broadcast<E: Broadcast + ?Sized>(&self, event: &E) -> Trigger<'_> {
+    pub fn broadcast<'a, E: Broadcast + ?Sized>(&'a self, event: &'a E) -> Trigger<'a, E> {
         self.trigger(event.channels(), E::EVENT, event)
     }
 }

@@ -21,6 +21,32 @@ pub(crate) fn encode_data<D: Serialize + ?Sized>(data: &D) -> Result<String, Val
     }
 }
 
+/// A trigger's data: the app's value, serialized only when the trigger is sent or queued
+/// (so a queue that refuses it never serializes it), or already encoded.
+pub(super) enum Data<'a, D: ?Sized> {
+    Value(&'a D),
+    Encoded(Result<String, ValidationError>),
+}
+
+impl<D: Serialize + ?Sized> Data<'_, D> {
+    pub(super) fn encode(self) -> Result<String, ValidationError> {
+        match self {
+            Self::Value(data) => encode_data(data),
+            Self::Encoded(data) => data,
+        }
+    }
+}
+
+/// Never the data, which may be private.
+impl<D: ?Sized> fmt::Debug for Data<'_, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Value(_) => f.write_str("<not serialized yet>"),
+            Self::Encoded(data) => DataLen(data).fmt(f),
+        }
+    }
+}
+
 /// Event data in a Debug form: its length, never its content, which may be private
 /// (plaintext meant for an encrypted channel, say).
 pub(super) struct DataLen<'a>(pub(super) &'a Result<String, ValidationError>);

@@ -21,7 +21,7 @@ use crate::protocol::{ChannelName, EventName, SocketId, UserId};
 pub(crate) use batch::{BatchBody, BatchItem};
 pub use batch::{BatchEvent, BatchResponse};
 pub use channels::IntoChannels;
-use data::DataLen;
+use data::Data;
 pub(crate) use data::encode_data;
 
 /// The most channels one trigger may name.
@@ -82,12 +82,15 @@ pub(crate) struct TriggerBody<'a> {
 /// println!("{:?}", reply.channels);
 /// # Ok(()) }
 /// ```
+///
+/// `D` is the type of the data, which it borrows until it is sent or queued, and
+/// serializes then.
 #[must_use = "a trigger does nothing until it is awaited or queued"]
-pub struct Trigger<'a> {
+pub struct Trigger<'a, D: ?Sized = str> {
     pusher: &'a Pusher,
     channels: Result<Vec<ChannelName>, ValidationError>,
     event: Result<EventName, ValidationError>,
-    data: Result<String, ValidationError>,
+    data: Data<'a, D>,
     socket_id: Option<SocketId>,
     user_count: bool,
     subscription_count: bool,
@@ -100,8 +103,9 @@ impl Pusher {
     /// `data` is any `Serialize` value, sent as its JSON; a string (`&str`, `String`) is
     /// sent verbatim, so an already-encoded JSON string passes through as is. On a
     /// `private-encrypted-` channel (which must then be the only one) the data is
-    /// encrypted. Await the returned [`Trigger`] to send it.
-    pub fn trigger<C, D>(&self, channels: C, event: &str, data: &D) -> Trigger<'_>
+    /// encrypted. Await the returned [`Trigger`] to send it, or queue it; `data` is
+    /// serialized then.
+    pub fn trigger<'a, C, D>(&'a self, channels: C, event: &str, data: &'a D) -> Trigger<'a, D>
     where
         C: IntoChannels,
         D: Serialize + ?Sized,
@@ -110,7 +114,7 @@ impl Pusher {
             pusher: self,
             channels: channels.into_channels(),
             event: EventName::new(event),
-            data: encode_data(data),
+            data: Data::Value(data),
             socket_id: None,
             user_count: false,
             subscription_count: false,
@@ -130,14 +134,16 @@ impl<'a> Trigger<'a> {
             pusher,
             channels: UserId::new(user_id).map(|u| vec![ChannelName::server_to_user(&u)]),
             event: EventName::new(event),
-            data,
+            data: Data::Encoded(data),
             socket_id: None,
             user_count: false,
             subscription_count: false,
             retry: None,
         }
     }
+}
 
+impl<'a, D: Serialize + ?Sized> Trigger<'a, D> {
     /// Do not deliver to this connection (usually the sender's, from the
     /// [`SocketId`] request guard). `None` excludes nobody.
     pub fn exclude(mut self, socket_id: impl Into<Option<SocketId>>) -> Self {
@@ -166,10 +172,14 @@ impl<'a> Trigger<'a> {
     }
 
     /// The checks an awaited and a queued trigger share: names, channel count, lengths.
-    fn check(self) -> Result<Checked<'a>, Error> {
+    fn check(self) -> Result<Checked<'a, Data<'a, D>>, Error> {
         let channels = self.channels?;
         let event = self.event?;
-        let data = self.data?;
+        // Data already encoded (and failed) fails here; a value is serialized later.
+        let data = match self.data {
+            Data::Encoded(Err(e)) => return Err(e.into()),
+            data => data,
+        };
         if channels.is_empty() {
             return Err(ValidationError::NoChannels.into());
         }
@@ -194,38 +204,11 @@ impl<'a> Trigger<'a> {
         })
     }
 
-    /// Send the event.
-    pub async fn send(self) -> Result<TriggerResponse, Error> {
-        let Checked {
-            pusher,
-            channels,
-            event,
-            data,
-            socket_id,
-            info,
-            retry,
-        } = self.check()?;
-        let data = match channels.as_slice() {
-            [one] => pusher.prepare_data(one, &data)?,
-            many => {
-                if many.iter().any(ChannelName::is_encrypted) {
-                    return Err(ValidationError::EncryptedMultiChannel.into());
-                }
-                pusher.check_size(&data)?;
-                Cow::Borrowed(data.as_str())
-            }
-        };
-        let body = serde_json::to_vec(&TriggerBody {
-            name: event.as_str(),
-            data: &data,
-            channels: &channels,
-            socket_id: socket_id.as_ref().map(SocketId::as_str),
-            info,
-        })
-        .map_err(|e| ValidationError::Serialize(e.to_string()))?;
-        let path = pusher.events_path();
-        let reply = pusher.post(path, body, retry.as_ref()).await?;
-        decode(&reply)
+    /// Send the event (what awaiting the trigger does): the checks and the serialization
+    /// are done here, and the future owns what it sends.
+    pub fn send(self) -> impl Future<Output = Result<TriggerResponse, Error>> + Send + 'a {
+        let checked = self.check().and_then(Checked::encoded);
+        async move { checked?.send().await }
     }
 
     /// Queue the event instead of waiting for Pusher: it is checked as for an awaited
@@ -263,9 +246,10 @@ impl<'a> Trigger<'a> {
     /// ```
     pub fn queue(self) -> Result<(), Error> {
         let checked = self.check_queued()?;
-        // Room first: a full queue refuses before the events are built (copies, sealing).
+        // Room first: a full queue refuses before the data is serialized and the events
+        // built (copies, sealing).
         let room = checked.pusher.queue_room(checked.channels.len())?;
-        checked.enqueue(room)
+        checked.encoded()?.enqueue(room)
     }
 
     /// [`queue`](Self::queue), waiting for room while the queue is full instead of
@@ -284,7 +268,8 @@ impl<'a> Trigger<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn queue_wait(self) -> Result<(), Error> {
-        let checked = self.check_queued()?;
+        // Serialized before it waits, so that the future holds no borrow of the data.
+        let checked = self.check_queued()?.encoded()?;
         let room = checked
             .pusher
             .queue_room_wait(checked.channels.len())
@@ -294,7 +279,7 @@ impl<'a> Trigger<'a> {
 
     /// The checks of a queued trigger: those of an awaited one, and the options it cannot
     /// take. Nothing is allocated.
-    fn check_queued(self) -> Result<Checked<'a>, Error> {
+    fn check_queued(self) -> Result<Checked<'a, Data<'a, D>>, Error> {
         if self.user_count || self.subscription_count {
             return Err(ValidationError::Attribute(
                 "a queued trigger has no reply to carry channel attributes: await the trigger \
@@ -313,7 +298,55 @@ impl<'a> Trigger<'a> {
     }
 }
 
-impl Checked<'_> {
+impl<'a, D: Serialize + ?Sized> Checked<'a, Data<'a, D>> {
+    /// With the data serialized.
+    fn encoded(self) -> Result<Checked<'a, String>, Error> {
+        Ok(Checked {
+            data: self.data.encode()?,
+            pusher: self.pusher,
+            channels: self.channels,
+            event: self.event,
+            socket_id: self.socket_id,
+            info: self.info,
+            retry: self.retry,
+        })
+    }
+}
+
+impl Checked<'_, String> {
+    async fn send(self) -> Result<TriggerResponse, Error> {
+        let Checked {
+            pusher,
+            channels,
+            event,
+            data,
+            socket_id,
+            info,
+            retry,
+        } = self;
+        let data = match channels.as_slice() {
+            [one] => pusher.prepare_data(one, &data)?,
+            many => {
+                if many.iter().any(ChannelName::is_encrypted) {
+                    return Err(ValidationError::EncryptedMultiChannel.into());
+                }
+                pusher.check_size(&data)?;
+                Cow::Borrowed(data.as_str())
+            }
+        };
+        let body = serde_json::to_vec(&TriggerBody {
+            name: event.as_str(),
+            data: &data,
+            channels: &channels,
+            socket_id: socket_id.as_ref().map(SocketId::as_str),
+            info,
+        })
+        .map_err(|e| ValidationError::Serialize(e.to_string()))?;
+        let path = pusher.events_path();
+        let reply = pusher.post(path, body, retry.as_ref()).await?;
+        decode(&reply)
+    }
+
     /// One event per channel, each sealed for its channel, queued in `room`.
     fn enqueue(self, room: Room<'_>) -> Result<(), Error> {
         let Checked {
@@ -348,13 +381,13 @@ impl Checked<'_> {
     }
 }
 
-impl fmt::Debug for Trigger<'_> {
+impl<D: ?Sized> fmt::Debug for Trigger<'_, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Trigger")
             .field("pusher", self.pusher)
             .field("channels", &self.channels)
             .field("event", &self.event)
-            .field("data", &DataLen(&self.data))
+            .field("data", &self.data)
             .field("socket_id", &self.socket_id)
             .field("user_count", &self.user_count)
             .field("subscription_count", &self.subscription_count)
@@ -362,18 +395,18 @@ impl fmt::Debug for Trigger<'_> {
             .finish()
     }
 }
-/// A trigger's parts, checked.
-struct Checked<'a> {
+/// A trigger's parts, checked; its data a value still, or serialized.
+struct Checked<'a, T> {
     pusher: &'a Pusher,
     channels: Vec<ChannelName>,
     event: EventName,
-    data: String,
+    data: T,
     socket_id: Option<SocketId>,
     info: Option<&'static str>,
     retry: Option<RetryPolicy>,
 }
 
-impl<'a> IntoFuture for Trigger<'a> {
+impl<'a, D: Serialize + ?Sized> IntoFuture for Trigger<'a, D> {
     type Output = Result<TriggerResponse, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
