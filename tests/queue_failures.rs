@@ -450,3 +450,26 @@ async fn the_hosted_service_refuses_long_channel_names_at_the_trigger() {
     own.flush().await;
     assert_eq!(api.delivered().len(), 1);
 }
+
+#[tokio::test]
+async fn a_refusal_of_the_app_not_its_events_fails_the_batch_without_splitting_it() {
+    let api = MockApi::start(KEY, SECRET).await;
+    let pusher = builder(&api, QueueConfig::default().lanes(1))
+        .build()
+        .unwrap();
+    let mut failures = pusher.queue_failures();
+    api.hold();
+    queue_n(&pusher, "first", 0);
+    api.wait_for_requests(1).await;
+    for n in 0..5 {
+        queue_n(&pusher, &format!("room-{n}"), n);
+    }
+    api.reply(Reply::new(403, "over quota"));
+    api.release();
+    pusher.flush().await;
+    assert_eq!(api.requests().len(), 2, "one batch, not split");
+    let reports = received(&mut failures);
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].events().len(), 5);
+    assert_eq!(reports[0].error().status(), Some(403));
+}

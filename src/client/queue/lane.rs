@@ -224,10 +224,12 @@ impl Drop for Lane {
     }
 }
 
-/// Whether the server refused a request for what it holds (a 4xx but 429, which is
-/// about the rate, not the events).
+/// Whether the server refused a request for what it holds: a 400 (a bad name, say), a 413
+/// (too large) or a 422. Other 4xx are about the app, not its events (401: credentials or
+/// clock, 403: disabled or over quota, 404: app id, 429: rate): splitting would only
+/// multiply the requests refused.
 fn refused(error: &Error) -> bool {
-    matches!(error.status(), Some(400..=499)) && !error.is_transient()
+    matches!(error.status(), Some(400 | 413 | 422))
 }
 
 /// A request that failed for good: its last error, and whether any try may have reached
