@@ -14,6 +14,8 @@
 
 #[path = "support/mock_api.rs"]
 mod mock_api;
+#[path = "support/queue_kit.rs"]
+mod queue_kit;
 #[path = "support/rocket_app.rs"]
 mod rocket_app;
 
@@ -22,10 +24,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mock_api::{Event, MockApi, Reply, Rng};
+use queue_kit::{APP_ID, KEY, SECRET, builder, hold_event_0_in_flight, queue_n};
 use rocket::http::Status;
 use rocket::local::asynchronous::Client;
 use rocket::{State, post, routes};
-use rocket_pusher::client::{PusherBuilder, QueueStats, RetryPolicy};
+use rocket_pusher::client::{QueueStats, RetryPolicy};
 use rocket_pusher::config::QueueConfig;
 use rocket_pusher::error::{QueueError, ValidationError};
 use rocket_pusher::protocol::{Credentials, MasterKey, decrypt_payload};
@@ -33,26 +36,8 @@ use rocket_pusher::testing::{self, LocalClientExt};
 use rocket_pusher::{Error, Pusher, PusherFairing, SocketId};
 use serde_json::json;
 
-const APP_ID: &str = "4321";
-const KEY: &str = "test-key";
-const SECRET: &str = "MARKER-SECRET-queue";
 /// 32 bytes 0x00..0x1f.
 const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-
-/// A client of the mock with fast retries (5 tries, 1 to 20 ms apart) and `queue`.
-fn builder(api: &MockApi, queue: QueueConfig) -> PusherBuilder {
-    Pusher::builder(APP_ID, KEY, SECRET)
-        .host("127.0.0.1")
-        .port(api.port())
-        .use_tls(false)
-        .timeout(Duration::from_secs(5))
-        .retry(
-            RetryPolicy::new(5)
-                .initial_delay(Duration::from_millis(1))
-                .max_delay(Duration::from_millis(20)),
-        )
-        .queue(queue)
-}
 
 /// The counts of a drained queue add up: nothing in flight, every queued event sent,
 /// failed or dropped.
@@ -77,21 +62,6 @@ fn numbers(events: &[Event]) -> Vec<u64> {
             data["n"].as_u64().unwrap()
         })
         .collect()
-}
-
-fn queue_n(pusher: &Pusher, channel: &str, n: u64) {
-    pusher
-        .trigger(channel, "numbered", &json!({ "n": n }))
-        .queue()
-        .unwrap();
-}
-
-/// Hold the mock's answers and queue event 0 on `channel`. An idle lane sends it at once,
-/// alone; once it is in flight that lane is busy, and what is queued next waits.
-async fn hold_event_0_in_flight(api: &MockApi, pusher: &Pusher, channel: &str) {
-    api.hold();
-    queue_n(pusher, channel, 0);
-    api.wait_for_requests(1).await;
 }
 
 #[tokio::test]

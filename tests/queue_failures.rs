@@ -11,48 +11,25 @@
 
 #[path = "support/mock_api.rs"]
 mod mock_api;
+#[path = "support/queue_kit.rs"]
+mod queue_kit;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mock_api::{Event, MockApi, Reply};
-use rocket_pusher::client::{PusherBuilder, QueueFailure, RetryPolicy};
+use queue_kit::{APP_ID, KEY, SECRET, builder, hold_event_0_in_flight, queue_n};
+use rocket_pusher::client::{QueueFailure, RetryPolicy};
 use rocket_pusher::config::QueueConfig;
 use rocket_pusher::error::QueueError;
 use rocket_pusher::{Error, Pusher, SocketId};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
-const APP_ID: &str = "4321";
-const KEY: &str = "test-key";
-const SECRET: &str = "MARKER-SECRET-queue-failures";
-
-/// A client of the mock with fast retries (5 tries, 1 to 20 ms apart) and `queue`.
-fn builder(api: &MockApi, queue: QueueConfig) -> PusherBuilder {
-    Pusher::builder(APP_ID, KEY, SECRET)
-        .host("127.0.0.1")
-        .port(api.port())
-        .use_tls(false)
-        .timeout(Duration::from_secs(5))
-        .retry(
-            RetryPolicy::new(5)
-                .initial_delay(Duration::from_millis(1))
-                .max_delay(Duration::from_millis(20)),
-        )
-        .queue(queue)
-}
-
 /// A name of 180 characters: over the hosted service's 164, so a self-hosted client takes
 /// it and the (mock) server refuses it, as the user saw.
 fn long_channel() -> String {
     format!("refused-{}", "x".repeat(172))
-}
-
-fn queue_n(pusher: &Pusher, channel: &str, n: u64) {
-    pusher
-        .trigger(channel, "numbered", &json!({ "n": n }))
-        .queue()
-        .unwrap();
 }
 
 /// The `n` of each event, per channel, in the order they arrived.
@@ -169,9 +146,7 @@ async fn a_refused_batch_is_split_and_its_other_events_go_once_in_order() {
         .unwrap();
     let mut failures = pusher.queue_failures();
     // Event 0 in flight behind a held reply: the next ten wait, and go as one batch.
-    api.hold();
-    queue_n(&pusher, "first", 0);
-    api.wait_for_requests(1).await;
+    hold_event_0_in_flight(&api, &pusher, "first").await;
     for n in 0..10 {
         let channel = if n == 6 { "bad" } else { "good" };
         queue_n(&pusher, channel, n);
@@ -458,9 +433,7 @@ async fn a_refusal_of_the_app_not_its_events_fails_the_batch_without_splitting_i
         .build()
         .unwrap();
     let mut failures = pusher.queue_failures();
-    api.hold();
-    queue_n(&pusher, "first", 0);
-    api.wait_for_requests(1).await;
+    hold_event_0_in_flight(&api, &pusher, "first").await;
     for n in 0..5 {
         queue_n(&pusher, &format!("room-{n}"), n);
     }
