@@ -54,6 +54,15 @@ fn received(rx: &mut mpsc::UnboundedReceiver<QueueFailure>) -> Vec<QueueFailure>
     out
 }
 
+/// A client of the mock with one lane, and the receiver of its failures.
+fn one_lane(api: &MockApi) -> (Pusher, mpsc::UnboundedReceiver<QueueFailure>) {
+    let pusher = builder(api, QueueConfig::default().lanes(1))
+        .build()
+        .unwrap();
+    let failures = pusher.queue_failures();
+    (pusher, failures)
+}
+
 /// 49 good channels and one the server refuses (from the start, or once `refuse_after`
 /// events have arrived), 40 events each, queued in turn: exactly the refused channel's
 /// events sent after the refusal fail, and every other event arrives once, in order.
@@ -141,10 +150,7 @@ async fn a_channel_refused_midway_fails_alone_from_then_on_over_eight_lanes() {
 #[tokio::test]
 async fn a_refused_batch_is_split_and_its_other_events_go_once_in_order() {
     let api = MockApi::start(KEY, SECRET).await;
-    let pusher = builder(&api, QueueConfig::default().lanes(1))
-        .build()
-        .unwrap();
-    let mut failures = pusher.queue_failures();
+    let (pusher, mut failures) = one_lane(&api);
     // Event 0 in flight behind a held reply: the next ten wait, and go as one batch.
     hold_event_0_in_flight(&api, &pusher, "first").await;
     for n in 0..10 {
@@ -277,10 +283,7 @@ async fn a_timeout_on_an_earlier_try_marks_the_failure_maybe_delivered() {
 async fn failed_events_can_be_queued_again_as_they_were() {
     let api = MockApi::start(KEY, SECRET).await;
     api.reply_once(Reply::new(400, "not now"));
-    let pusher = builder(&api, QueueConfig::default().lanes(1))
-        .build()
-        .unwrap();
-    let mut failures = pusher.queue_failures();
+    let (pusher, mut failures) = one_lane(&api);
     queue_n(&pusher, "orders", 0);
     let failure = failures.recv().await.unwrap();
     pusher.requeue(failure.into_events()).unwrap();
@@ -368,10 +371,7 @@ async fn waiting_for_room_ends_with_closed_when_the_queue_shuts_down() {
 #[tokio::test]
 async fn flush_within_says_what_is_left_and_shutdown_keeps_its_counts() {
     let api = MockApi::start(KEY, SECRET).await;
-    let pusher = builder(&api, QueueConfig::default().lanes(1))
-        .build()
-        .unwrap();
-    let mut failures = pusher.queue_failures();
+    let (pusher, mut failures) = one_lane(&api);
     api.hold();
     for n in 0..3 {
         queue_n(&pusher, "orders", n);
@@ -429,10 +429,7 @@ async fn the_hosted_service_refuses_long_channel_names_at_the_trigger() {
 #[tokio::test]
 async fn a_refusal_of_the_app_not_its_events_fails_the_batch_without_splitting_it() {
     let api = MockApi::start(KEY, SECRET).await;
-    let pusher = builder(&api, QueueConfig::default().lanes(1))
-        .build()
-        .unwrap();
-    let mut failures = pusher.queue_failures();
+    let (pusher, mut failures) = one_lane(&api);
     hold_event_0_in_flight(&api, &pusher, "first").await;
     for n in 0..5 {
         queue_n(&pusher, &format!("room-{n}"), n);

@@ -315,35 +315,27 @@ impl<'a, D: Serialize + ?Sized> Checked<'a, Data<'a, D>> {
 
 impl Checked<'_, String> {
     async fn send(self) -> Result<TriggerResponse, Error> {
-        let Checked {
-            pusher,
-            channels,
-            event,
-            data,
-            socket_id,
-            info,
-            retry,
-        } = self;
-        let data = match channels.as_slice() {
-            [one] => pusher.prepare_data(one, &data)?,
+        let pusher = self.pusher;
+        let data = match self.channels.as_slice() {
+            [one] => pusher.prepare_data(one, &self.data)?,
             many => {
                 if many.iter().any(ChannelName::is_encrypted) {
                     return Err(ValidationError::EncryptedMultiChannel.into());
                 }
-                pusher.check_size(&data)?;
-                Cow::Borrowed(data.as_str())
+                pusher.check_size(&self.data)?;
+                Cow::Borrowed(self.data.as_str())
             }
         };
         let body = serde_json::to_vec(&TriggerBody {
-            name: event.as_str(),
+            name: self.event.as_str(),
             data: &data,
-            channels: &channels,
-            socket_id: socket_id.as_ref().map(SocketId::as_str),
-            info,
+            channels: &self.channels,
+            socket_id: self.socket_id.as_ref().map(SocketId::as_str),
+            info: self.info,
         })
         .map_err(|e| ValidationError::Serialize(e.to_string()))?;
         let path = pusher.events_path();
-        let reply = pusher.post(path, body, retry.as_ref()).await?;
+        let reply = pusher.post(path, body, self.retry.as_ref()).await?;
         decode(&reply)
     }
 
