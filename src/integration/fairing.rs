@@ -193,8 +193,8 @@ impl PusherFairing {
         self
     }
 
-    /// Call `f` when queued events could not be delivered (a 4xx answer, or retries
-    /// exhausted), with the error and each lost event's channel and name; see
+    /// Call `f` when queued events could not be delivered (the server refused them, or
+    /// retries ran out), with the error and the events whole; see
     /// [`PusherBuilder::on_queue_failure`](crate::client::PusherBuilder::on_queue_failure).
     ///
     /// ```
