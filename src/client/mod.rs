@@ -131,6 +131,9 @@ pub(crate) struct Inner {
     max_payload_bytes: usize,
     max_batch_events: usize,
     max_channel_name_len: usize,
+    /// The longest channel name a trigger may name: `max_channel_name_len`, and no more
+    /// than the hosted service accepts when the endpoint is the hosted service.
+    max_trigger_channel_len: usize,
     retry: RetryPolicy,
     transport: Transport,
 }
@@ -190,6 +193,7 @@ impl Pusher {
                 max_payload_bytes: defaults.max_payload_bytes,
                 max_batch_events: defaults.max_batch_events,
                 max_channel_name_len: defaults.max_channel_name_len,
+                max_trigger_channel_len: defaults.max_channel_name_len,
                 retry: defaults.retry,
                 transport: Transport::Recording(Recorder::default()),
             }),
@@ -216,7 +220,7 @@ impl Pusher {
                     })?,
             }),
         };
-        let max_channel_name_len =
+        let max_trigger_channel_len =
             channel_name_limit(&resolved.endpoint, config.max_channel_name_len);
         let queue = Queue::new(
             config.queue.clone(),
@@ -235,7 +239,8 @@ impl Pusher {
                 master_key: resolved.master_key,
                 max_payload_bytes: config.max_payload_bytes,
                 max_batch_events: config.max_batch_events,
-                max_channel_name_len,
+                max_channel_name_len: config.max_channel_name_len,
+                max_trigger_channel_len,
                 retry: config.retry.clone(),
                 transport,
             }),

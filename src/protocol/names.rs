@@ -17,8 +17,9 @@ use crate::error::ValidationError;
 /// and the routes apply.
 pub const MAX_CHANNEL_NAME_LEN: usize = 200;
 /// The longest channel name Pusher's hosted service accepts: a client whose API host is
-/// `*.pusher.com` applies it whatever `max_channel_name_len` says, so that a name the
-/// service would refuse is refused at the trigger, before it is queued.
+/// `*.pusher.com` applies it to the channels its triggers name, whatever
+/// `max_channel_name_len` says, so that a name the service would refuse is refused at the
+/// trigger, before it is queued.
 pub const HOSTED_MAX_CHANNEL_NAME_LEN: usize = 164;
 /// The longest event name the official libraries accept.
 pub const MAX_EVENT_NAME_LEN: usize = 200;

@@ -61,7 +61,7 @@ impl Pusher {
         let mut datas = Vec::with_capacity(events.len());
         for e in &events {
             let channel = e.channel.as_ref().map_err(Clone::clone)?;
-            self.check_channel_len(channel)?;
+            self.check_trigger_channel(channel)?;
             e.event.as_ref().map_err(Clone::clone)?;
             let data = e.data.as_ref().map_err(Clone::clone)?;
             datas.push(self.prepare_data(channel, data)?);

@@ -97,12 +97,17 @@ impl Pusher {
     /// Check `channel` against the configured `max_channel_name_len`. A user's own channel
     /// is exempt: its user id has a limit of its own.
     pub(crate) fn check_channel_len(&self, channel: &ChannelName) -> Result<(), ValidationError> {
-        let (len, max) = (channel.as_str().len(), self.inner.max_channel_name_len);
-        if len > max && channel.kind() != ChannelKind::ServerToUser {
-            Err(ValidationError::ChannelNameOverLimit { len, max })
-        } else {
-            Ok(())
-        }
+        check_len(channel, self.inner.max_channel_name_len)
+    }
+
+    /// Check a channel a trigger names: as [`check_channel_len`](Self::check_channel_len),
+    /// and against the hosted service's limit when the endpoint is the hosted service,
+    /// which refuses longer names (a subscription to one would be refused first).
+    pub(super) fn check_trigger_channel(
+        &self,
+        channel: &ChannelName,
+    ) -> Result<(), ValidationError> {
+        check_len(channel, self.inner.max_trigger_channel_len)
     }
 
     pub(super) fn check_size(&self, data: &str) -> Result<(), ValidationError> {
@@ -115,6 +120,16 @@ impl Pusher {
         } else {
             Ok(())
         }
+    }
+}
+
+/// A user's own channel is exempt: its user id has a limit of its own.
+fn check_len(channel: &ChannelName, max: usize) -> Result<(), ValidationError> {
+    let len = channel.as_str().len();
+    if len > max && channel.kind() != ChannelKind::ServerToUser {
+        Err(ValidationError::ChannelNameOverLimit { len, max })
+    } else {
+        Ok(())
     }
 }
 

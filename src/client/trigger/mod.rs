@@ -191,7 +191,7 @@ impl<'a, D: Serialize + ?Sized> Trigger<'a, D> {
             .into());
         }
         for channel in &channels {
-            self.pusher.check_channel_len(channel)?;
+            self.pusher.check_trigger_channel(channel)?;
         }
         Ok(Checked {
             pusher: self.pusher,
