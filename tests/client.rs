@@ -1177,9 +1177,11 @@ async fn recording_transport_from_config_and_builder() {
 
 #[tokio::test]
 async fn channel_names_up_to_200_or_the_configured_limit() {
+    // A self-hosted server's client, recording.
     let recording = |max: Option<usize>| {
         let mut config = PusherConfig::new(APP_ID, KEY, SECRET);
         config.transport = TransportKind::Recording;
+        config.host = Some("127.0.0.1".into());
         if let Some(max) = max {
             config.max_channel_name_len = max;
         }
@@ -1187,7 +1189,24 @@ async fn channel_names_up_to_200_or_the_configured_limit() {
     };
     let name = |len: usize| format!("private-{}", "x".repeat(len - 8));
 
-    // By default 200, as the official libraries, Flask-Pusher and sockudo.
+    // The hosted service's client stops at its 164, whatever the key says.
+    let mut hosted = PusherConfig::new(APP_ID, KEY, SECRET);
+    hosted.transport = TransportKind::Recording;
+    let hosted = Pusher::from_config(&hosted).unwrap();
+    hosted.trigger(name(164).as_str(), "e", "1").await.unwrap();
+    let err = hosted
+        .trigger(name(165).as_str(), "e", "1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Validation(ValidationError::ChannelNameOverLimit { len: 165, max: 164 })
+        ),
+        "{err:?}"
+    );
+
+    // Elsewhere by default 200, as the official libraries, Flask-Pusher and sockudo.
     let pusher = recording(None);
     pusher.trigger(name(200).as_str(), "e", "1").await.unwrap();
     let err = pusher
