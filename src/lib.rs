@@ -119,6 +119,13 @@
 //! The environment form is `ROCKET_PUSHER='{app_id="1234",key="…",secret="…"}'`;
 //! `ROCKET_PUSHER_SECRET` does **not** set `pusher.secret` (Rocket does not split
 //! variable names on `_`).
+//!
+//! ## Features
+//!
+//! The client's TLS stack: `rustls-ring` (default: rustls with ring, the lightest build),
+//! `rustls-aws-lc` (rustls with aws-lc-rs) or `native-tls` (the platform's library); with
+//! none, plain HTTP only. [`client::http_client_builder`] says which wins when several are
+//! on, and starts a `reqwest` client of the app's own on the same stack.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

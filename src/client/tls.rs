@@ -15,6 +15,12 @@ use crate::error::ConfigError;
 /// A `reqwest` client builder on the TLS stack this build of the crate speaks: the one
 /// [`Pusher`](crate::Pusher) starts from, before its timeouts.
 ///
+/// The stack is the crate feature asked for beyond the default, when several are on:
+/// `native-tls` (the platform's library), then `rustls-aws-lc` (rustls with aws-lc-rs),
+/// then `rustls-ring` (the default: rustls with ring and the system's root certificates).
+/// With none of them the builder speaks plain HTTP only, and a client configured for an
+/// `https` endpoint is refused when built.
+///
 /// Start from it to hand [`PusherBuilder::http_client`](crate::client::PusherBuilder::http_client)
 /// a client of your own (a proxy, pool settings): with the default `rustls-ring` feature,
 /// reqwest is built without a crypto provider of its own, and
