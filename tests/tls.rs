@@ -14,12 +14,6 @@ use std::time::Duration;
 use mock_api::MockApi;
 use rocket_pusher::client::{PusherBuilder, RetryPolicy};
 use rocket_pusher::{Error, Pusher};
-#[cfg(any(
-    feature = "rustls-ring",
-    feature = "rustls-aws-lc",
-    feature = "native-tls"
-))]
-use tokio::{io::AsyncReadExt, net::TcpListener};
 
 const KEY: &str = "test-key";
 const SECRET: &str = "MARKER-SECRET-123";
@@ -32,79 +26,64 @@ fn builder(port: u16) -> PusherBuilder {
         .retry(RetryPolicy::never())
 }
 
+/// An `https` endpoint on 127.0.0.1 that reads the client's first bytes and hangs up.
 #[cfg(any(
     feature = "rustls-ring",
     feature = "rustls-aws-lc",
     feature = "native-tls"
 ))]
-/// Trigger once towards `listener` and return the first bytes the client wrote, then the
-/// trigger's outcome once the listener hung up.
-async fn first_bytes(listener: TcpListener, pusher: Pusher) -> (Vec<u8>, Result<(), Error>) {
-    let trigger = tokio::spawn(async move {
-        pusher
-            .trigger("orders", "created", &serde_json::json!({ "id": 7 }))
-            .await
-            .map(drop)
-    });
-    let (mut conn, _) = listener.accept().await.unwrap();
-    // A TLS record header (5 bytes) and the handshake message's type.
-    let mut head = vec![0; 6];
-    conn.read_exact(&mut head).await.unwrap();
-    drop(conn);
-    (head, trigger.await.unwrap())
-}
+mod https {
+    use super::*;
+    use tokio::{io::AsyncReadExt, net::TcpListener};
 
-#[cfg(any(
-    feature = "rustls-ring",
-    feature = "rustls-aws-lc",
-    feature = "native-tls"
-))]
-/// A TLS handshake record (22) carrying a ClientHello (1).
-fn is_client_hello(head: &[u8]) -> bool {
-    head[0] == 22 && head[1] == 3 && head[5] == 1
-}
+    /// Build a client with `make(port)` towards a listener, trigger once, and check that
+    /// the client opened with a ClientHello and then failed with a typed error.
+    async fn says_hello(make: impl FnOnce(u16) -> Pusher) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let pusher = make(listener.local_addr().unwrap().port());
+        let trigger = tokio::spawn(async move {
+            pusher
+                .trigger("orders", "created", &serde_json::json!({ "id": 7 }))
+                .await
+                .map(drop)
+        });
+        let (mut conn, _) = listener.accept().await.unwrap();
+        // A TLS record header (5 bytes) and the handshake message's type: a handshake
+        // record (22) of TLS (3, _) carrying a ClientHello (1).
+        let mut head = [0; 6];
+        conn.read_exact(&mut head).await.unwrap();
+        assert!(
+            head[0] == 22 && head[1] == 3 && head[5] == 1,
+            "not a ClientHello: {head:?}"
+        );
+        drop(conn);
+        // The server hung up mid-handshake: a typed connection error, not a panic.
+        let outcome = trigger.await.unwrap();
+        assert!(matches!(outcome, Err(Error::Connect(_))), "{outcome:?}");
+    }
 
-#[cfg(any(
-    feature = "rustls-ring",
-    feature = "rustls-aws-lc",
-    feature = "native-tls"
-))]
-#[tokio::test]
-async fn a_default_client_speaks_tls_to_an_https_endpoint() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    // `use_tls` is on by default; building must not need a provider installed beforehand.
-    let pusher = builder(port).build().unwrap();
+    #[tokio::test]
+    async fn a_default_client_speaks_tls_to_an_https_endpoint() {
+        // `use_tls` is on by default; building must not need a provider installed first.
+        says_hello(|port| builder(port).build().unwrap()).await;
+        // The provider came with the client's configuration: the process's default is
+        // the app's to choose, and is still unset.
+        #[cfg(feature = "rustls-ring")]
+        assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+    }
 
-    let (head, outcome) = first_bytes(listener, pusher).await;
-    assert!(is_client_hello(&head), "not a ClientHello: {head:?}");
-    // The server hung up mid-handshake: a typed connection error, not a panic.
-    assert!(matches!(outcome, Err(Error::Connect(_))), "{outcome:?}");
-    // The provider came with the client's configuration: the process's default is the
-    // app's to choose, and is still unset.
-    #[cfg(feature = "rustls-ring")]
-    assert!(rustls::crypto::CryptoProvider::get_default().is_none());
-}
-
-#[cfg(any(
-    feature = "rustls-ring",
-    feature = "rustls-aws-lc",
-    feature = "native-tls"
-))]
-#[tokio::test]
-async fn the_crates_reqwest_builder_makes_an_https_capable_client_of_the_apps_own() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let http = rocket_pusher::client::http_client_builder()
-        .unwrap()
-        .pool_max_idle_per_host(1)
-        .build()
-        .unwrap();
-    let pusher = builder(port).http_client(http).build().unwrap();
-
-    let (head, outcome) = first_bytes(listener, pusher).await;
-    assert!(is_client_hello(&head), "not a ClientHello: {head:?}");
-    assert!(matches!(outcome, Err(Error::Connect(_))), "{outcome:?}");
+    #[tokio::test]
+    async fn the_crates_reqwest_builder_makes_an_https_capable_client_of_the_apps_own() {
+        says_hello(|port| {
+            let http = rocket_pusher::client::http_client_builder()
+                .unwrap()
+                .pool_max_idle_per_host(1)
+                .build()
+                .unwrap();
+            builder(port).http_client(http).build().unwrap()
+        })
+        .await;
+    }
 }
 
 #[tokio::test]
