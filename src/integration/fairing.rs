@@ -15,7 +15,7 @@ use rocket::route::Route;
 use rocket::{Build, Orbit, Request, Rocket};
 
 use super::auth::{AuthRoute, AuthSettings, UserAuthRoute};
-use super::channel_routes::{ChannelRoute, ChannelRouter};
+use super::channel_routes::{ChannelRoute, ChannelRouter, carrying_sentinels};
 use super::client_config::{ClientConfig, ClientConfigRoute};
 use super::config::FairingConfig;
 use super::handlers::{ChannelRequest, Handlers};
@@ -413,9 +413,13 @@ fn routes(
         settings,
         jsonp: config.jsonp,
     };
-    let mut routes = vec![named(
-        Route::ranked(ROUTE_RANK, Method::Post, &config.auth_path, auth.clone()),
-        "pusher: channel auth",
+    // The channel routes' guards are checked at launch as the auth route's own.
+    let mut routes = vec![carrying_sentinels(
+        named(
+            Route::ranked(ROUTE_RANK, Method::Post, &config.auth_path, auth.clone()),
+            "pusher: channel auth",
+        ),
+        router.sentinels(),
     )];
     if config.jsonp {
         routes.push(named(

@@ -7,11 +7,13 @@ use rocket::Request;
 use rocket::outcome::Outcome;
 use rocket::request::{FromParam, FromRequest};
 
+pub use super::decision::{PresenceAnswer, PrivateAnswer};
 use super::{Captures, ChannelRequest};
 pub use super::{ChannelRoute, IntoDecision};
 use crate::client::BoxFuture;
 use crate::error::ValidationError;
 use crate::protocol::ChannelName;
+pub use rocket::sentinel::resolve as sentry;
 
 /// `route::name(..)`: the channel `pattern` names with `values` (its parameters, in
 /// pattern order) in place, each checked to be a segment the route captures again.
@@ -20,6 +22,25 @@ pub fn channel_name(
     values: &[&dyn std::fmt::Display],
 ) -> Result<ChannelName, ValidationError> {
     super::pattern::fill_pattern(pattern, values)
+}
+
+/// A `presence-` route's answer, which must name the member.
+pub fn presence_answer<T: PresenceAnswer>(answer: T) -> Result<super::Decision, String> {
+    answer.into_decision()
+}
+
+/// A `private-` or `private-encrypted-` route's answer, which must not.
+pub fn private_answer<T: PrivateAnswer>(answer: T) -> Result<super::Decision, String> {
+    answer.into_decision()
+}
+
+/// The route with Rocket's sentinels of its request guards' types.
+pub fn with_sentinels(
+    mut route: ChannelRoute,
+    sentinels: Vec<rocket::sentinel::Sentry>,
+) -> ChannelRoute {
+    route.sentinels = sentinels;
+    route
 }
 
 /// Parameter `index` of the pattern, parsed as the argument `name`'s type.

@@ -70,27 +70,33 @@
 //! Every argument not named in the pattern is taken by its type, as a Rocket handler takes
 //! its arguments: any request guard (`&State<T>`, `&CookieJar<'_>`, `&Config`, `Option<G>`,
 //! `Result<G, G::Error>`, the app's own guards, with lifetimes or not), the
-//! [`ChannelRequest`] asked for, or the `&Request` itself.
+//! [`ChannelRequest`] asked for, or the `&Request` itself. The guards' types are Rocket
+//! sentinels as in a `#[get]` route: a `&State<T>` of state never managed stops launch. The
+//! function may be `async` or not; its return type must fit the pattern's kind (a
+//! `presence-` route names the member, a `private-` one answers yes or no), else it does
+//! not compile.
 //!
 //! The attribute checks its pattern at compile time: it must name a private, presence or
 //! encrypted channel that can exist, and each parameter must be a whole segment naming one
 //! of the function's arguments. Ignite checks the patterns of routes built at run time
 //! ([`ChannelRoute::new`]) by the same rules, and that no two routes match the same channel
 //! (ignite fails naming both). A channel that no route matches is refused with 403, as is
-//! a parameter that does not parse (`private-orders.abc` for a `u64`) or a guard that
-//! fails; the reason is logged, never a 500.
+//! a parameter that does not parse (`private-orders.abc` for a `u64`), a guard that fails
+//! or a route that answers no; the reason is logged, never a 500.
 
 mod decision;
 #[doc(hidden)]
 pub(crate) mod generated;
 mod pattern;
 mod router;
+mod sentinels;
 
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
 use rocket::Request;
+use rocket::sentinel::Sentry;
 
 use super::auth::Decision;
 use super::handlers::ChannelRequest;
@@ -100,6 +106,7 @@ pub use decision::IntoDecision;
 pub(crate) use generated as __private;
 pub use pattern::Captures;
 pub(crate) use router::ChannelRouter;
+pub(crate) use sentinels::carrying_sentinels;
 
 /// The most parameters one pattern may have.
 pub const MAX_PARAMS: usize = 8;
@@ -138,6 +145,8 @@ pub struct ChannelRoute {
     pub(super) source: Cow<'static, str>,
     pub(super) name: Cow<'static, str>,
     pub(super) handler: Arc<RouteFn>,
+    /// Rocket's sentinels of the route's request guards (from the attribute).
+    pub(super) sentinels: Vec<Sentry>,
 }
 
 impl fmt::Debug for ChannelRoute {
@@ -167,6 +176,7 @@ impl ChannelRoute {
             name: source.clone(),
             source,
             handler: Arc::new(handler),
+            sentinels: Vec::new(),
         }
     }
 

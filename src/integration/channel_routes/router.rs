@@ -83,6 +83,14 @@ impl ChannelRouter {
         self.routes.is_empty()
     }
 
+    /// Rocket's sentinels of every route's request guards.
+    pub(crate) fn sentinels(&self) -> Vec<rocket::sentinel::Sentry> {
+        self.routes
+            .iter()
+            .flat_map(|(_, route)| route.sentinels.iter().copied())
+            .collect()
+    }
+
     /// How many routes.
     pub(super) fn len(&self) -> usize {
         self.routes.len()
@@ -137,17 +145,22 @@ impl ChannelRouter {
         })
     }
 
-    /// Decide for one channel; `None` when no route matches it.
+    /// Decide for one channel; `None` when no route matches it. A refusal is an `Err`
+    /// naming the route, so that it is logged with its reason as every refusal is.
     pub(crate) async fn decide(
         &self,
         req: &Request<'_>,
         channel: ChannelRequest<'_>,
     ) -> Option<Result<Decision, String>> {
         let (route, captures) = self.find(channel.channel.as_str())?;
-        let decision = (route.handler)(req, channel, captures).await;
+        let decision = match (route.handler)(req, channel, captures).await {
+            Ok(Decision::Deny) => Err("the route refused".to_owned()),
+            decision => decision,
+        };
         Some(decision.map_err(|reason| format!("{}: {reason}", route.name)))
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
