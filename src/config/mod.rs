@@ -4,6 +4,7 @@
 
 mod queue;
 mod resolve;
+mod values;
 
 use serde::Deserialize;
 
@@ -38,7 +39,9 @@ pub enum TransportKind {
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct PusherConfig {
-    /// The app id. Required unless `url` is set.
+    /// The app id, a string or the whole number the dashboard shows (`app_id = 4242`).
+    /// Required unless `url` is set.
+    #[serde(deserialize_with = "values::app_id")]
     pub app_id: Option<String>,
     /// The app key. Required unless `url` is set.
     pub key: Option<String>,
@@ -57,6 +60,7 @@ pub struct PusherConfig {
     /// Whether to use HTTPS. _Default:_ `true`.
     pub use_tls: bool,
     /// The total time a request may take, in seconds. _Default:_ `5`.
+    #[serde(deserialize_with = "values::seconds")]
     pub timeout: f64,
     /// The base64 of the 32-byte master key for `private-encrypted-` channels.
     /// _Default:_ none (encrypted channels are refused).

@@ -47,6 +47,7 @@ pub struct QueueConfig {
     /// How long shutdown waits, in seconds, for queued events to go out; those still
     /// waiting or in flight then are dropped, logged and counted. 0 to 3600.
     /// _Default:_ `5`.
+    #[serde(deserialize_with = "super::values::seconds")]
     pub drain_timeout: f64,
 }
 
