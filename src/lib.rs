@@ -113,7 +113,9 @@
 //! Every key of the `pusher` table, with its default, is documented on
 //! [`FairingConfig`](config::FairingConfig) (the routes' keys) and
 //! [`PusherConfig`](config::PusherConfig) (the client's).
-//! The environment form is `ROCKET_PUSHER='{app_id="1234",key="…",secret="…"}'`;
+//! The environment form is `ROCKET_PUSHER='{app_id="1234",key="…",secret="…"}'`, merged
+//! over `Rocket.toml` key by key: keep `app_id` and `key` in the file and set only the
+//! secret where the app runs, `ROCKET_PUSHER='{secret="…"}'` (never in a committed file).
 //! `ROCKET_PUSHER_SECRET` does **not** set `pusher.secret` (Rocket does not split
 //! variable names on `_`).
 #![forbid(unsafe_code)]
