@@ -27,7 +27,8 @@ use crate::protocol::ChannelAuth;
 /// }
 ///
 /// # let _ = rocket::build;
-/// # let app = rocket::custom(rocket::Config::debug_default())
+/// # let app = rocket::custom(rocket::Config::debug_default());
+/// // `app` is the app under test (`rocket::build()` with its routes).
 /// let app = app.attach(PusherFairing::new().channels(channels![room]));
 /// let client = Client::tracked(testing::recording(app)).unwrap();
 ///

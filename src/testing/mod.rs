@@ -60,12 +60,11 @@
 
 use std::any::type_name;
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use rocket::figment::providers::Serialized;
+use rocket::http::ContentType;
 use rocket::http::uri::Origin;
-use rocket::http::{ContentType, Header};
 use rocket::local::{asynchronous, blocking};
 use rocket::{Build, Orbit, Rocket};
 use serde::Serialize;
@@ -73,7 +72,6 @@ use serde::de::DeserializeOwned;
 
 use crate::Pusher;
 use crate::client::{IntoChannels, RecordedEvent, Recorder};
-use crate::protocol::{Webhook, decrypt_payload, sign_webhook};
 
 /// The credentials [`recording`] fills in where the app's configuration has none.
 const TEST_APP_ID: &str = "test-app";
@@ -123,22 +121,12 @@ pub fn recording(rocket: Rocket<Build>) -> Rocket<Build> {
 }
 
 mod channel_auth;
+mod recorded;
+mod webhook;
 
 pub use channel_auth::{AnswerFuture, ChannelAuthAnswer};
-
-/// The one channel a test kit query names, as a `trigger` takes it.
-fn one_channel(channel: impl IntoChannels) -> crate::ChannelName {
-    match channel.into_channels() {
-        Ok(names) => match <[_; 1]>::try_from(names) {
-            Ok([name]) => name,
-            Err(names) => panic!(
-                "rocket_pusher::testing: name one channel, not {}",
-                names.len()
-            ),
-        },
-        Err(e) => panic!("rocket_pusher::testing: not a channel name: {e}"),
-    }
-}
+use recorded::{decrypted, one_channel};
+use webhook::webhook;
 
 mod sealed {
     pub trait Sealed {}
@@ -311,7 +299,8 @@ pub trait LocalClientExt: sealed::Sealed {
     /// }
     ///
     /// # let _ = rocket::build;
-    /// # let app = rocket::custom(rocket::Config::debug_default())
+    /// # let app = rocket::custom(rocket::Config::debug_default());
+    /// // `app` is the app under test (`rocket::build()` with its routes).
     /// let app = app.attach(PusherFairing::new().channels(channels![orders]));
     /// let client = Client::tracked(testing::recording(app)).unwrap();
     ///
@@ -497,59 +486,4 @@ fn pusher_of(rocket: &Rocket<Orbit>) -> &Pusher {
              `PusherFairing::new()` to the Rocket the client was built from"
         )
     })
-}
-
-/// A webhook body of `events` at the current time, and its headers: JSON, the app's key,
-/// and its signature (or, when `right` is false, a signature of something else).
-fn webhook<I>(pusher: &Pusher, events: I, right: bool) -> (String, [Header<'static>; 3])
-where
-    I: IntoIterator,
-    I::Item: Serialize,
-{
-    let time_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let webhook = Webhook {
-        time_ms,
-        events: events.into_iter().collect::<Vec<_>>(),
-    };
-    let body = serde_json::to_string(&webhook).unwrap_or_else(|e| {
-        panic!("rocket_pusher::testing: the webhook's events are not JSON objects: {e}")
-    });
-    let token = pusher.token();
-    let mut signature = sign_webhook(token, body.as_bytes());
-    if !right {
-        // Another first hex digit: a well-formed signature that cannot verify.
-        let first = if signature.starts_with('0') { "1" } else { "0" };
-        signature.replace_range(..1, first);
-    }
-    let headers = [
-        ContentType::JSON.into(),
-        Header::new("X-Pusher-Key", token.key.clone()),
-        Header::new("X-Pusher-Signature", signature),
-    ];
-    (body, headers)
-}
-
-/// `event` with the data of an encrypted channel opened with the app's master key.
-fn decrypted(pusher: &Pusher, mut event: RecordedEvent) -> RecordedEvent {
-    // An encrypted trigger has exactly one channel.
-    let [channel] = event.channels.as_slice() else {
-        return event;
-    };
-    if !channel.starts_with("private-encrypted-") {
-        return event;
-    }
-    let plaintext = pusher
-        .master_key()
-        .and_then(|key| decrypt_payload(key, channel, &event.data))
-        .unwrap_or_else(|| {
-            panic!(
-                "rocket_pusher::testing: `{}` on `{channel}` does not open with the app's \
-                 master key",
-                event.name
-            )
-        });
-    event.data = String::from_utf8_lossy(&plaintext).into_owned();
-    event
 }
