@@ -147,6 +147,7 @@ mod sealed {
 /// # let app = rocket::custom(rocket::Config::debug_default())
 /// #     .attach(rocket_pusher::PusherFairing::new());
 ///
+/// // `app` is the app under test, with `PusherFairing` attached.
 /// let client = Client::tracked(testing::recording(app)).await.unwrap();
 /// client.pusher().trigger("news", "posted", "hello").await.unwrap();
 /// assert_eq!(client.sent::<String>("news", "posted"), ["hello"]);
@@ -172,6 +173,7 @@ pub trait LocalClientExt: sealed::Sealed {
     /// # let app = rocket::custom(rocket::Config::debug_default())
     /// #     .attach(rocket_pusher::PusherFairing::new());
     ///
+    /// // `app` is the app under test, with `PusherFairing` attached.
     /// let client = Client::tracked(testing::recording(app)).unwrap();
     /// assert_eq!(client.pusher().key(), "test-key");
     /// ```
@@ -185,6 +187,7 @@ pub trait LocalClientExt: sealed::Sealed {
     /// # let app = rocket::custom(rocket::Config::debug_default())
     /// #     .attach(rocket_pusher::PusherFairing::new());
     ///
+    /// // `app` is the app under test, with `PusherFairing` attached.
     /// let client = Client::tracked(testing::recording(app)).unwrap();
     /// assert!(client.recorder().requests().is_empty());
     /// ```
@@ -208,6 +211,7 @@ pub trait LocalClientExt: sealed::Sealed {
     /// # let app = rocket::custom(rocket::Config::debug_default())
     /// #     .attach(rocket_pusher::PusherFairing::new());
     ///
+    /// // `app` is the app under test, with `PusherFairing` attached.
     /// let client = Client::tracked(testing::recording(app)).await.unwrap();
     /// // What a route of the app (or a job of its own) would send:
     /// client.pusher().trigger(["a", "b"], "ping", "1").await.unwrap();
@@ -390,6 +394,7 @@ pub trait LocalClientExt: sealed::Sealed {
     /// # let app = rocket::custom(rocket::Config::debug_default())
     /// #     .attach(rocket_pusher::PusherFairing::new().on_presence(|_, _| Box::pin(async {})));
     ///
+    /// // `app` is the app under test, with `PusherFairing` attached.
     /// let client = Client::tracked(testing::recording(app)).unwrap();
     /// let event = serde_json::json!({ "name": "member_added", "channel": "presence-a", "user_id": "1" });
     /// let res = client.wrongly_signed_webhook("/pusher/events/presence", [event]).dispatch();
