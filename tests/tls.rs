@@ -12,8 +12,8 @@ mod mock_api;
 use std::time::Duration;
 
 use mock_api::MockApi;
+use rocket_pusher::Pusher;
 use rocket_pusher::client::{PusherBuilder, RetryPolicy};
-use rocket_pusher::{Error, Pusher};
 
 const KEY: &str = "test-key";
 const SECRET: &str = "MARKER-SECRET-123";
@@ -34,6 +34,7 @@ fn builder(port: u16) -> PusherBuilder {
 ))]
 mod https {
     use super::*;
+    use rocket_pusher::Error;
     use tokio::{io::AsyncReadExt, net::TcpListener};
 
     /// Build a client with `make(port)` towards a listener, trigger once, and check that
