@@ -97,6 +97,9 @@ impl PusherBuilder {
 
     /// Send with this `reqwest::Client` (proxies, TLS roots, pool settings). Its own
     /// timeout applies; the configured one is still reported by [`Error::Timeout`](crate::Error::Timeout).
+    /// Build it from [`http_client_builder`](crate::client::http_client_builder) to keep the
+    /// TLS stack the crate's features chose (with the default `rustls-ring`, a bare
+    /// `reqwest::Client::builder()` has no crypto provider unless the app installed one).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self

@@ -59,6 +59,7 @@ mod queries;
 pub(crate) mod queue;
 mod retry;
 mod send;
+mod tls;
 mod transport;
 mod trigger;
 
@@ -73,6 +74,7 @@ pub use queries::{
 };
 pub use queue::{Flushed, QueueFailure, QueueStats, QueuedEvent};
 pub use retry::RetryPolicy;
+pub use tls::http_client_builder;
 pub use transport::{RecordedEvent, RecordedRequest, Recorder};
 pub use trigger::{
     BatchEvent, BatchResponse, ChannelAttributes, IntoChannels, MAX_TRIGGER_CHANNELS, Trigger,
@@ -208,9 +210,22 @@ impl Pusher {
         let resolved = config.resolve()?;
         let transport = match config.transport {
             TransportKind::Recording => Transport::Recording(Recorder::default()),
+            // A client of the app's own may bring TLS through its own reqwest features.
+            TransportKind::Http
+                if http.is_none()
+                    && !tls::SPEAKS_TLS
+                    && resolved.endpoint.starts_with("https:") =>
+            {
+                return Err(ConfigError::Invalid {
+                    key: "use_tls",
+                    reason: "this build of rocket_pusher has no TLS: enable one of its features \
+                             `rustls-ring`, `rustls-aws-lc` or `native-tls`, or set `use_tls = false`"
+                        .to_owned(),
+                });
+            }
             TransportKind::Http => Transport::Http(match http {
                 Some(client) => client,
-                None => reqwest::Client::builder()
+                None => http_client_builder()?
                     .timeout(resolved.timeout)
                     .connect_timeout(resolved.timeout)
                     .build()

@@ -15,7 +15,7 @@ use rocket::route::Route;
 use rocket::{Build, Orbit, Request, Rocket};
 
 use super::auth::{AuthRoute, AuthSettings, UserAuthRoute};
-use super::channel_routes::{ChannelRoute, ChannelRouter};
+use super::channel_routes::{ChannelRoute, ChannelRouter, carrying_sentinels};
 use super::client_config::{ClientConfig, ClientConfigRoute};
 use super::config::FairingConfig;
 use super::handlers::{ChannelRequest, Handlers};
@@ -253,7 +253,7 @@ impl PusherFairing {
                 return Err(vec![format!(
                     "no `pusher` table in the configuration (profile `{}`){}",
                     all.profile(),
-                    where_to_set_credentials(all)
+                    where_to_set_credentials(all, &["app_id", "key", "secret"])
                 )]);
             }
             // A malformed `ROCKET_PUSHER='{…'` is read as a string: say so, not that
@@ -322,21 +322,59 @@ fn stray_keys(figment: &Figment) -> Vec<String> {
         .collect()
 }
 
-/// The end of a "credentials are missing" message: where they go, and why the
-/// `ROCKET_PUSHER_*` variables the user may have set did not count.
-fn where_to_set_credentials(figment: &Figment) -> String {
-    const FORM: &str = r#"ROCKET_PUSHER='{app_id="…",key="…",secret="…"}'"#;
+/// The end of a "credentials are missing" message: where the `missing` ones go (the
+/// secret never in a file that is committed), and why the `ROCKET_PUSHER_*` variables the
+/// user may have set did not count.
+fn where_to_set_credentials(figment: &Figment, missing: &[&str]) -> String {
+    let public: Vec<&str> = missing.iter().copied().filter(|k| *k != "secret").collect();
+    let public_form = public
+        .iter()
+        .map(|k| format!("{k}=\"…\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut ways = Vec::new();
+    if !public.is_empty() {
+        ways.push(format!(
+            "set {} under [default.pusher] in Rocket.toml (or ROCKET_PUSHER='{{{public_form}}}')",
+            public.join(" and ")
+        ));
+    }
+    if missing.contains(&"secret") {
+        // Merged over Rocket.toml key by key, so the file keeps the rest.
+        ways.push(
+            "give the secret in the environment, never in a committed file: \
+             ROCKET_PUSHER='{secret=\"…\"}'"
+                .to_owned(),
+        );
+    }
+    let ways = ways.join(", and ");
     let stray = stray_keys(figment);
     if stray.is_empty() {
-        format!(": set [default.pusher] app_id, key and secret in Rocket.toml, or {FORM}")
+        format!(": {ways}")
     } else {
         format!(
             ": {} {} set, but Rocket does not read ROCKET_PUSHER_<KEY> variables into the \
-             `pusher` table; set {FORM} (or [default.pusher] in Rocket.toml) instead",
+             `pusher` table; {ways}",
             stray.join(", "),
             if stray.len() == 1 { "is" } else { "are" },
         )
     }
+}
+
+/// The credentials `config` lacks, when it has no `url`.
+fn missing_credentials(config: &FairingConfig) -> Vec<&'static str> {
+    let c = &config.client;
+    if c.url.is_some() {
+        return Vec::new();
+    }
+    [
+        ("app_id", c.app_id.is_none()),
+        ("key", c.key.is_none()),
+        ("secret", c.secret.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(k, missing)| missing.then_some(k))
+    .collect()
 }
 
 /// `url` and the separate credentials both set, perhaps by different sources: the message
@@ -413,9 +451,13 @@ fn routes(
         settings,
         jsonp: config.jsonp,
     };
-    let mut routes = vec![named(
-        Route::ranked(ROUTE_RANK, Method::Post, &config.auth_path, auth.clone()),
-        "pusher: channel auth",
+    // The channel routes' guards are checked at launch as the auth route's own.
+    let mut routes = vec![carrying_sentinels(
+        named(
+            Route::ranked(ROUTE_RANK, Method::Post, &config.auth_path, auth.clone()),
+            "pusher: channel auth",
+        ),
+        router.sentinels(),
     )];
     if config.jsonp {
         routes.push(named(
@@ -495,7 +537,14 @@ impl PusherFairing {
         let pusher = Pusher::with_http(&config.client, None, self.on_queue_failure.clone())
             .map_err(|e| match e {
                 ConfigError::Missing(_) => {
-                    vec![format!("{e}{}", where_to_set_credentials(rocket.figment()))]
+                    let missing = missing_credentials(&config);
+                    let keys: Vec<String> =
+                        missing.iter().map(|k| format!("`pusher.{k}`")).collect();
+                    vec![format!(
+                        "missing {}{}",
+                        keys.join(", "),
+                        where_to_set_credentials(rocket.figment(), &missing)
+                    )]
                 }
                 e => vec![e.to_string()],
             })?;

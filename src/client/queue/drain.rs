@@ -2,11 +2,12 @@
 
 use std::fmt;
 use std::sync::PoisonError;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, SeqCst};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
 use std::time::Duration;
 
 use tokio::runtime::Handle;
 
+use super::stats::Recorded;
 use super::{CLOSED, Queue, QueueStats, STOP_GRACE, Shared};
 
 /// What a flush saw: the events that finished while it waited, and those queued before
@@ -134,6 +135,8 @@ impl Queue {
                 "pusher: queue shut down: {dropped} event(s) not delivered within {deadline:?} \
                  were dropped ({stats})"
             );
+        } else if self.lanes.get().is_none() && self.recording_started.load(Relaxed) {
+            log::info!("pusher: queue shut down: {}", Recorded(stats));
         } else {
             log::info!(
                 "pusher: queue shut down{}: {stats}",
