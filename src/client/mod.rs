@@ -88,6 +88,8 @@ use crate::protocol::{
     UserId, Webhook, WebhookError,
 };
 use queue::{FailureCallback, Queue};
+#[cfg(feature = "server")]
+pub(crate) use transport::InProcess;
 use transport::{Outgoing, Transport, decode};
 
 /// The future the request builders turn into when awaited; the same type as Rocket's
@@ -153,6 +155,8 @@ impl fmt::Debug for Pusher {
                 &match self.inner.transport {
                     Transport::Http(_) => "http",
                     Transport::Recording(_) => "recording",
+                    #[cfg(feature = "server")]
+                    Transport::InProcess(_) => "in process",
                 },
             )
             .finish()
@@ -216,8 +220,40 @@ impl Pusher {
         http: Option<reqwest::Client>,
         on_queue_failure: Option<FailureCallback>,
     ) -> Result<Self, ConfigError> {
+        Self::with_transport(
+            config,
+            http,
+            #[cfg(feature = "server")]
+            None,
+            on_queue_failure,
+        )
+    }
+
+    /// A client whose requests `target` answers in this process (`transport = "embedded"`).
+    #[cfg(feature = "server")]
+    pub(crate) fn in_process(
+        config: &PusherConfig,
+        target: Arc<dyn transport::InProcess>,
+        on_queue_failure: Option<FailureCallback>,
+    ) -> Result<Self, ConfigError> {
+        Self::with_transport(config, None, Some(target), on_queue_failure)
+    }
+
+    fn with_transport(
+        config: &PusherConfig,
+        http: Option<reqwest::Client>,
+        #[cfg(feature = "server")] in_process: Option<Arc<dyn transport::InProcess>>,
+        on_queue_failure: Option<FailureCallback>,
+    ) -> Result<Self, ConfigError> {
         let resolved = config.resolve()?;
         let transport = match config.transport {
+            #[cfg(feature = "server")]
+            TransportKind::Embedded => {
+                Transport::InProcess(in_process.ok_or_else(|| ConfigError::Invalid {
+                    key: "transport",
+                    reason: "\"embedded\" runs under PusherFairing, which starts the server".into(),
+                })?)
+            }
             TransportKind::Recording => Transport::Recording(Recorder::default()),
             TransportKind::Http => Transport::Http(match http {
                 Some(client) => client,
@@ -458,6 +494,8 @@ impl Inner {
         match &self.transport {
             Transport::Recording(r) => Some(r),
             Transport::Http(_) => None,
+            #[cfg(feature = "server")]
+            Transport::InProcess(_) => None,
         }
     }
 

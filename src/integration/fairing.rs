@@ -477,7 +477,15 @@ struct Ready {
     auth: AuthSettings,
     mount: String,
     routes: Vec<Route>,
+    /// The embedded server, with `transport = "embedded"`.
+    server: Option<Embedded>,
 }
+
+#[cfg(feature = "server")]
+type Embedded = crate::server::Server;
+/// Without feature `server` there is never an embedded server.
+#[cfg(not(feature = "server"))]
+type Embedded = std::convert::Infallible;
 
 impl PusherFairing {
     /// Read and check the configuration and handlers; the errors name the key or route.
@@ -492,13 +500,24 @@ impl PusherFairing {
         if let Some(conflict) = url_conflict(&self.figment(rocket), &config) {
             return Err(vec![conflict]);
         }
-        let pusher = Pusher::with_http(&config.client, None, self.on_queue_failure.clone())
-            .map_err(|e| match e {
-                ConfigError::Missing(_) => {
-                    vec![format!("{e}{}", where_to_set_credentials(rocket.figment()))]
-                }
-                e => vec![e.to_string()],
-            })?;
+        #[cfg(feature = "server")]
+        let embedded = super::server::embedded(&config, self.on_queue_failure.clone())?;
+        #[cfg(not(feature = "server"))]
+        let embedded: Option<(Pusher, Embedded)> = None;
+        let (pusher, server) = match embedded {
+            Some((pusher, server)) => (pusher, Some(server)),
+            None => (
+                Pusher::with_http(&config.client, None, self.on_queue_failure.clone()).map_err(
+                    |e| match e {
+                        ConfigError::Missing(_) => {
+                            vec![format!("{e}{}", where_to_set_credentials(rocket.figment()))]
+                        }
+                        e => vec![e.to_string()],
+                    },
+                )?,
+                None,
+            ),
+        };
         let stray = stray_keys(rocket.figment());
         if !stray.is_empty() {
             log::warn!(
@@ -533,7 +552,14 @@ impl PusherFairing {
         // fails ignite there, so its defaults are a safe stand-in here.
         let limits: Limits = rocket.figment().extract_inner("limits").unwrap_or_default();
         let auth = AuthSettings::from_limits(&limits, config.max_batch_channels);
-        let client = ClientConfig::from_config(&config, pusher.key(), pusher.endpoint());
+        #[cfg(feature = "server")]
+        let endpoint = match server {
+            Some(_) => super::server::endpoint(rocket.figment()),
+            None => pusher.endpoint().to_owned(),
+        };
+        #[cfg(not(feature = "server"))]
+        let endpoint = pusher.endpoint().to_owned();
+        let client = ClientConfig::from_config(&config, pusher.key(), &endpoint);
         let routes = if config.mount_routes {
             routes(&config, auth, &handlers, &router, &client).map_err(|m| vec![m])?
         } else {
@@ -542,6 +568,8 @@ impl PusherFairing {
 
         let target = if recording {
             "records every request and sends nothing (transport = \"recording\")".to_owned()
+        } else if server.is_some() {
+            format!("on the embedded server: ws {endpoint}/app/<key>, API /apps/<id>/…")
         } else {
             format!("via {}", pusher.endpoint())
         };
@@ -571,6 +599,7 @@ impl PusherFairing {
             pusher,
             mount: config.mount,
             routes,
+            server,
         })
     }
 }
@@ -599,10 +628,18 @@ impl Fairing for PusherFairing {
             .manage(ready.client)
             .manage(ready.webhook)
             .manage(ready.auth);
-        Ok(if ready.routes.is_empty() {
+        let rocket = if ready.routes.is_empty() {
             rocket
         } else {
             rocket.mount(ready.mount.as_str(), ready.routes)
+        };
+        Ok(match ready.server {
+            #[cfg(feature = "server")]
+            Some(server) => {
+                let routes = super::server::routes(&server);
+                rocket.manage(server).mount("/", routes)
+            }
+            _ => rocket,
         })
     }
 
@@ -629,6 +666,12 @@ impl Fairing for PusherFairing {
             pusher
                 .shutdown(pusher.queue_config().drain_deadline())
                 .await;
+        }
+        // The queue drained into the embedded server first; now its clients are told to
+        // reconnect (4200), inside Rocket's grace period.
+        #[cfg(feature = "server")]
+        if let Some(server) = rocket.state::<crate::server::Server>() {
+            server.shutdown();
         }
     }
 }
