@@ -20,6 +20,9 @@ use crate::protocol::frames::{ClientFrame, ServerFrame, connection_established};
 /// `pusher:error` sent before the close.
 type Refusal = (u16, String);
 
+/// The WebSocket close code for a message over `max_message_bytes`.
+const MESSAGE_TOO_BIG: u16 = 1009;
+
 /// A registered connection: its id, socket id, outbox receiver and closer.
 type Admitted = (ConnId, String, mpsc::Receiver<Arc<str>>, Arc<Closer>);
 
@@ -139,7 +142,13 @@ impl Server {
                     let Some(message) = message else { return Ok(()) };
                     last_seen = Instant::now();
                     pinged = None;
-                    match message? {
+                    let message = match message {
+                        Err(WsError::Capacity(_)) => {
+                            return close(stream, MESSAGE_TOO_BIG, "Message too big").await;
+                        }
+                        other => other?,
+                    };
+                    match message {
                         Message::Text(text) => self.handle_text(id, &text),
                         Message::Binary(_) => self.reply_error(id, None, "Binary frames are not supported"),
                         Message::Close(_) => return Ok(()),
@@ -213,6 +222,26 @@ impl Server {
 
     fn reply_error(&self, id: ConnId, code: Option<u16>, message: &str) {
         self.reply(id, &ServerFrame::error(code, message));
+    }
+}
+
+#[doc(hidden)]
+impl Server {
+    /// For the fuzz target: one connection, without a socket, handles `frames` in turn;
+    /// returns every frame it would have been sent, then leaves.
+    pub fn __feed(&self, frames: &[&str]) -> Vec<String> {
+        let Ok((id, _, mut rx, _)) = self.admit(self.key(), None, None) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for frame in frames {
+            self.handle_text(id, frame);
+            while let Ok(sent) = rx.try_recv() {
+                out.push(sent.to_string());
+            }
+        }
+        self.disconnect(id);
+        out
     }
 }
 
