@@ -33,6 +33,11 @@ pub(crate) fn in_process(server: &Server) -> Arc<dyn InProcess> {
     Arc::new(Embedded(server.clone()))
 }
 
+/// The endpoints' rank: one before [`ROUTE_RANK`] (that of `FileServer` too), so they win
+/// over a static file server mounted at `/`, while an app's own route at the same path
+/// (Rocket's default ranks are below 0) still wins over them.
+const SERVER_RANK: isize = ROUTE_RANK - 1;
+
 /// The routes to mount at `/`: the WebSocket endpoint and the HTTP API.
 pub(crate) fn routes(server: &Server) -> Vec<Route> {
     let socket = SocketRoute {
@@ -41,10 +46,15 @@ pub(crate) fn routes(server: &Server) -> Vec<Route> {
     let api = ApiRoute {
         server: server.clone(),
     };
-    let mut routes = vec![Route::ranked(ROUTE_RANK, Method::Get, "/app/<key>", socket)];
+    let mut routes = vec![Route::ranked(
+        SERVER_RANK,
+        Method::Get,
+        "/app/<key>",
+        socket,
+    )];
     for method in [Method::Get, Method::Post] {
         routes.push(Route::ranked(
-            ROUTE_RANK,
+            SERVER_RANK,
             method,
             "/apps/<path..>",
             api.clone(),
