@@ -12,6 +12,42 @@
 //! concern: [`connection`](self) (the socket loop), `channels`, `presence`,
 //! `client_events`, `users` (sign-in, server-to-user, terminate), `api`, `limits`,
 //! `webhooks`.
+//!
+//! In `Rocket.toml`:
+//!
+//! ```toml
+//! [default.pusher]
+//! app_id = "1234"
+//! key = "KEY"
+//! secret = "SUPERSECRET"
+//! transport = "embedded"   # instead of `cluster` or `host`
+//!
+//! [default.pusher.server]  # every key optional, see ServerConfig
+//! client_events = true
+//! ```
+//!
+//! pusher-js then connects to the app's own host and port (`wsHost`, `wsPort`: the
+//! [`ClientConfig`](crate::ClientConfig) the fairing manages says so), and the official
+//! server libraries can use the app as their Pusher host. The server answers the HTTP API
+//! as the service does:
+//!
+//! ```
+//! use rocket_pusher::protocol::{Token, sign_request};
+//! use rocket_pusher::server::{Server, ServerConfig};
+//!
+//! let server = Server::new("1234", Token::new("KEY", "SUPERSECRET"), ServerConfig::default());
+//! let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+//! let signed = sign_request(&Token::new("KEY", "SUPERSECRET"), "GET", "/apps/1234/channels", &[], None, now);
+//! let answer = server.api("GET", "/apps/1234/channels", &signed.query, b"");
+//! assert_eq!((answer.status, answer.body.as_str()), (200, r#"{"channels":{}}"#));
+//!
+//! // A wrong signature is a 401 with a JSON reason.
+//! let forged = signed.query.replace(&signed.signature, &"0".repeat(64));
+//! assert_eq!(server.api("GET", "/apps/1234/channels", &forged, b"").status, 401);
+//! ```
+//!
+//! One machine only: beyond it, use Pusher or a sockudo cluster (`transport = "http"`,
+//! the default, with `cluster` or `host`), with no change to the app's code.
 
 mod api;
 mod channels;
