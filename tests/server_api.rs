@@ -99,7 +99,7 @@ async fn the_services_limits_are_400_and_413() {
         json!({"name": "e", "data": "d"}),
         json!({"name": "e", "data": "d", "channels": ["bad name"]}),
         json!({"name": "e", "data": "d", "channels": ["a"], "socket_id": "nope"}),
-        json!({"name": "e", "data": "d", "channels": ["a"], "info": "user_count"}),
+        json!({"name": "e", "data": "d", "channels": ["a"], "info": "colour"}),
     ] {
         let (status, body) = api(&app, "POST", "/apps/1234/events", &[], Some(bad.clone())).await;
         assert_eq!(status, 400, "{bad}: {body}");
