@@ -2,6 +2,7 @@
 //! encrypted, the names' rules, `#server-to-user-`, duplicates, unsubscribing, cache
 //! channels.
 #![cfg(feature = "server")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/ws.rs"]
 mod ws;

@@ -2,6 +2,7 @@
 //! others, never echoed, `user_id` on presence, refused where the service refuses them,
 //! rate-limited per connection, bounded in size.
 #![cfg(feature = "server")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/ws.rs"]
 mod ws;

@@ -2,6 +2,7 @@
 //! read by the fairing; bad values and unknown keys fail ignite with the key's name; the
 //! page's pusher-js options point at the app itself.
 #![cfg(feature = "server")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/ws.rs"]
 mod ws;

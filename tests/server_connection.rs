@@ -2,6 +2,7 @@
 //! first frame, socket ids, refusals with their codes, keepalive both ways, bad frames,
 //! and Rocket's shutdown.
 #![cfg(feature = "server")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/ws.rs"]
 mod ws;

@@ -3,6 +3,7 @@
 //! connection with 1009 only; a flood of bad frames gets errors, never a panic. The
 //! fuzz target `frames` replays its inputs here too (tests/fuzz_regressions.rs).
 #![cfg(feature = "server")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/ws.rs"]
 mod ws;

@@ -2,6 +2,7 @@
 //! counted once per user across sockets, `member_added` / `member_removed` to the others,
 //! the member cap, `user_info` size, numeric ids, signed-in members.
 #![cfg(feature = "server")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/ws.rs"]
 mod ws;

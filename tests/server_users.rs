@@ -1,6 +1,7 @@
 //! Users on the embedded server (checklist §13, lines 34-37): sign-in, forged sign-in,
 //! `send_to_user` to every socket of the user, terminating a user's signed-in sockets.
 #![cfg(feature = "server")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/ws.rs"]
 mod ws;

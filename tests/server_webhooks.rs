@@ -2,6 +2,7 @@
 //! crate's own `VerifiedWebhook` accepts them, occupied/vacated and member events with the
 //! delay that swallows a quick rejoin, client events with their fields.
 #![cfg(feature = "server")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/ws.rs"]
 mod ws;

@@ -74,10 +74,9 @@ struct SocketRoute {
 #[rocket::async_trait]
 impl Handler for SocketRoute {
     async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> route::Outcome<'r> {
-        let ws = match req.guard::<WebSocket>().await {
-            rocket::outcome::Outcome::Success(ws) => ws,
-            // Not an upgrade request.
-            _ => return route::Outcome::forward(data, Status::BadRequest),
+        // Not an upgrade request: forwarded, as rocket_ws's guard does.
+        let rocket::outcome::Outcome::Success(ws) = req.guard::<WebSocket>().await else {
+            return route::Outcome::forward(data, Status::BadRequest);
         };
         let key = req.routed_segment(1).map(str::to_owned).unwrap_or_default();
         let protocol = req
@@ -87,9 +86,11 @@ impl Handler for SocketRoute {
         let origin = req.headers().get_one("Origin").map(str::to_owned);
         let server = self.server.clone();
         let max = server.config().max_message_bytes;
-        let mut config = Config::default();
-        config.max_message_size = Some(max);
-        config.max_frame_size = Some(max);
+        let config = Config {
+            max_message_size: Some(max),
+            max_frame_size: Some(max),
+            ..Config::default()
+        };
         let channel = ws.config(config).channel(move |stream| {
             Box::pin(async move {
                 server

@@ -33,14 +33,15 @@ pub const ROUTE_RANK: isize = 10;
 ///
 /// On ignite it reads the `pusher` table of Rocket's configuration (see
 /// [`FairingConfig`](crate::config::FairingConfig) for every key), builds and manages a
-/// [`Pusher`] and a [`ClientConfig`], and mounts, under `mount` (default `/pusher`):
+/// [`Pusher`] and a [`ClientConfig`](crate::ClientConfig), and mounts, under `mount` (default `/pusher`):
 ///
 /// | route | answers |
 /// | --- | --- |
 /// | `POST /pusher/auth` | channel authorization, single or batch, decided by [`channels`](Self::channels) routes, else [`authorize`](Self::authorize) |
 /// | `POST /pusher/user-auth` | user sign-in, by [`user_signin`](Self::user_signin) |
 /// | `POST /pusher/events/channel_existence`, `/presence`, `/client` | verified webhooks, to [`on_channel_existence`](Self::on_channel_existence) and the others |
-/// | `GET /pusher/config` | only with `client_config_path = "/config"`: the page's [`ClientConfig`] as JSON |
+/// | `GET /pusher/config` | only with `client_config_path = "/config"`: the page's [`ClientConfig`](crate::ClientConfig) as JSON |
+/// | `GET /app/<key>` (WebSocket), `GET`/`POST /apps/<app_id>/…` | only with `transport = "embedded"` (feature `server`), at the root: the embedded server's endpoints (module `server`), which the client then reaches in process |
 ///
 /// A missing or invalid configuration fails ignite with a message that names the key.
 ///
