@@ -169,3 +169,24 @@ async fn rocket_shutdown_closes_every_socket_with_4200() {
         );
     }
 }
+
+#[tokio::test]
+async fn on_shutdown_the_queue_drains_into_the_server_before_clients_are_closed() {
+    let app = start(json!({"send_buffer": 5000})).await;
+    let mut ws = Ws::connect(&app).await;
+    ws.join_public("queued").await;
+    for i in 0..2000 {
+        app.pusher.trigger("queued", "n", &i).queue().unwrap();
+    }
+    app.shutdown.clone().notify();
+    let (frames, code) = ws.closed().await;
+    assert_eq!(code, Some(4200));
+    let numbers: Vec<String> = frames
+        .iter()
+        .filter(|f| f["event"] == "n")
+        .map(|f| f["data"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(numbers.len(), 2000, "every queued event before the close");
+    let want: Vec<String> = (0..2000).map(|i: i32| i.to_string()).collect();
+    assert!(numbers == want, "in order");
+}
