@@ -80,3 +80,60 @@ async fn terminate_closes_the_users_signed_in_sockets_with_4009_only() {
     presence_only.assert_quiet().await;
     other.assert_quiet().await;
 }
+
+async fn sign_in_watching(ws: &mut Ws, user: &str, watchlist: Vec<String>) -> serde_json::Value {
+    let data = UserData::new(user).with_watchlist(watchlist);
+    let auth = authenticate_user(&token(), &ws.socket_id, &data).unwrap();
+    ws.send(
+        json!({"event": "pusher:signin", "data": {"auth": auth.auth, "user_data": auth.user_data}}),
+    )
+    .await;
+    ws.expect("pusher:signin_success").await
+}
+
+#[tokio::test]
+async fn a_watchlist_hears_its_users_come_online_and_go_offline() {
+    let app = start(json!({})).await;
+    let mut u1 = Ws::connect(&app).await;
+    sign_in_watching(&mut u1, "u1", vec!["u2".into()]).await;
+    let now = u1.expect("pusher_internal:watchlist_events").await;
+    assert_eq!(
+        data_of(&now),
+        json!({"events": [{"name": "offline", "user_ids": ["u2"]}]})
+    );
+    let mut u2 = Ws::connect(&app).await;
+    u2.sign_in("u2").await;
+    let online = u1.expect("pusher_internal:watchlist_events").await;
+    assert_eq!(
+        data_of(&online),
+        json!({"events": [{"name": "online", "user_ids": ["u2"]}]})
+    );
+    // A second socket of u2 changes nothing; its last one leaving is `offline`.
+    let mut u2b = Ws::connect(&app).await;
+    u2b.sign_in("u2").await;
+    u1.assert_quiet().await;
+    drop(u2);
+    u1.assert_quiet().await;
+    drop(u2b);
+    let offline = u1.expect("pusher_internal:watchlist_events").await;
+    assert_eq!(
+        data_of(&offline),
+        json!({"events": [{"name": "offline", "user_ids": ["u2"]}]})
+    );
+}
+
+#[tokio::test]
+async fn a_watchlist_over_a_hundred_is_signed_in_with_error_4302() {
+    let app = start(json!({})).await;
+    let mut ws = Ws::connect(&app).await;
+    sign_in_watching(&mut ws, "u1", (0..101).map(|i| format!("w{i}")).collect()).await;
+    assert_eq!(ws.expect("pusher:error").await["data"]["code"], 4302);
+    let state = ws.expect("pusher_internal:watchlist_events").await;
+    assert_eq!(
+        data_of(&state)["events"][0]["user_ids"]
+            .as_array()
+            .unwrap()
+            .len(),
+        100
+    );
+}

@@ -213,6 +213,14 @@ impl Server {
         for name in &conn.channels {
             self.leave(state, id, name);
         }
+        for watched in &conn.watchlist {
+            if let Some(w) = state.watchers.get_mut(watched) {
+                w.remove(&id);
+                if w.is_empty() {
+                    state.watchers.remove(watched);
+                }
+            }
+        }
         if let Some(user) = &conn.user {
             self.forget_user_socket(state, &user.user_id, id);
         }

@@ -112,6 +112,7 @@ impl Server {
                 user: None,
                 channels: HashSet::new(),
                 rate: limits::RateWindow::default(),
+                watchlist: Vec::new(),
             },
         );
         Ok((id, socket_id, rx, closer))

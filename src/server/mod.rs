@@ -125,6 +125,8 @@ struct State {
     channels: HashMap<String, channels::Channel>,
     /// Signed-in users' connections.
     users: HashMap<String, HashSet<ConnId>>,
+    /// Who watches a user: the signed-in connections with that id in their watchlist.
+    watchers: HashMap<String, HashSet<ConnId>>,
     cache: HashMap<String, channels::Cached>,
 }
 
@@ -136,6 +138,8 @@ struct Conn {
     user: Option<presence::Member>,
     channels: HashSet<String>,
     rate: limits::RateWindow,
+    /// The users whose online state it follows (sign-in's `watchlist`).
+    watchlist: Vec<String>,
 }
 
 /// Where a connection's frames go: a bounded queue its task writes out, and a way to ask

@@ -1,5 +1,8 @@
 //! Users: `pusher:signin`, the index of signed-in sockets that routes
-//! `#server-to-user-<id>` events, and terminating a user's connections.
+//! `#server-to-user-<id>` events, watchlists (a user is online while it has a signed-in
+//! socket), and terminating a user's connections.
+
+use serde_json::{Value, json};
 
 use super::presence::Member;
 use super::{ConnId, Server, State, close_code};
@@ -8,6 +11,10 @@ use crate::protocol::{UserAuth, verify_user_auth};
 
 /// `pusher:error` code for a refused sign-in (the connection stays open).
 const REFUSED: u16 = 4009;
+/// `pusher:error` code for a watchlist over [`MAX_WATCHLIST`] (the rest is followed).
+const WATCHLIST_TOO_LONG: u16 = 4302;
+/// The most users a watchlist follows, as the service.
+const MAX_WATCHLIST: usize = 100;
 
 impl Server {
     pub(super) fn signin(&self, id: ConnId, signin: Signin) {
@@ -41,17 +48,56 @@ impl Server {
                     &format!("Already signed in as {}", known.user_id),
                 );
             }
-            Some(_) => {}
-            None => {
-                state
-                    .users
-                    .entry(user.user_id.clone())
-                    .or_default()
-                    .insert(id);
-                conn.user = Some(user);
+            Some(_) => return outbox.frame(&ServerFrame::signin_success(&auth.user_data)),
+            None => {}
+        }
+        let mut watchlist = watchlist_of(&auth.user_data);
+        let too_long = watchlist.len() > MAX_WATCHLIST;
+        watchlist.truncate(MAX_WATCHLIST);
+        let user_id = user.user_id.clone();
+        conn.user = Some(user);
+        conn.watchlist = watchlist.clone();
+        outbox.frame(&ServerFrame::signin_success(&auth.user_data));
+        if too_long {
+            outbox.error(
+                Some(WATCHLIST_TOO_LONG),
+                &format!("Watchlist limit exceeded: only the first {MAX_WATCHLIST} are followed"),
+            );
+        }
+        let sockets = state.users.entry(user_id.clone()).or_default();
+        let came_online = sockets.is_empty();
+        sockets.insert(id);
+        if !watchlist.is_empty() {
+            let (online, offline): (Vec<&String>, Vec<&String>) = watchlist
+                .iter()
+                .partition(|w| state.users.contains_key(w.as_str()));
+            let mut events = Vec::new();
+            for (name, ids) in [("online", online), ("offline", offline)] {
+                if !ids.is_empty() {
+                    events.push(json!({"name": name, "user_ids": ids}));
+                }
+            }
+            outbox.send(watchlist_frame(events));
+        }
+        for watched in watchlist {
+            state.watchers.entry(watched).or_default().insert(id);
+        }
+        if came_online {
+            self.announce(state, &user_id, "online");
+        }
+    }
+
+    /// Tell `user`'s watchers it went `online` or `offline`.
+    fn announce(&self, state: &State, user: &str, name: &str) {
+        let Some(watchers) = state.watchers.get(user) else {
+            return;
+        };
+        let frame = watchlist_frame(vec![json!({"name": name, "user_ids": [user]})]);
+        for w in watchers {
+            if let Some(conn) = state.conns.get(w) {
+                conn.outbox.send(frame.clone());
             }
         }
-        outbox.frame(&ServerFrame::signin_success(&auth.user_data));
     }
 
     pub(super) fn forget_user_socket(&self, state: &mut State, user: &str, id: ConnId) {
@@ -59,6 +105,7 @@ impl Server {
             sockets.remove(&id);
             if sockets.is_empty() {
                 state.users.remove(user);
+                self.announce(state, user, "offline");
             }
         }
     }
@@ -77,4 +124,27 @@ impl Server {
             }
         }
     }
+}
+
+/// The `watchlist` of a sign-in's `user_data`: its string entries.
+fn watchlist_of(user_data: &str) -> Vec<String> {
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(user_data) else {
+        return Vec::new();
+    };
+    match map.get("watchlist") {
+        Some(Value::Array(ids)) => ids
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `pusher_internal:watchlist_events` with these events (data as a string).
+fn watchlist_frame(events: Vec<Value>) -> std::sync::Arc<str> {
+    let data = json!({ "events": events }).to_string();
+    super::shared_frame(&ServerFrame::plain(
+        "pusher_internal:watchlist_events",
+        &data,
+    ))
 }
