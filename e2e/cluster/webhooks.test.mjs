@@ -5,7 +5,14 @@
 // A node decides "occupied" and "vacated" from the cluster-wide count it reads right after
 // a join or a leave (a leave is re-checked 3 s later). One after the other, that makes one
 // webhook per cluster; without the Redis adapter each node counts alone and sends its own.
-// When both nodes see the same change at the same moment, both read the same count.
+//
+// At the same moment, the nodes promise less. A node acknowledges a subscription
+// (subscription_succeeded) before it reads the count for channel_occupied, so a client
+// that leaves right after its acknowledgement can be gone from the other node's count
+// before this node asks for it: both nodes then count one and both announce the channel.
+// Both may also count two, and then neither does; presence member_added likewise. What
+// holds is what a count after one's own leave gives: the last leave finds nobody, so the
+// end is announced at least once, and each node announces each change at most once.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APPS, NODES, cliAt, clients, connected, eventually, record as recordIn, subscribed, unique, webhooksFor } from './lib.mjs';
@@ -79,7 +86,7 @@ test('presence: one user through both nodes, one after the other: one member_add
   assert.deepEqual(members.map((e) => `${e.event}@${e.instance}:${e.user_id}`).sort(), ['member_added@1:wh-zoe', 'member_removed@2:wh-zoe']);
 });
 
-test('joined and left at the same moment on both nodes: at most one channel_occupied, the rest from one or both', T, async () => {
+test('joined and left at the same moment on both nodes: the end announced at least once, nothing twice by one node', T, async () => {
   const [n1, n2] = NODES;
   const [app1, app2] = APPS;
   const runs = [];
@@ -101,17 +108,20 @@ test('joined and left at the same moment on both nodes: at most one channel_occu
     runs.push({ public: got[channel], presence: got[room] });
     for (const [name, events] of Object.entries(got)) {
       const from = (event) => [1, 2].map((n) => events.filter((e) => e === `${event}@${n}`).length);
-      // Each node counts after its own join: they cannot both see one subscriber, so at
-      // most one announces the channel (both may see two, and then none does).
-      assert.ok(from('channel_occupied')[0] + from('channel_occupied')[1] <= 1, `${name}: channel_occupied from both nodes: ${events}`);
-      // Each counts zero after its own leave (and again 3 s later): one or both announce
-      // the end. The user's arrival and departure: from one or both nodes.
-      const once = name === room ? ['channel_vacated', 'member_added', 'member_removed'] : ['channel_vacated'];
-      for (const event of once) {
+      // Each node joined once and left once: it announces each change at most once.
+      const all = name === room ? ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed'] : ['channel_occupied', 'channel_vacated'];
+      for (const event of all) {
         const [a, b] = from(event);
-        assert.ok(a + b >= 1 && a <= 1 && b <= 1, `${name}: ${event} ${a} and ${b} times from the nodes: ${events}`);
+        assert.ok(a <= 1 && b <= 1, `${name}: ${event} ${a} and ${b} times from the nodes: ${events}`);
+      }
+      // The last leave counts nobody on either node: the end is announced.
+      const ends = name === room ? ['channel_vacated', 'member_removed'] : ['channel_vacated'];
+      for (const event of ends) {
+        const [a, b] = from(event);
+        assert.ok(a + b >= 1, `${name}: no ${event} from either node: ${events}`);
       }
     }
   }
+  // How often the joins were announced once, twice or not at all: docs/deploy.md.
   record('simultaneous (3 runs)', runs);
 });
