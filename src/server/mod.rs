@@ -46,6 +46,25 @@
 //! assert_eq!(server.api("GET", "/apps/1234/channels", &forged, b"").status, 401);
 //! ```
 //!
+//! ## Where servers differ
+//!
+//! It does what Pusher's service does, where that is known:
+//!
+//! * a refused subscription is a `pusher:error` (4009 for authorization, with the string
+//!   that should have been signed; 4300 for a bad name or member; 4100 for a full presence
+//!   channel), and the connection stays open; client events are refused on public and
+//!   encrypted channels, rate-limited with 4301 and never closed for it;
+//! * presence `user_id`s may be numbers (sent back as strings), a signed-in user may join
+//!   presence with an authorization without `channel_data`, a user's second socket is
+//!   admitted to a full channel;
+//! * an unknown key, a refused origin or the connection cap are a `pusher:error` and a close
+//!   with 4001 / 4004 (sockudo drops the socket and pusher-js retries forever);
+//! * `channel_vacated` and `member_removed` wait `webhook_delay` (3 s) and are dropped with
+//!   their counterpart when the channel or user is back (sockudo and soketi send both);
+//!   webhooks are batched (what is waiting goes in one POST);
+//! * channel names up to 164 characters and client events off unless `client_events` is
+//!   set, as on a new app of the service (sockudo: 200, per-app flag).
+//!
 //! One machine only: beyond it, use Pusher or a sockudo cluster (`transport = "http"`,
 //! the default, with `cluster` or `host`), with no change to the app's code.
 
