@@ -162,3 +162,28 @@ async fn a_signed_in_socket_joins_presence_with_an_auth_without_channel_data() {
     let ack = ws.expect("pusher_internal:subscription_succeeded").await;
     assert_eq!(data_of(&ack)["presence"]["ids"], json!(["alice"]));
 }
+
+#[tokio::test]
+async fn a_duplicate_presence_subscribe_is_acked_with_the_members_and_announces_nothing() {
+    let app = start(json!({})).await;
+    let mut a = Ws::connect(&app).await;
+    let mut b = Ws::connect(&app).await;
+    a.join_presence("presence-dup", "u1", json!(null)).await;
+    b.join_presence("presence-dup", "u2", json!(null)).await;
+    a.expect("pusher_internal:member_added").await;
+    let again = b.join_presence("presence-dup", "u2", json!(null)).await;
+    assert_eq!(again["presence"]["count"], 2);
+    a.assert_quiet().await;
+    let (_, info) = ws::api(
+        &app,
+        "GET",
+        "/apps/1234/channels/presence-dup",
+        &[("info", "user_count,subscription_count")],
+        None,
+    )
+    .await;
+    assert_eq!(
+        info,
+        json!({"occupied": true, "user_count": 2, "subscription_count": 2})
+    );
+}

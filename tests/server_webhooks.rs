@@ -7,6 +7,9 @@
 #[path = "support/ws.rs"]
 mod ws;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rocket::http::Status;
 use rocket::{State, post, routes};
 use rocket_pusher::protocol::Event;
 use rocket_pusher::{PusherFairing, VerifiedWebhook};
@@ -16,16 +19,32 @@ use ws::{Ws, start};
 
 type Received = mpsc::UnboundedSender<Event>;
 
+/// How many POSTs the receiver still answers with 500.
+struct Failures(AtomicUsize);
+
 #[post("/hooks", data = "<hook>")]
-fn hooks(hook: VerifiedWebhook<Event>, tx: &State<Received>) {
+fn hooks(hook: VerifiedWebhook<Event>, tx: &State<Received>, failures: &State<Failures>) -> Status {
+    let fail = failures
+        .0
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+        .is_ok();
+    if fail {
+        return Status::InternalServerError;
+    }
     for e in hook.into_inner().events {
         let _ = tx.send(e);
     }
+    Status::Ok
 }
 
 /// A receiver app (another Rocket app with the same credentials) and the server app
 /// whose webhooks go to it.
 async fn apps(delay: f64) -> (ws::App, mpsc::UnboundedReceiver<Event>) {
+    apps_failing(delay, 0).await
+}
+
+/// As [`apps`], the receiver answering its first `failures` POSTs with 500.
+async fn apps_failing(delay: f64, failures: usize) -> (ws::App, mpsc::UnboundedReceiver<Event>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let figment = rocket::figment::Figment::from(rocket::Config::debug_default())
         .merge(("address", "127.0.0.1"))
@@ -36,6 +55,7 @@ async fn apps(delay: f64) -> (ws::App, mpsc::UnboundedReceiver<Event>) {
         rocket::custom(figment)
             .attach(PusherFairing::new())
             .manage(tx)
+            .manage(Failures(AtomicUsize::new(failures)))
             .mount("/", routes![hooks]),
     )
     .await;
@@ -125,4 +145,24 @@ async fn member_events_and_client_events_carry_their_fields() {
         )
         .unwrap()
     );
+}
+
+#[tokio::test]
+async fn a_receiver_that_fails_gets_the_webhook_again_until_it_answers_2xx() {
+    let (app, mut rx) = apps_failing(0.1, 1).await;
+    let mut ws = Ws::connect(&app).await;
+    ws.join_public("retried").await;
+    assert_eq!(next(&mut rx).await, occupied("retried"));
+}
+
+#[tokio::test]
+async fn an_empty_cache_channel_sends_one_cache_miss_webhook_per_subscribe() {
+    let (app, mut rx) = apps(0.1).await;
+    let mut ws = Ws::connect(&app).await;
+    ws.join_public("cache-hook").await;
+    ws.expect("pusher:cache_miss").await;
+    assert_eq!(next(&mut rx).await, occupied("cache-hook"));
+    let miss: Event =
+        serde_json::from_value(json!({"name": "cache_miss", "channel": "cache-hook"})).unwrap();
+    assert_eq!(next(&mut rx).await, miss);
 }
