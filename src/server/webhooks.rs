@@ -163,10 +163,22 @@ impl Inner {
 }
 
 async fn deliver(inner: Arc<Inner>, mut rx: mpsc::Receiver<Value>) {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap_or_default();
+    // The crate's TLS stack (its features), as the client's; a build without one still
+    // posts to `http://` receivers, the app's own routes among them.
+    let built = crate::client::http_client_builder()
+        .map_err(|e| e.to_string())
+        .and_then(|b| {
+            b.timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|e| e.to_string())
+        });
+    let http = match built {
+        Ok(http) => http,
+        Err(e) => {
+            log::error!("pusher: no webhook is sent, the HTTP client could not be built: {e}");
+            return;
+        }
+    };
     while let Some(first) = rx.recv().await {
         let mut events = vec![first];
         while events.len() < BATCH

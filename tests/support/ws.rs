@@ -326,7 +326,11 @@ pub(crate) async fn raw_api(
     body: Option<String>,
 ) -> (u16, Value) {
     let url = format!("http://127.0.0.1:{}{path_and_query}", app.port);
-    let http = reqwest::Client::new();
+    // The crate's TLS stack: reqwest's own default has no crypto provider in this build.
+    let http = rocket_pusher::client::http_client_builder()
+        .expect("a TLS stack")
+        .build()
+        .expect("a client");
     let req = if method == "GET" {
         http.get(url)
     } else {
