@@ -366,3 +366,41 @@ pub mod client_response {
         }
     }
 }
+
+#[cfg(feature = "server")]
+pub mod frames {
+    //! Incoming WebSocket frames on the embedded server: the input's lines are text frames
+    //! one connection sends (client events enabled), then each line alone is read as a frame.
+    //!
+    //! Invariants: no panic; every frame the server answers is a JSON object with a string
+    //! `event`; a frame that parses keeps its event name; a presence member that parses has
+    //! a non-empty id.
+
+    use rocket_pusher::protocol::Token;
+    use rocket_pusher::protocol::frames::{ClientFrame, parse_member};
+    use rocket_pusher::server::{Server, ServerConfig};
+
+    /// Run the target on one input.
+    pub fn run(data: &[u8]) {
+        let text = String::from_utf8_lossy(data);
+        let lines: Vec<&str> = text.lines().take(64).collect();
+        let mut config = ServerConfig::default();
+        config.client_events = true;
+        let server = Server::new("1", Token::new("KEY", "SECRET"), config);
+        for sent in server.__feed(&lines) {
+            let frame: serde_json::Value = serde_json::from_str(&sent).unwrap();
+            assert!(frame["event"].is_string(), "{sent}");
+        }
+        for line in &lines {
+            if let Ok(frame) = ClientFrame::parse(line) {
+                let _ = (frame.subscribe(), frame.unsubscribe(), frame.signin());
+                let _ = frame.data_string();
+            }
+            for field in ["user_id", "id"] {
+                if let Ok(member) = parse_member(line, field) {
+                    assert!(!member.user_id.is_empty());
+                }
+            }
+        }
+    }
+}

@@ -133,6 +133,9 @@ pub mod config;
 pub mod error;
 mod integration;
 pub mod protocol;
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub mod server;
 pub mod testing;
 
 /// Channel authorization beyond the root's [`ChannelRoute`] and [`Decision`]: what a

@@ -51,6 +51,12 @@ fn config_toml_inputs() {
     assert!(replay("config_toml", harness::config_toml::run) >= 5);
 }
 
+#[cfg(feature = "server")]
+#[test]
+fn frames_inputs() {
+    assert!(replay("frames", harness::frames::run) >= 5);
+}
+
 #[test]
 fn names_inputs() {
     assert!(replay("names", harness::names::run) >= 5);

@@ -88,6 +88,8 @@ use crate::protocol::{
     UserId, Webhook, WebhookError,
 };
 use queue::{FailureCallback, Queue};
+#[cfg(feature = "server")]
+pub(crate) use transport::InProcess;
 use transport::Transport;
 
 /// The future the request builders turn into when awaited; the same type as Rocket's
@@ -156,6 +158,8 @@ impl fmt::Debug for Pusher {
                 &match self.inner.transport {
                     Transport::Http(_) => "http",
                     Transport::Recording(_) => "recording",
+                    #[cfg(feature = "server")]
+                    Transport::InProcess(_) => "in process",
                 },
             )
             .finish()
@@ -207,8 +211,40 @@ impl Pusher {
         http: Option<reqwest::Client>,
         on_queue_failure: Option<FailureCallback>,
     ) -> Result<Self, ConfigError> {
+        Self::with_transport(
+            config,
+            http,
+            #[cfg(feature = "server")]
+            None,
+            on_queue_failure,
+        )
+    }
+
+    /// A client whose requests `target` answers in this process (`transport = "embedded"`).
+    #[cfg(feature = "server")]
+    pub(crate) fn in_process(
+        config: &PusherConfig,
+        target: Arc<dyn transport::InProcess>,
+        on_queue_failure: Option<FailureCallback>,
+    ) -> Result<Self, ConfigError> {
+        Self::with_transport(config, None, Some(target), on_queue_failure)
+    }
+
+    fn with_transport(
+        config: &PusherConfig,
+        http: Option<reqwest::Client>,
+        #[cfg(feature = "server")] in_process: Option<Arc<dyn transport::InProcess>>,
+        on_queue_failure: Option<FailureCallback>,
+    ) -> Result<Self, ConfigError> {
         let resolved = config.resolve()?;
         let transport = match config.transport {
+            #[cfg(feature = "server")]
+            TransportKind::Embedded => {
+                Transport::InProcess(in_process.ok_or_else(|| ConfigError::Invalid {
+                    key: "transport",
+                    reason: "\"embedded\" runs under PusherFairing, which starts the server".into(),
+                })?)
+            }
             TransportKind::Recording => Transport::Recording(Recorder::default()),
             // A client of the app's own may bring TLS through its own reqwest features.
             TransportKind::Http

@@ -116,6 +116,8 @@ impl Inner {
         match &self.transport {
             Transport::Recording(r) => Some(r),
             Transport::Http(_) => None,
+            #[cfg(feature = "server")]
+            Transport::InProcess(_) => None,
         }
     }
 

@@ -18,6 +18,17 @@ pub(crate) const MAX_ERROR_BODY_CHARS: usize = 2048;
 pub(crate) enum Transport {
     Http(reqwest::Client),
     Recording(Recorder),
+    /// A server in this process (the embedded server), reached without an HTTP hop.
+    #[cfg(feature = "server")]
+    InProcess(Arc<dyn InProcess>),
+}
+
+/// A Pusher HTTP API answered in this process: the request exactly as it would be sent
+/// (signed), the status and body it answers. The integration layer implements it for the
+/// embedded server, so the client never imports the server.
+#[cfg(feature = "server")]
+pub(crate) trait InProcess: Send + Sync {
+    fn request(&self, method: &str, path: &str, query: &str, body: &[u8]) -> (u16, Vec<u8>);
 }
 
 pub(crate) struct Outgoing<'a> {
@@ -40,6 +51,13 @@ impl Transport {
         match self {
             Self::Http(client) => http_send(client, timeout, req).await,
             Self::Recording(rec) => Ok(rec.record(req)),
+            // Through the same status handling as HTTP, so results and errors match.
+            #[cfg(feature = "server")]
+            Self::InProcess(server) => {
+                let body = req.body.as_deref().unwrap_or_default();
+                let (status, body) = server.request(req.method, req.path, req.query, body);
+                finish_response(status, None, body, false)
+            }
         }
     }
 }

@@ -25,6 +25,11 @@ pub enum TransportKind {
     /// Send nothing: record every request so an app's tests can read them back (see
     /// [`Recorder`](crate::client::Recorder)). The role of Flask-Pusher's `PUSHER_BACKEND`.
     Recording,
+    /// Deliver to the server embedded in the app (feature `server`): `PusherFairing`
+    /// mounts `/app/<key>` and the HTTP API on the app, and the client calls it in process.
+    /// Its options are the `server` table ([`ServerConfig`](crate::server::ServerConfig)).
+    #[cfg(feature = "server")]
+    Embedded,
 }
 
 /// The client's keys of the `pusher` table: credentials, host, timeout, limits, retries,
@@ -77,7 +82,8 @@ pub struct PusherConfig {
     /// _Default:_ `200`, what the official libraries and self-hosted servers accept;
     /// Pusher's hosted service documents `164`.
     pub max_channel_name_len: usize,
-    /// `http`, or `recording` to send nothing and record requests for tests.
+    /// `http`, `recording` to send nothing and record requests for tests, or `embedded`
+    /// (feature `server`) to run the Pusher-protocol server in the app itself.
     /// _Default:_ `http`.
     pub transport: TransportKind,
     /// When failed requests are tried again: a table with `attempts`, `initial_delay`,

@@ -67,6 +67,11 @@ pub struct FairingConfig {
     /// [`ClientConfig`](crate::ClientConfig) as JSON (with `options` for
     /// `new Pusher(key, options)`), e.g. `"/config"`. _Default:_ none (not mounted).
     pub client_config_path: Option<String>,
+    /// The embedded server's options, a table read with `transport = "embedded"` (feature
+    /// `server`), documented on [`ServerConfig`](crate::server::ServerConfig).
+    /// _Default:_ the service's limits.
+    #[cfg(feature = "server")]
+    pub server: crate::server::ServerConfig,
 }
 
 impl Default for FairingConfig {
@@ -83,12 +88,14 @@ impl Default for FairingConfig {
             max_batch_channels: 100,
             jsonp: false,
             client_config_path: None,
+            #[cfg(feature = "server")]
+            server: crate::server::ServerConfig::default(),
         }
     }
 }
 
 /// The keys [`FairingConfig`] reads itself; every other key of the table is the client's.
-const ROUTE_KEYS: [&str; 10] = [
+const ROUTE_KEYS: [&str; 11] = [
     "mount_routes",
     "mount",
     "auth_path",
@@ -99,6 +106,8 @@ const ROUTE_KEYS: [&str; 10] = [
     "max_batch_channels",
     "jsonp",
     "client_config_path",
+    // Read only with feature `server`; without it the key is refused as unknown.
+    "server",
 ];
 
 /// Keys whose values must never be printed.

@@ -8,6 +8,8 @@ mod config;
 mod fairing;
 mod handlers;
 mod response;
+#[cfg(feature = "server")]
+mod server;
 mod socket_id;
 mod webhook;
 

@@ -8,9 +8,13 @@ mod auth;
 mod auth_form;
 mod credentials;
 mod encryption;
+#[cfg(feature = "server")]
+pub mod frames;
 mod hmac;
 mod names;
 mod signing;
+#[cfg(feature = "server")]
+mod verify_request;
 mod webhook;
 
 pub(crate) use auth::authorize_checked;
@@ -31,6 +35,8 @@ pub use names::{
     UserId, validate_channel_name, validate_event_name, validate_socket_id, validate_user_id,
 };
 pub use signing::{EMPTY_BODY_MD5, SignedRequest, body_md5, sign_request};
+#[cfg(feature = "server")]
+pub use verify_request::{RequestError, TIMESTAMP_WINDOW_SECS, decode_query, verify_request};
 pub use webhook::{
     ChannelExistenceEvent, ClientEvent, Event, PresenceEvent, Webhook, WebhookError, WebhookEvent,
     check_freshness, narrow_events, sign_webhook, verify_webhook,

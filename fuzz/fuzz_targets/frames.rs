@@ -1,0 +1,8 @@
+//! The `frames` fuzz target: see `harness.rs`.
+
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::frames::run(data));

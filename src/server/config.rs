@@ -1,0 +1,153 @@
+//! [`ServerConfig`]: the embedded server's keys, the `server` table inside `pusher`.
+
+use serde::Deserialize;
+
+/// The embedded server's options: the `server` table of the `pusher` table, read when
+/// `transport = "embedded"` (feature `server`).
+///
+/// ```toml
+/// [default.pusher]
+/// app_id = "1234"
+/// key = "KEY"
+/// secret = "SUPERSECRET"
+/// transport = "embedded"
+///
+/// [default.pusher.server]
+/// activity_timeout = 60
+/// client_events = true
+/// allowed_origins = ["https://chat.example.com"]
+/// ```
+///
+/// Every key is optional; the defaults are the hosted service's limits. Unknown keys fail
+/// ignite.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// The `activity_timeout` sent to clients, in whole seconds: a client that hears nothing
+    /// for this long pings, and the server pings a client silent for this long.
+    /// _Default:_ `120`, the service's value (30 to 60 behind proxies that cut idle
+    /// connections after 60 s).
+    pub activity_timeout: u64,
+    /// How long a pinged client has to answer before it is closed with 4201, in seconds.
+    /// _Default:_ `30`.
+    pub pong_timeout: f64,
+    /// Whether clients may send `client-` events on private and presence channels.
+    /// _Default:_ `false`, as on a new app of the service.
+    pub client_events: bool,
+    /// The most client events a connection may send per second; more get `pusher:error`
+    /// 4301. _Default:_ `10`.
+    pub client_event_rate: u32,
+    /// Origins (`scheme://host[:port]`) allowed to connect; empty allows any (and clients
+    /// that send no `Origin`, like pusher-js in Node). _Default:_ empty.
+    pub allowed_origins: Vec<String>,
+    /// The most open connections; more are refused with 4004. _Default:_ none.
+    pub max_connections: Option<usize>,
+    /// The most distinct users in one presence channel (a known user's further sockets are
+    /// still admitted). _Default:_ `100`.
+    pub max_presence_members: usize,
+    /// The largest presence `user_info`, in bytes of JSON. _Default:_ `1024`.
+    pub max_user_info_bytes: usize,
+    /// The longest channel name. _Default:_ `164`, the service's limit.
+    pub max_channel_name_len: usize,
+    /// The largest event `data`, from the HTTP API (413) or a client event. _Default:_
+    /// `10240`.
+    pub max_payload_bytes: usize,
+    /// The largest WebSocket message a client may send, in bytes. _Default:_ `65536`.
+    pub max_message_bytes: usize,
+    /// The most frames waiting for one slow client; when full, the client is closed with
+    /// 4100 (reconnect after a second) so it never holds up the others. _Default:_ `1000`.
+    pub send_buffer: usize,
+    /// How long a cache channel keeps its last event, in seconds. _Default:_ `1800`.
+    pub cache_ttl: u64,
+    /// Where webhooks go (see [`WebhookTarget`]). _Default:_ none.
+    pub webhooks: Vec<WebhookTarget>,
+    /// How long `channel_vacated` and `member_removed` wait, in seconds, and are dropped
+    /// if the channel or member is back by then. _Default:_ `3`, as the service.
+    pub webhook_delay: f64,
+}
+
+/// One webhook receiver: `{ url = "http://…", events = ["channel_occupied", …] }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct WebhookTarget {
+    /// The URL POSTed to.
+    pub url: String,
+    /// The event names it receives (`channel_occupied`, `channel_vacated`, `member_added`,
+    /// `member_removed`, `client_event`, `cache_miss`). _Default:_ all.
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            activity_timeout: 120,
+            pong_timeout: 30.0,
+            client_events: false,
+            client_event_rate: 10,
+            allowed_origins: Vec::new(),
+            max_connections: None,
+            max_presence_members: 100,
+            max_user_info_bytes: 1024,
+            max_channel_name_len: 164,
+            max_payload_bytes: 10 * 1024,
+            max_message_bytes: 64 * 1024,
+            send_buffer: 1000,
+            cache_ttl: 1800,
+            webhooks: Vec::new(),
+            webhook_delay: 3.0,
+        }
+    }
+}
+
+/// The webhook event names a target may ask for.
+pub(crate) const WEBHOOK_EVENTS: [&str; 6] = [
+    "channel_occupied",
+    "channel_vacated",
+    "member_added",
+    "member_removed",
+    "client_event",
+    "cache_miss",
+];
+
+impl ServerConfig {
+    /// Check the values; the error names the key (under `pusher.server`).
+    pub fn check(&self) -> Result<(), String> {
+        let bad = |key: &str, why: &str| Err(format!("invalid `pusher.server.{key}`: {why}"));
+        if self.activity_timeout == 0 {
+            return bad("activity_timeout", "must be at least 1 second");
+        }
+        if !(self.pong_timeout.is_finite() && self.pong_timeout > 0.0) {
+            return bad("pong_timeout", "must be a number of seconds above 0");
+        }
+        if !(1..=200).contains(&self.max_channel_name_len) {
+            return bad("max_channel_name_len", "must be 1 to 200");
+        }
+        if !(self.webhook_delay.is_finite() && self.webhook_delay >= 0.0) {
+            return bad("webhook_delay", "must be a number of seconds, 0 or more");
+        }
+        if self.send_buffer == 0 {
+            return bad("send_buffer", "must be above 0");
+        }
+        if self.max_message_bytes < 1024 {
+            return bad("max_message_bytes", "must be at least 1024");
+        }
+        for target in &self.webhooks {
+            if !(target.url.starts_with("http://") || target.url.starts_with("https://")) {
+                return bad("webhooks", "each `url` must start with http:// or https://");
+            }
+            if let Some(e) = target
+                .events
+                .iter()
+                .find(|e| !WEBHOOK_EVENTS.contains(&e.as_str()))
+            {
+                return Err(format!(
+                    "invalid `pusher.server.webhooks`: unknown event {e:?} (expected one of {WEBHOOK_EVENTS:?})"
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,237 @@
+//! Webhooks the server emits, signed like the service's (`X-Pusher-Key`,
+//! `X-Pusher-Signature`), batched (whatever is waiting goes in one POST), retried with
+//! backoff for five minutes on a non-2xx answer. `channel_vacated` and `member_removed`
+//! wait `webhook_delay` and are dropped when the channel or user is back by then, with
+//! the matching `channel_occupied` / `member_added`, so a page reload sends no pair.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::config::{ServerConfig, WebhookTarget};
+use crate::protocol::{Token, sign_webhook};
+
+/// The most events waiting to be sent; past it new ones are dropped and logged.
+const BACKLOG: usize = 10_000;
+/// The most events in one POST.
+const BATCH: usize = 100;
+/// How long a failing batch is retried.
+const RETRY_FOR: Duration = Duration::from_secs(300);
+
+/// One webhook event, borrowed from the caller.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Hook<'a> {
+    CacheMiss {
+        channel: &'a str,
+    },
+    ClientEvent {
+        channel: &'a str,
+        event: &'a str,
+        data: &'a str,
+        socket_id: &'a str,
+        user_id: Option<&'a str>,
+    },
+}
+
+/// The webhook sender; does nothing when no target is configured.
+pub(super) struct Webhooks {
+    inner: Option<Arc<Inner>>,
+}
+
+struct Inner {
+    token: Token,
+    targets: Vec<WebhookTarget>,
+    delay: Duration,
+    tx: OnceLock<mpsc::Sender<Value>>,
+    /// Vacated channels and removed `(channel, user)` waiting out the delay.
+    pending: Mutex<HashSet<(String, Option<String>)>>,
+}
+
+impl Webhooks {
+    pub(super) fn new(token: &Token, config: &ServerConfig) -> Self {
+        let inner = (!config.webhooks.is_empty()).then(|| {
+            Arc::new(Inner {
+                token: token.clone(),
+                targets: config.webhooks.clone(),
+                delay: Duration::from_secs_f64(config.webhook_delay),
+                tx: OnceLock::new(),
+                pending: Mutex::new(HashSet::new()),
+            })
+        });
+        Self { inner }
+    }
+
+    pub(super) fn send(&self, hook: Hook<'_>) {
+        let Some(inner) = &self.inner else { return };
+        let event = match hook {
+            Hook::CacheMiss { channel } => json!({"name": "cache_miss", "channel": channel}),
+            Hook::ClientEvent {
+                channel,
+                event,
+                data,
+                socket_id,
+                user_id,
+            } => {
+                let mut e = json!({"name": "client_event", "channel": channel, "event": event,
+                    "data": data, "socket_id": socket_id});
+                if let (Some(user), Some(map)) = (user_id, e.as_object_mut()) {
+                    map.insert("user_id".into(), json!(user));
+                }
+                e
+            }
+        };
+        inner.queue(event);
+    }
+
+    pub(super) fn occupied(&self, channel: &str) {
+        self.arrive(
+            channel,
+            None,
+            json!({"name": "channel_occupied", "channel": channel}),
+        );
+    }
+
+    pub(super) fn vacated(&self, channel: &str) {
+        self.depart(
+            channel,
+            None,
+            json!({"name": "channel_vacated", "channel": channel}),
+        );
+    }
+
+    pub(super) fn member_added(&self, channel: &str, user: &str) {
+        let e = json!({"name": "member_added", "channel": channel, "user_id": user});
+        self.arrive(channel, Some(user), e);
+    }
+
+    pub(super) fn member_removed(&self, channel: &str, user: &str) {
+        let e = json!({"name": "member_removed", "channel": channel, "user_id": user});
+        self.depart(channel, Some(user), e);
+    }
+
+    /// An arrival cancels a pending departure (and is then not announced either).
+    fn arrive(&self, channel: &str, user: Option<&str>, event: Value) {
+        let Some(inner) = &self.inner else { return };
+        if !inner.pending().remove(&key(channel, user)) {
+            inner.queue(event);
+        }
+    }
+
+    fn depart(&self, channel: &str, user: Option<&str>, event: Value) {
+        let Some(inner) = &self.inner else { return };
+        let key = key(channel, user);
+        inner.pending().insert(key.clone());
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            inner.pending().remove(&key);
+            return inner.queue(event);
+        };
+        let inner = inner.clone();
+        rt.spawn(async move {
+            tokio::time::sleep(inner.delay).await;
+            if inner.pending().remove(&key) {
+                inner.queue(event);
+            }
+        });
+    }
+}
+
+fn key(channel: &str, user: Option<&str>) -> (String, Option<String>) {
+    (channel.to_owned(), user.map(str::to_owned))
+}
+
+impl Inner {
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashSet<(String, Option<String>)>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn queue(self: &Arc<Self>, event: Value) {
+        let tx = self.tx.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(BACKLOG);
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => drop(rt.spawn(deliver(self.clone(), rx))),
+                Err(_) => log::error!("pusher: webhooks need a Tokio runtime; none is sent"),
+            }
+            tx
+        });
+        if tx.try_send(event).is_err() {
+            log::warn!("pusher: webhook backlog full or stopped; an event was dropped");
+        }
+    }
+}
+
+async fn deliver(inner: Arc<Inner>, mut rx: mpsc::Receiver<Value>) {
+    // The crate's TLS stack (its features), as the client's; a build without one still
+    // posts to `http://` receivers, the app's own routes among them.
+    let built = crate::client::http_client_builder()
+        .map_err(|e| e.to_string())
+        .and_then(|b| {
+            b.timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|e| e.to_string())
+        });
+    let http = match built {
+        Ok(http) => http,
+        Err(e) => {
+            log::error!("pusher: no webhook is sent, the HTTP client could not be built: {e}");
+            return;
+        }
+    };
+    while let Some(first) = rx.recv().await {
+        let mut events = vec![first];
+        while events.len() < BATCH
+            && let Ok(e) = rx.try_recv()
+        {
+            events.push(e);
+        }
+        for target in &inner.targets {
+            let mine: Vec<&Value> = events
+                .iter()
+                .filter(|e| {
+                    target.events.is_empty()
+                        || e["name"]
+                            .as_str()
+                            .is_some_and(|n| target.events.iter().any(|t| t == n))
+                })
+                .collect();
+            if !mine.is_empty() {
+                post(&http, &inner.token, &target.url, &mine).await;
+            }
+        }
+    }
+}
+
+/// POST one batch, retrying with doubling delays (from 1 s) for up to five minutes.
+async fn post(http: &reqwest::Client, token: &Token, url: &str, events: &[&Value]) {
+    let time_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let body = json!({"time_ms": time_ms, "events": events}).to_string();
+    let signature = sign_webhook(token, body.as_bytes());
+    let mut delay = Duration::from_secs(1);
+    let mut waited = Duration::ZERO;
+    loop {
+        let sent = http
+            .post(url)
+            .header("Content-Type", "application/json")
+            .header("X-Pusher-Key", token.key.as_str())
+            .header("X-Pusher-Signature", signature.as_str())
+            .body(body.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => return,
+            Ok(r) => log::warn!("pusher: webhook to {url} answered {}", r.status()),
+            Err(e) => log::warn!("pusher: webhook to {url} failed: {}", e.without_url()),
+        }
+        if waited >= RETRY_FOR {
+            log::error!("pusher: webhook to {url} dropped after {RETRY_FOR:?} of retries");
+            return;
+        }
+        tokio::time::sleep(delay).await;
+        waited += delay;
+        delay = (delay * 2).min(Duration::from_secs(60));
+    }
+}
