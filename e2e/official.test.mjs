@@ -183,6 +183,15 @@ test('channel queries (Node): list by prefix with counts, one channel, presence 
   for (const name of Object.keys(list.body.channels)) assert.ok(name.startsWith('presence-room.'), name);
   assert.ok(!(pub in list.body.channels), 'the prefix keeps the public channel out');
 
+  const both = await eventually(async () => {
+    const r = await get('/channels', { filter_by_prefix: 'presence-room.', info: 'user_count,subscription_count' });
+    return r.status !== 200 || r.body.channels?.[presence] ? r : null;
+  }, 8000, 250);
+  assert.equal(both.status, 200, JSON.stringify(both));
+  assert.deepEqual(both.body.channels[presence], { user_count: 2, subscription_count: 2 });
+  for (const [name, info] of Object.entries(both.body.channels)) {
+    assert.deepEqual(Object.keys(info).sort(), ['subscription_count', 'user_count'], name);
+  }
   const all = await eventually(async () => {
     const r = await get('/channels', {});
     return r.body.channels?.[pub] && r.body.channels?.[presence] ? r : null;
