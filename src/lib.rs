@@ -21,8 +21,10 @@
 //!    guards. Take `&State<Pusher>` where events are sent:
 //!
 //! ```
+//! use rocket::http::{Cookie, Status};
+//! use rocket::local::blocking::Client;
 //! use rocket::{post, routes, Request, State};
-//! use rocket::http::{ContentType, Status};
+//! use rocket_pusher::testing::{self, LocalClientExt};
 //! use rocket_pusher::{channel, channels, PresenceMember, Pusher, PusherFairing, SocketId};
 //!
 //! #[post("/messages", data = "<text>")]
@@ -45,25 +47,20 @@
 //! }
 //!
 //! fn app() -> rocket::Rocket<rocket::Build> {
-//! #   let figment = rocket::figment::Figment::from(rocket::Config::debug_default())
-//! #       .merge(("pusher", rocket::figment::util::map!{
-//! #           "app_id" => "1234", "key" => "KEY", "secret" => "SUPERSECRET", "transport" => "recording"}));
-//! #   let _ = rocket::build;
-//! #   rocket::custom(figment)
-//!     // rocket::build()
+//!     rocket::build()
 //!         .attach(PusherFairing::new().channels(channels![room]))
 //!         .mount("/", routes![send])
 //! }
 //!
-//! // pusher-js posts here when the page subscribes to `presence-room.lobby`:
-//! let client = rocket::local::blocking::Client::tracked(app()).unwrap();
-//! let res = client.post("/pusher/auth")
-//!     .header(ContentType::Form)
-//!     .cookie(rocket::http::Cookie::new("user", "alice"))
-//!     .body("socket_id=123.456&channel_name=presence-room.lobby")
-//!     .dispatch();
-//! assert_eq!(res.status(), Status::Ok);
-//! assert!(res.into_string().unwrap().contains(r#"\"user_id\":\"alice\""#));
+//! // In the app's tests, nothing is sent to Pusher (see `testing`): pusher-js posts here
+//! // when the page subscribes to `presence-room.lobby`.
+//! let client = Client::tracked(testing::recording(app())).unwrap();
+//! let request = client
+//!     .channel_auth_request("123.456", "presence-room.lobby")
+//!     .cookie(Cookie::new("user", "alice"));
+//! let answer = client.channel_auth_with(request);
+//! assert_eq!(answer.status, Status::Ok);
+//! assert_eq!(answer.member.unwrap().user_id, "alice");
 //! ```
 //!
 //! For one rule over every channel instead, [`PusherFairing::authorize`] takes a closure.
@@ -116,7 +113,9 @@
 //! Every key of the `pusher` table, with its default, is documented on
 //! [`FairingConfig`](config::FairingConfig) (the routes' keys) and
 //! [`PusherConfig`](config::PusherConfig) (the client's).
-//! The environment form is `ROCKET_PUSHER='{app_id="1234",key="…",secret="…"}'`;
+//! The environment form is `ROCKET_PUSHER='{app_id="1234",key="…",secret="…"}'`, merged
+//! over `Rocket.toml` key by key: keep `app_id` and `key` in the file and set only the
+//! secret where the app runs, `ROCKET_PUSHER='{secret="…"}'` (never in a committed file).
 //! `ROCKET_PUSHER_SECRET` does **not** set `pusher.secret` (Rocket does not split
 //! variable names on `_`).
 #![forbid(unsafe_code)]
@@ -164,13 +163,19 @@ pub mod __private {
     pub use serde::Serialize;
 }
 
-/// Declare a channel route: an `async fn` deciding who may join the channels matching a
-/// pattern, with the pattern's `<parameters>` parsed by Rocket's `FromParam` and every other
-/// argument a request guard (or `ChannelRequest<'_>`, or `&Request<'_>`). It returns a `bool`,
-/// a `Decision`, a `PresenceMember` / `Option<PresenceMember>` for presence channels, or a
-/// `Result` of those whose error is logged as the reason. Register with [`channels!`]:
+/// Declare a channel route: a function (`async fn` or plain `fn`, as a Rocket handler)
+/// deciding who may join the channels matching a pattern, with the pattern's `<parameters>`
+/// parsed by Rocket's `FromParam` and every other argument a request guard (or
+/// `ChannelRequest<'_>`, or `&Request<'_>`). A `private-` or `private-encrypted-` route
+/// returns a `bool` or a `Decision`; a `presence-` route returns who joins, a
+/// `PresenceMember` / `Option<PresenceMember>` (or a `Decision`); either may return a
+/// `Result` of those, whose error is logged as the reason. A return type of the other kind
+/// fails to compile, with a hint. Register with [`channels!`]:
 /// `PusherFairing::new().channels(channels![orders, room])`. See
 /// [`ChannelRoute`] for the pattern rules.
+///
+/// The guards take part in Rocket's sentinels as a `#[get]` route's do: a `&State<T>` of
+/// state the app never manages stops launch, naming the type.
 ///
 /// The same declaration names the channels it matches, for sending on them:
 /// `orders::name(42)` is the [`ChannelName`] `private-orders.42`, taking the pattern's

@@ -16,7 +16,8 @@ use rocket_pusher::error::ValidationError;
 use rocket_pusher::protocol::{ChannelKind, MasterKey, UserId, decrypt_payload};
 use rocket_pusher::testing::{self, LocalClientExt};
 use rocket_pusher::{
-    Broadcast, ChannelName, Error, Pusher, PusherFairing, SocketId, channel, channels,
+    Broadcast, ChannelName, Error, PresenceMember, Pusher, PusherFairing, SocketId, channel,
+    channels,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -42,8 +43,8 @@ async fn orders(id: u64, user: Option<SocketId>) -> bool {
 }
 
 #[channel("presence-room.<name>")]
-async fn room(name: &str) -> bool {
-    !name.is_empty()
+async fn room(name: &str) -> Option<PresenceMember> {
+    (!name.is_empty()).then(|| PresenceMember::new("1"))
 }
 
 #[channel("private-encrypted-inbox.<user>")]

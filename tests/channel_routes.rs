@@ -203,12 +203,13 @@ fn logged(needle: &str) -> bool {
     capture_logs().lines().iter().any(|l| l.contains(needle))
 }
 
-/// The logged line refusing `channel`.
+/// The last logged line refusing `channel`.
 fn refusal(channel: &str) -> String {
     let needle = format!("refused {channel} ");
     capture_logs()
         .lines()
         .into_iter()
+        .rev()
         .find(|l| l.contains(&needle))
         .unwrap_or_else(|| panic!("no refusal of {channel} logged"))
 }
@@ -564,6 +565,104 @@ async fn ignite_error(fairing: PusherFairing) -> rocket::Error {
 
 fn failed_fairing(e: &rocket::Error) -> bool {
     matches!(e.kind(), rocket::error::ErrorKind::FailedFairings(f) if f[0].name == "Pusher")
+}
+
+/// State no app of these tests manages.
+struct NeverManaged;
+
+#[channel("private-unmanaged.<id>")]
+async fn needs_state(id: u64, state: &State<NeverManaged>) -> bool {
+    let _ = state;
+    id > 0
+}
+
+#[channel("private-unmanaged-maybe.<id>")]
+async fn maybe_state(id: u64, state: Option<&State<NeverManaged>>) -> bool {
+    state.is_some() && id > 0
+}
+
+#[rocket::async_test]
+async fn a_guard_for_state_never_managed_fails_launch_as_in_a_rocket_route() {
+    // Rocket's own check: launch fails naming the type, as for a `#[get]` route.
+    for routes in [channels![needs_state], channels![maybe_state]] {
+        let e = ignite_error(PusherFairing::new().channels(routes)).await;
+        let rocket::error::ErrorKind::SentinelAborts(sentries) = e.kind() else {
+            panic!("launch must fail on the sentinel: {e:?}");
+        };
+        assert!(
+            sentries
+                .iter()
+                .any(|s| s.type_name.contains("State<") && s.type_name.contains("NeverManaged")),
+            "{sentries:?}"
+        );
+    }
+    // Managed, the same routes launch and decide.
+    let fairing = PusherFairing::new().channels(channels![needs_state, maybe_state]);
+    let c = rocket_app::client_of(rocket(fairing).manage(NeverManaged)).await;
+    assert_eq!(status(&c, &[], "private-unmanaged.1").await, Status::Ok);
+    assert_eq!(
+        status(&c, &[], "private-unmanaged-maybe.1").await,
+        Status::Ok
+    );
+}
+
+/// A sync `fn`, as Rocket takes sync handlers.
+#[channel("private-sync.<id>")]
+fn sync_orders(id: u64, user: User) -> bool {
+    id == user.id
+}
+
+#[channel("presence-sync.<room>")]
+fn sync_room(room: &str, user: Option<User>) -> Option<PresenceMember> {
+    let user = user?;
+    Some(PresenceMember::new(user.id.to_string()).with_info(json!({ "room": room })))
+}
+
+#[rocket::async_test]
+async fn a_sync_fn_is_a_channel_route() {
+    let c = client(PusherFairing::new().channels(channels![sync_orders, sync_room])).await;
+    assert_eq!(
+        status(&c, &[("user", "7:Ann")], "private-sync.7").await,
+        Status::Ok
+    );
+    assert_eq!(
+        status(&c, &[("user", "8:Bob")], "private-sync.7").await,
+        Status::Forbidden
+    );
+    let (s, b) = auth(
+        &c,
+        Some("7:Ann"),
+        "socket_id=1.2&channel_name=presence-sync.lobby",
+    )
+    .await;
+    assert_eq!(s, Status::Ok);
+    let data: Value = serde_json::from_str(b["channel_data"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        data,
+        json!({ "user_id": "7", "user_info": { "room": "lobby" } })
+    );
+    assert_eq!(
+        status(&c, &[], "presence-sync.lobby").await,
+        Status::Forbidden
+    );
+}
+
+#[rocket::async_test]
+async fn a_route_answering_no_is_logged_as_every_refusal_is() {
+    let c = app().await;
+    // `orders` returns `false`, `room` returns `None`.
+    assert_eq!(
+        status(&c, &[("user", "41:Bob")], "private-orders.3042").await,
+        Status::Forbidden
+    );
+    let line = refusal("private-orders.3042");
+    assert!(line.contains("orders: the route refused"), "{line}");
+    assert_eq!(
+        status(&c, &[("user", "41:Bob")], "presence-room.closed").await,
+        Status::Forbidden
+    );
+    let line = refusal("presence-room.closed");
+    assert!(line.contains("room: the route refused"), "{line}");
 }
 
 #[rocket::async_test]

@@ -145,8 +145,8 @@ async fn launch_lines(rocket: Rocket<Build>) -> (Client, Vec<String>) {
     (client, capture_logs().lines_here().split_off(before))
 }
 
-/// The hint on where credentials go.
-const HINT: &str = "set [default.pusher] app_id, key and secret in Rocket.toml";
+/// The hint on where credentials go (here, for a missing secret: the environment).
+const HINT: &str = r#"give the secret in the environment, never in a committed file: ROCKET_PUSHER='{secret="…"}'"#;
 
 // ---------------------------------------------------------------- Rocket.toml and env
 
@@ -400,7 +400,7 @@ async fn rocket_pusher_key_variables_are_named_with_the_form_to_use() {
         &[
             "`ROCKET_PUSHER_APP_ID`, `ROCKET_PUSHER_SECRET` are set",
             "Rocket does not read ROCKET_PUSHER_<KEY> variables",
-            r#"ROCKET_PUSHER='{app_id="…",key="…",secret="…"}'"#,
+            r#"ROCKET_PUSHER='{secret="…"}'"#,
         ],
     );
 
@@ -504,6 +504,119 @@ async fn the_credentials_hint_comes_only_with_missing_credentials() {
         assert!(lines.iter().any(|l| l.starts_with("ERROR ")), "{lines:#?}");
         assert!(!lines.iter().any(|l| l.contains(HINT)), "{lines:#?}");
     }
+}
+
+#[rocket::async_test]
+async fn the_hint_names_only_the_missing_credentials_and_keeps_the_secret_out_of_files() {
+    // The usual CI setup: app_id and key in Rocket.toml, the secret from the environment.
+    let lines = failure_lines(
+        rocket::custom(figment_with_table(json!({ "app_id": "1", "key": "k" })))
+            .attach(PusherFairing::new()),
+    )
+    .await;
+    let line = line_with(&lines, "missing `pusher.secret`", &[HINT]);
+    assert!(
+        !line.contains("app_id") && !line.contains("Rocket.toml"),
+        "{line}"
+    );
+    // Two missing: both named, and only the secret sent to the environment.
+    let lines = failure_lines(
+        rocket::custom(figment_with_table(json!({ "key": "k" }))).attach(PusherFairing::new()),
+    )
+    .await;
+    let line = line_with(
+        &lines,
+        "missing `pusher.app_id`, `pusher.secret`",
+        &["set app_id under [default.pusher] in Rocket.toml", HINT],
+    );
+    assert!(!line.contains("key"), "{line}");
+    // No table at all: the secret is still never asked for in Rocket.toml.
+    let lines = failure_lines(
+        rocket::custom(Figment::from(rocket::Config::debug_default())).attach(PusherFairing::new()),
+    )
+    .await;
+    line_with(
+        &lines,
+        "no `pusher` table",
+        &[
+            "set app_id and key under [default.pusher] in Rocket.toml",
+            HINT,
+        ],
+    );
+}
+
+#[rocket::async_test]
+async fn only_the_secret_from_rocket_pusher_is_merged_over_the_file() {
+    // What the hint says to do works.
+    let rocket = jailed(
+        "[default.pusher]\napp_id = \"1\"\nkey = \"k\"\n",
+        &[("ROCKET_PUSHER", r#"{secret="MARKER-SECRET-only"}"#)],
+        allow_all(),
+    );
+    let client = client_of(rocket).await;
+    assert_auth_signed_by(
+        &client,
+        "/pusher/auth",
+        &Token::new("k", "MARKER-SECRET-only"),
+    )
+    .await;
+    assert_no_secret_logged();
+}
+
+#[rocket::async_test]
+async fn an_integer_app_id_is_read_as_its_digits() {
+    let rocket = jailed(
+        "[default.pusher]\napp_id = 4242\nkey = \"k\"\nsecret = \"MARKER-SECRET-int\"\n",
+        &[],
+        allow_all(),
+    );
+    let client = client_of(rocket).await;
+    assert_eq!(client.rocket().state::<Pusher>().unwrap().app_id(), "4242");
+    let rocket = jailed(
+        "",
+        &[(
+            "ROCKET_PUSHER",
+            r#"{app_id=77,key="k",secret="MARKER-SECRET-i"}"#,
+        )],
+        allow_all(),
+    );
+    let client = client_of(rocket).await;
+    assert_eq!(client.rocket().state::<Pusher>().unwrap().app_id(), "77");
+    // Not a negative or fractional one.
+    for bad in [json!(-1), json!(1.5), json!(true)] {
+        let lines = failure_lines(
+            rocket::custom(figment(json!({ "app_id": bad }))).attach(PusherFairing::new()),
+        )
+        .await;
+        line_with(
+            &lines,
+            "invalid `pusher.app_id`",
+            &["a string or a whole number"],
+        );
+    }
+}
+
+#[rocket::async_test]
+async fn a_duration_with_a_unit_asks_for_a_number_of_seconds() {
+    for table in [
+        json!({ "timeout": "5s" }),
+        json!({ "queue": { "drain_timeout": "5s" } }),
+    ] {
+        let lines =
+            failure_lines(rocket::custom(figment(table)).attach(PusherFairing::new())).await;
+        let line = line_with(&lines, "timeout`", &["a number of seconds", "5s"]);
+        assert!(!line.contains("f64"), "{line}");
+    }
+    // Integers and fractions are seconds.
+    let c = client_of(
+        rocket::custom(figment(
+            json!({ "timeout": 2, "queue": { "drain_timeout": 0.5 } }),
+        ))
+        .attach(PusherFairing::new()),
+    )
+    .await;
+    let pusher = c.rocket().state::<Pusher>().unwrap();
+    assert_eq!(pusher.queue_config().drain_timeout, 0.5);
 }
 
 #[rocket::async_test]

@@ -13,17 +13,21 @@ use std::sync::{Arc, Mutex};
 use rocket::figment::Figment;
 use rocket::figment::providers::{Format, Toml};
 use rocket::http::{ContentType, Header, Status};
+use rocket::http::{Cookie, CookieJar};
 use rocket::local::{asynchronous, blocking};
 use rocket::request::{FromRequest, Outcome};
 use rocket::serde::json::Json;
 use rocket::{Build, Request, Rocket, State, post, routes};
 use rocket_app::{APP_ID, KEY, MASTER_KEY, SECRET, figment, figment_with_table, json_of};
 use rocket_pusher::client::BatchEvent;
+use rocket_pusher::error::ValidationError;
 use rocket_pusher::error::WebhookRejection;
+use rocket_pusher::protocol::verify_channel_auth;
+use rocket_pusher::testing::ChannelAuthAnswer;
 use rocket_pusher::testing::{self, LocalClientExt};
 use rocket_pusher::{
-    ChannelExistenceEvent, ClientEvent, Event, PresenceEvent, Pusher, PusherFairing, SocketId,
-    VerifiedWebhook, Webhook,
+    ChannelExistenceEvent, ChannelName, ClientEvent, Event, PresenceEvent, PresenceMember, Pusher,
+    PusherFairing, SocketId, VerifiedWebhook, Webhook, channel, channels,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -157,11 +161,27 @@ struct Received {
     presence: Mutex<Vec<PresenceEvent>>,
 }
 
+/// The app's encrypted rooms: a user (the `user` cookie) sees the rooms named after them.
+#[channel("private-encrypted-inbox.<room>")]
+fn inbox(room: &str, jar: &CookieJar<'_>) -> bool {
+    jar.get("user").is_some_and(|u| u.value() == room)
+}
+
+/// Anyone with a `user` cookie joins, as that user.
+#[channel("presence-room.<name>")]
+async fn room(name: &str, jar: &CookieJar<'_>) -> Option<PresenceMember> {
+    let user = jar.get("user")?.value().to_owned();
+    Some(PresenceMember::new(user).with_info(json!({ "room": name })))
+}
+
 /// The app: the routes above, the fairing with two webhook handlers, from `figment`.
 fn app(figment: Figment) -> (Rocket<Build>, Arc<Received>) {
+    // Installed before any Rocket is built in this binary, so its logger is not Rocket's.
+    rocket_app::capture_logs();
     let received = Arc::new(Received::default());
     let (a, b) = (received.clone(), received.clone());
     let fairing = PusherFairing::new()
+        .channels(channels![inbox, room])
         .on_channel_existence(move |_, hook| {
             a.existence.lock().unwrap().extend(hook.events);
             Box::pin(async {})
@@ -238,6 +258,22 @@ fn recording_fills_in_test_credentials_when_there_are_none() {
     assert_eq!(client.pusher().app_id(), "test-app");
     assert_eq!(client.pusher().key(), "test-key");
     assert!(client.pusher().recorder().is_some());
+}
+
+#[test]
+fn recording_fills_in_each_missing_credential_and_keeps_the_others() {
+    // The usual CI setup: app_id and key in Rocket.toml, no secret in the environment.
+    let rocket = app(figment_with_table(json!({ "app_id": APP_ID, "key": KEY }))).0;
+    let client = blocking::Client::tracked(testing::recording(rocket)).unwrap();
+    assert_eq!(client.pusher().app_id(), APP_ID);
+    assert_eq!(client.pusher().key(), KEY);
+    assert_eq!(client.pusher().token().secret.expose(), "test-secret");
+    // Only the secret: the app's own secret signs, with a test app id and key.
+    let rocket = app(figment_with_table(json!({ "secret": SECRET }))).0;
+    let client = blocking::Client::tracked(testing::recording(rocket)).unwrap();
+    assert_eq!(client.pusher().app_id(), "test-app");
+    assert_eq!(client.pusher().key(), "test-key");
+    assert_eq!(client.pusher().token().secret.expose(), SECRET);
 }
 
 #[test]
@@ -562,4 +598,162 @@ async fn the_async_client_signs_the_same() {
         assert_eq!(res.status(), Status::Forbidden);
     }
     assert_eq!(received.presence.lock().unwrap().len(), 1);
+}
+
+// ---------------------------------------------------------------- queries take channel names
+
+#[test]
+fn sent_takes_a_channel_as_trigger_takes_it() {
+    let (client, _) = blocking_client();
+    let res = client
+        .post("/orders")
+        .header(ContentType::JSON)
+        .body(serde_json::to_string(&order(1)).unwrap())
+        .dispatch();
+    assert_eq!(res.status(), Status::Created);
+    let name = ChannelName::new("orders").unwrap();
+    assert_eq!(client.sent::<Order>(&name, "created"), [order(1)]);
+    assert_eq!(client.sent::<Order>(name.clone(), "created"), [order(1)]);
+    let built: std::result::Result<ChannelName, ValidationError> = Ok(name);
+    assert_eq!(client.sent::<Order>(built, "created"), [order(1)]);
+    assert_eq!(
+        client.sent::<Order>(String::from("orders"), "created"),
+        [order(1)]
+    );
+    // A route's `name(..)`, as a trigger takes it.
+    client.post("/rooms/inbox.lobby").body("hi").dispatch();
+    assert_eq!(
+        client.sent::<Message>(inbox::name("lobby"), "message"),
+        [Message { text: "hi".into() }]
+    );
+}
+
+#[test]
+#[should_panic(expected = "not a channel name")]
+fn sent_of_a_name_a_route_could_not_build_is_a_clear_panic() {
+    let (client, _) = blocking_client();
+    let _ = client.sent::<Message>(inbox::name("a.b"), "message");
+}
+
+// ---------------------------------------------------------------- channel auth
+
+#[test]
+fn channel_auth_decodes_the_routes_answer() {
+    let (client, _) = blocking_client();
+    // Refused: no user cookie, so the guard's cookie is missing.
+    let refused = client.channel_auth("1.2", room::name("lobby"));
+    assert_eq!(refused.status, Status::Forbidden);
+    assert_eq!(refused.error.as_deref(), Some("channel refused"));
+    assert!(refused.auth.is_none() && refused.member.is_none());
+
+    // With the cookie the guard reads: the member, decoded, and a signature that verifies.
+    let request = client
+        .channel_auth_request("1.2", room::name("lobby"))
+        .cookie(Cookie::new("user", "ann"));
+    let allowed = client.channel_auth_with(request);
+    assert_eq!(allowed.status, Status::Ok);
+    let member = allowed.member.clone().unwrap();
+    assert_eq!(member.user_id, "ann");
+    assert_eq!(member.user_info, Some(json!({ "room": "lobby" })));
+    let auth = allowed.auth.unwrap();
+    assert!(verify_channel_auth(
+        client.pusher().token(),
+        "1.2",
+        "presence-room.lobby",
+        &auth
+    ));
+
+    // An encrypted channel: its shared secret, no member.
+    let request = client
+        .channel_auth_request("1.2", "private-encrypted-inbox.ann")
+        .cookie(Cookie::new("user", "ann"));
+    let answer = client.channel_auth_with(request);
+    assert_eq!(answer.status, Status::Ok);
+    assert!(answer.member.is_none());
+    assert!(answer.auth.unwrap().shared_secret.is_some());
+
+    // A channel no route matches.
+    let none = client.channel_auth("1.2", "private-nothing");
+    assert_eq!(none.status, Status::Forbidden);
+    assert_eq!(
+        none.error.as_deref(),
+        Some("no channel route matches this channel")
+    );
+}
+
+#[rocket::async_test]
+async fn the_async_client_asks_the_same() {
+    let (client, _) = async_client().await;
+    let answer: ChannelAuthAnswer = client.channel_auth("1.2", "presence-room.lobby").await;
+    assert_eq!(answer.status, Status::Forbidden);
+    let request = client
+        .channel_auth_request("1.2", "presence-room.lobby")
+        .cookie(Cookie::new("user", "bob"));
+    let answer = client.channel_auth_with(request).await;
+    assert_eq!(answer.member.unwrap().user_id, "bob");
+}
+
+// ---------------------------------------------------------------- logs
+
+#[rocket::async_test]
+async fn recording_logs_each_event_and_its_summary_says_recorded() {
+    let (client, _) = async_client().await;
+    client
+        .pusher()
+        .trigger("rec-orders", "queued", "1")
+        .queue()
+        .unwrap();
+    client
+        .pusher()
+        .trigger(["rec-a", "rec-b"], "awaited", "2")
+        .await
+        .unwrap();
+    let lines = rocket_app::capture_logs().lines();
+    for needle in [
+        "pusher: recorded `queued` on rec-orders (transport = \"recording\": not sent)",
+        "pusher: recorded `awaited` on rec-a, rec-b (transport = \"recording\": not sent)",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(needle)),
+            "{needle}: {lines:#?}"
+        );
+    }
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("\"2\"") && l.contains("recorded")),
+        "no data logged"
+    );
+    let before = rocket_app::capture_logs().lines().len();
+    client.terminate().await;
+    let lines = rocket_app::capture_logs().lines().split_off(before);
+    let summary = lines
+        .iter()
+        .find(|l| l.contains("pusher: queue shut down"))
+        .unwrap_or_else(|| panic!("no summary: {lines:#?}"));
+    assert!(
+        summary.contains("1 recorded (transport = \"recording\": nothing sent)"),
+        "{summary}"
+    );
+    assert!(!summary.contains(" sent,"), "{summary}");
+}
+
+#[test]
+fn a_webhook_of_other_kinds_is_accepted_empty_and_the_skipped_are_logged() {
+    let (client, _) = blocking_client();
+    let occupied = ChannelExistenceEvent::Occupied {
+        channel: "skipped-room".into(),
+    };
+    let res = client
+        .signed_webhook("/hooks/presence", [&occupied])
+        .dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(res.into_string().unwrap(), "");
+    let lines = rocket_app::capture_logs().lines();
+    assert!(
+        lines.iter().any(|l| l.contains(
+            "pusher: /hooks/presence skipped 1 event(s) of other kinds, kept in others(): [\"channel_occupied\"]"
+        )),
+        "{lines:#?}"
+    );
 }

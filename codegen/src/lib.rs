@@ -8,11 +8,12 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{FnArg, ItemFn, Lifetime, LitStr, Pat, Type, parse_macro_input};
 
+mod answer;
 mod broadcast;
 mod pattern;
+mod sentinel;
 
-/// Implement `rocket_pusher::Broadcast` from `#[broadcast(event = "..", channel = ..)]`;
-/// see that trait.
+/// (The derive is defined in `rocket_pusher_codegen`; use it through `rocket_pusher`.)
 #[proc_macro_derive(Broadcast, attributes(broadcast))]
 pub fn derive_broadcast(item: TokenStream) -> TokenStream {
     let input = parse_macro_input!(item as syn::DeriveInput);
@@ -21,8 +22,7 @@ pub fn derive_broadcast(item: TokenStream) -> TokenStream {
         .into()
 }
 
-/// Turn an async function into a channel route for the pattern; see
-/// `rocket_pusher::channel`.
+/// (The attribute is defined in `rocket_pusher_codegen`; use it through `rocket_pusher`.)
 #[proc_macro_attribute]
 pub fn channel(attr: TokenStream, item: TokenStream) -> TokenStream {
     let pattern = parse_macro_input!(attr as LitStr);
@@ -36,12 +36,8 @@ fn expand(pattern: &LitStr, function: &ItemFn) -> syn::Result<TokenStream2> {
     // Every path the generated code names is under this one module.
     let private = quote!(::rocket_pusher::__private);
     let sig = &function.sig;
-    if sig.asyncness.is_none() {
-        return Err(syn::Error::new(
-            sig.fn_token.span(),
-            "a channel route must be an `async fn`",
-        ));
-    }
+    // A sync `fn` is called as it is, as Rocket calls a sync handler.
+    let call_await = sig.asyncness.map(|_| quote!(.await));
     if !sig.generics.params.is_empty() {
         return Err(syn::Error::new(
             sig.generics.span(),
@@ -56,6 +52,9 @@ fn expand(pattern: &LitStr, function: &ItemFn) -> syn::Result<TokenStream2> {
     let mut bindings = Vec::new();
     let mut args = Vec::new();
     let mut names = Vec::new();
+    // Rocket's sentinels of the request guards' types, so a guard that cannot work (a
+    // `&State<T>` of state never managed) fails launch as in a Rocket handler.
+    let mut sentries = Vec::new();
     // The pattern's parameters as the function declares them, in pattern order.
     let mut typed: Vec<Option<(&syn::Ident, &Type)>> = vec![None; params.len()];
     for (i, input) in sig.inputs.iter().enumerate() {
@@ -82,6 +81,7 @@ fn expand(pattern: &LitStr, function: &ItemFn) -> syn::Result<TokenStream2> {
                 let #var: #ty = #private::param(__caps, #index, #text)?;
             }
         } else {
+            sentries.extend(sentinel::sentries(ty));
             quote_spanned! {ty.span()=>
                 let #var: #ty = <#private::Arg<#ty>>::resolve(__req, __channel, #text).await?;
             }
@@ -100,6 +100,8 @@ fn expand(pattern: &LitStr, function: &ItemFn) -> syn::Result<TokenStream2> {
     }
     let typed: Vec<(&syn::Ident, &Type)> = typed.into_iter().flatten().collect();
     let constructor = name_constructor(name, pattern, vis, &typed);
+    let call = quote!(#name(#(#args),*) #call_await);
+    let decide = answer::decide(&source, sig, &call);
     Ok(quote! {
         #function
 
@@ -111,15 +113,16 @@ fn expand(pattern: &LitStr, function: &ItemFn) -> syn::Result<TokenStream2> {
 
         impl ::core::convert::From<#name> for #private::ChannelRoute {
             fn from(_: #name) -> Self {
-                #private::ChannelRoute::new(#pattern, |__req, __channel, __caps| {
+                let route = #private::ChannelRoute::new(#pattern, |__req, __channel, __caps| {
                     ::std::boxed::Box::pin(async move {
                         use #private::Guard as _;
                         let _ = (&__req, &__channel, &__caps);
                         #(#bindings)*
-                        #private::IntoDecision::into_decision(#name(#(#args),*).await)
+                        #decide
                     })
                 })
-                .named(::core::stringify!(#name))
+                .named(::core::stringify!(#name));
+                #private::with_sentinels(route, ::std::vec![#(#sentries),*])
             }
         }
     })

@@ -1,5 +1,5 @@
 //! The rules `rocket_pusher` checks a channel-route pattern against at ignite
-//! (`Pattern::parse` in its `src/integration/channel_routes.rs`), checked again here so a
+//! (`Pattern::parse` in its `src/integration/channel_routes/pattern.rs`), checked again here so a
 //! `#[channel]` pattern that ignite would refuse does not compile. This crate cannot call
 //! that code (`rocket_pusher` depends on it), so the rules are written twice, in the same
 //! order and with the same messages; the runtime's `invalid_patterns` test and the

@@ -87,11 +87,28 @@ impl QueueStats {
 
 impl fmt::Display for QueueStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, "sent")
+    }
+}
+
+impl QueueStats {
+    /// The counts, with `delivered` for what `sent` counts.
+    fn write(&self, f: &mut fmt::Formatter<'_>, delivered: &str) -> fmt::Result {
         write!(
             f,
-            "{} queued, {} in flight, {} sent, {} retried, {} failed, {} dropped",
+            "{} queued, {} in flight, {} {delivered}, {} retried, {} failed, {} dropped",
             self.queued, self.in_flight, self.sent, self.retried, self.failed, self.dropped
         )
+    }
+}
+
+/// The counts of a queue whose transport records instead of sending: nothing was sent.
+struct Recorded(QueueStats);
+
+impl fmt::Display for Recorded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0
+            .write(f, "recorded (transport = \"recording\": nothing sent)")
     }
 }
 
@@ -428,6 +445,8 @@ impl Queue {
                 "pusher: queue shut down: {dropped} event(s) not delivered within {deadline:?} \
                  were dropped ({stats})"
             );
+        } else if self.lanes.get().is_none() && self.recording_started.load(Relaxed) {
+            log::info!("pusher: queue shut down: {}", Recorded(stats));
         } else {
             log::info!(
                 "pusher: queue shut down{}: {stats}",

@@ -257,6 +257,22 @@ impl Recorder {
             query: req.query.to_owned(),
             body: req.body.map(|b| String::from_utf8_lossy(&b).into_owned()),
         };
+        // What a running app would otherwise send unseen; never the data.
+        let events = events_of(&recorded);
+        if events.is_empty() {
+            log::debug!(
+                "pusher: recorded {} {} (transport = \"recording\": not sent)",
+                recorded.method,
+                recorded.path
+            );
+        }
+        for e in events {
+            log::debug!(
+                "pusher: recorded `{}` on {} (transport = \"recording\": not sent)",
+                e.name,
+                e.channels.join(", ")
+            );
+        }
         self.requests
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -274,40 +290,7 @@ impl Recorder {
 
     /// Every event triggered so far, oldest first; a batch contributes one per item.
     pub fn events(&self) -> Vec<RecordedEvent> {
-        #[derive(serde::Deserialize)]
-        struct Item {
-            channel: String,
-            name: String,
-            data: String,
-            socket_id: Option<String>,
-            info: Option<String>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Batch {
-            batch: Vec<Item>,
-        }
-        let mut out = Vec::new();
-        for r in self.requests() {
-            let Some(body) = r.body.as_deref() else {
-                continue;
-            };
-            if r.path.ends_with("/batch_events") {
-                if let Ok(b) = serde_json::from_str::<Batch>(body) {
-                    out.extend(b.batch.into_iter().map(|i| RecordedEvent {
-                        channels: vec![i.channel],
-                        name: i.name,
-                        data: i.data,
-                        socket_id: i.socket_id,
-                        info: i.info,
-                    }));
-                }
-            } else if r.path.ends_with("/events")
-                && let Ok(e) = serde_json::from_str::<RecordedEvent>(body)
-            {
-                out.push(e);
-            }
-        }
-        out
+        self.requests().iter().flat_map(events_of).collect()
     }
 
     /// Forget everything recorded so far.
@@ -316,5 +299,45 @@ impl Recorder {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
+    }
+}
+
+/// The events one recorded request triggers: one, or a batch's items.
+fn events_of(r: &RecordedRequest) -> Vec<RecordedEvent> {
+    #[derive(serde::Deserialize)]
+    struct Item {
+        channel: String,
+        name: String,
+        data: String,
+        socket_id: Option<String>,
+        info: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Batch {
+        batch: Vec<Item>,
+    }
+    let Some(body) = r.body.as_deref() else {
+        return Vec::new();
+    };
+    if r.path.ends_with("/batch_events") {
+        serde_json::from_str::<Batch>(body).map_or_else(
+            |_| Vec::new(),
+            |b| {
+                b.batch
+                    .into_iter()
+                    .map(|i| RecordedEvent {
+                        channels: vec![i.channel],
+                        name: i.name,
+                        data: i.data,
+                        socket_id: i.socket_id,
+                        info: i.info,
+                    })
+                    .collect()
+            },
+        )
+    } else if r.path.ends_with("/events") {
+        serde_json::from_str::<RecordedEvent>(body).map_or_else(|_| Vec::new(), |e| vec![e])
+    } else {
+        Vec::new()
     }
 }

@@ -28,6 +28,10 @@ use crate::config::PusherConfig;
 /// [`PusherFairing::config_default`](crate::PusherFairing::config_default). Unknown keys are
 /// an error, so a typo fails ignite loudly.
 ///
+/// The environment's keys are merged over the file's one by one: with `app_id` and `key` in
+/// `Rocket.toml`, `ROCKET_PUSHER='{secret="…"}'` sets only the secret, which then never
+/// sits in a committed file.
+///
 /// Note that `ROCKET_PUSHER_SECRET=…` does **not** set `pusher.secret`: Rocket's environment
 /// provider does not split names on `_`. Use the `ROCKET_PUSHER='{…}'` form; ignite names
 /// such variables (a warning, or part of the error when the credentials are missing).

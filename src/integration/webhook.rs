@@ -110,8 +110,13 @@ impl Default for WebhookSettings {
 /// [`WebhookRejection::status`]). Take `Result<VerifiedWebhook<T>, WebhookRejection>` to
 /// answer with the rejection's JSON reason.
 ///
-/// Events of another family in the same body (a webhook URL configured for more event
-/// types than the route handles) are kept in [`others`](Self::others).
+/// Events of another family in the same body are not an error: the webhook is accepted
+/// (200 from the route) with only the events of `T` in [`events`](Webhook::events), the
+/// rest kept in [`others`](Self::others), and their count and names logged (`info`). So
+/// a `VerifiedWebhook<PresenceEvent>` route that Pusher posts channel existence webhooks
+/// to (a webhook URL set up for more event types than the route handles) sees no events:
+/// give each kind its own URL in the dashboard, or take `VerifiedWebhook<Event>` (the
+/// default) for all of them.
 ///
 /// ```
 /// use rocket::{post, routes};
@@ -233,6 +238,15 @@ impl<'r, T: WebhookEvent> FromData<'r> for VerifiedWebhook<T> {
         match read_webhook(req, data).await {
             Ok((webhook, key)) => {
                 let (events, others) = narrow_events::<T>(webhook.events);
+                if !others.is_empty() {
+                    let names: Vec<&str> = others.iter().map(Event::name).collect();
+                    log::info!(
+                        "pusher: {} skipped {} event(s) of other kinds, kept in others(): \
+                         {names:?}",
+                        req.uri().path(),
+                        others.len()
+                    );
+                }
                 Outcome::Success(Self {
                     webhook: Webhook {
                         time_ms: webhook.time_ms,

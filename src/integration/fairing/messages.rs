@@ -55,21 +55,59 @@ pub(super) fn stray_keys(figment: &Figment) -> Vec<String> {
         .collect()
 }
 
-/// The end of a "credentials are missing" message: where they go, and why the
-/// `ROCKET_PUSHER_*` variables the user may have set did not count.
-pub(super) fn where_to_set_credentials(figment: &Figment) -> String {
-    const FORM: &str = r#"ROCKET_PUSHER='{app_id="…",key="…",secret="…"}'"#;
+/// The end of a "credentials are missing" message: where the `missing` ones go (the
+/// secret never in a file that is committed), and why the `ROCKET_PUSHER_*` variables the
+/// user may have set did not count.
+pub(super) fn where_to_set_credentials(figment: &Figment, missing: &[&str]) -> String {
+    let public: Vec<&str> = missing.iter().copied().filter(|k| *k != "secret").collect();
+    let public_form = public
+        .iter()
+        .map(|k| format!("{k}=\"…\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut ways = Vec::new();
+    if !public.is_empty() {
+        ways.push(format!(
+            "set {} under [default.pusher] in Rocket.toml (or ROCKET_PUSHER='{{{public_form}}}')",
+            public.join(" and ")
+        ));
+    }
+    if missing.contains(&"secret") {
+        // Merged over Rocket.toml key by key, so the file keeps the rest.
+        ways.push(
+            "give the secret in the environment, never in a committed file: \
+             ROCKET_PUSHER='{secret=\"…\"}'"
+                .to_owned(),
+        );
+    }
+    let ways = ways.join(", and ");
     let stray = stray_keys(figment);
     if stray.is_empty() {
-        format!(": set [default.pusher] app_id, key and secret in Rocket.toml, or {FORM}")
+        format!(": {ways}")
     } else {
         format!(
             ": {} {} set, but Rocket does not read ROCKET_PUSHER_<KEY> variables into the \
-             `pusher` table; set {FORM} (or [default.pusher] in Rocket.toml) instead",
+             `pusher` table; {ways}",
             stray.join(", "),
             if stray.len() == 1 { "is" } else { "are" },
         )
     }
+}
+
+/// The credentials `config` lacks, when it has no `url`.
+pub(super) fn missing_credentials(config: &FairingConfig) -> Vec<&'static str> {
+    let c = &config.client;
+    if c.url.is_some() {
+        return Vec::new();
+    }
+    [
+        ("app_id", c.app_id.is_none()),
+        ("key", c.key.is_none()),
+        ("secret", c.secret.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(k, missing)| missing.then_some(k))
+    .collect()
 }
 
 /// `url` and the separate credentials both set, perhaps by different sources: the message

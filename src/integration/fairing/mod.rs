@@ -251,7 +251,7 @@ impl PusherFairing {
                 return Err(vec![format!(
                     "no `pusher` table in the configuration (profile `{}`){}",
                     all.profile(),
-                    where_to_set_credentials(all)
+                    where_to_set_credentials(all, &["app_id", "key", "secret"])
                 )]);
             }
             // A malformed `ROCKET_PUSHER='{…'` is read as a string: say so, not that

@@ -12,13 +12,13 @@ use rocket::{Build, Rocket};
 use crate::Pusher;
 use crate::error::ConfigError;
 use crate::integration::auth::{AuthRoute, AuthSettings, UserAuthRoute};
-use crate::integration::channel_routes::ChannelRouter;
+use crate::integration::channel_routes::{ChannelRouter, carrying_sentinels};
 use crate::integration::client_config::{ClientConfig, ClientConfigRoute};
 use crate::integration::config::FairingConfig;
 use crate::integration::handlers::Handlers;
 use crate::integration::webhook::{HookKind, WebhookRoute, WebhookSettings};
 
-use super::messages::{stray_keys, url_conflict, where_to_set_credentials};
+use super::messages::{missing_credentials, stray_keys, url_conflict, where_to_set_credentials};
 use super::{PusherFairing, ROUTE_RANK};
 
 /// Check a configured path: absolute, static (no `<param>`), no query.
@@ -55,9 +55,13 @@ fn routes(
         settings,
         jsonp: config.jsonp,
     };
-    let mut routes = vec![named(
-        Route::ranked(ROUTE_RANK, Method::Post, &config.auth_path, auth.clone()),
-        "pusher: channel auth",
+    // The channel routes' guards are checked at launch as the auth route's own.
+    let mut routes = vec![carrying_sentinels(
+        named(
+            Route::ranked(ROUTE_RANK, Method::Post, &config.auth_path, auth.clone()),
+            "pusher: channel auth",
+        ),
+        router.sentinels(),
     )];
     if config.jsonp {
         routes.push(named(
@@ -153,7 +157,14 @@ impl PusherFairing {
                 Pusher::with_http(&config.client, None, self.on_queue_failure.clone()).map_err(
                     |e| match e {
                         ConfigError::Missing(_) => {
-                            vec![format!("{e}{}", where_to_set_credentials(rocket.figment()))]
+                            let missing = missing_credentials(&config);
+                            let keys: Vec<String> =
+                                missing.iter().map(|k| format!("`pusher.{k}`")).collect();
+                            vec![format!(
+                                "missing {}{}",
+                                keys.join(", "),
+                                where_to_set_credentials(rocket.figment(), &missing)
+                            )]
                         }
                         e => vec![e.to_string()],
                     },

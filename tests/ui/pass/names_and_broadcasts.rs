@@ -33,8 +33,8 @@ mod routes {
     }
 
     #[channel("presence-room.<name>")]
-    pub(crate) async fn room(name: &str) -> bool {
-        !name.is_empty()
+    pub(crate) async fn room(name: &str) -> Option<rocket_pusher::PresenceMember> {
+        (!name.is_empty()).then(|| rocket_pusher::PresenceMember::new("1"))
     }
 
     /// No `Display` for `Option<u64>`: the route works, `name` is not called.

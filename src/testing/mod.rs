@@ -60,22 +60,20 @@
 
 use std::any::type_name;
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use rocket::figment::providers::Serialized;
-use rocket::figment::util::map;
+use rocket::http::ContentType;
 use rocket::http::uri::Origin;
-use rocket::http::{ContentType, Header};
 use rocket::local::{asynchronous, blocking};
 use rocket::{Build, Orbit, Rocket};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::Pusher;
-use crate::client::{RecordedEvent, Recorder};
-use crate::protocol::{Webhook, decrypt_payload, sign_webhook};
+use crate::client::{IntoChannels, RecordedEvent, Recorder};
 
-/// The credentials [`recording`] fills in when the app's configuration has none.
+/// The credentials [`recording`] fills in where the app's configuration has none.
 const TEST_APP_ID: &str = "test-app";
 const TEST_KEY: &str = "test-key";
 const TEST_SECRET: &str = "test-secret";
@@ -85,9 +83,10 @@ const TEST_SECRET: &str = "test-secret";
 /// reads what the app sent with [`LocalClientExt`].
 ///
 /// The rest of the `pusher` table is the app's own (its master key, its routes' keys).
-/// When it has no credentials at all (no `app_id`, `key`, `secret` or `url`, as on a CI
-/// machine without secrets), test ones are filled in; [`LocalClientExt::pusher`] shows
-/// them.
+/// Each credential it lacks (`app_id`, `key` or `secret`, unless `url` gives all three) is
+/// filled with a test value: a CI machine without the secret (`app_id` and `key` in
+/// `Rocket.toml`, the secret from the environment in production) tests as well.
+/// [`LocalClientExt::pusher`] shows them.
 ///
 /// ```
 /// use rocket::local::blocking::Client;
@@ -105,17 +104,29 @@ pub fn recording(rocket: Rocket<Build>) -> Rocket<Build> {
         .figment()
         .clone()
         .merge(Serialized::global("pusher.transport", "recording"));
-    let has_credentials = ["app_id", "key", "secret", "url"]
-        .iter()
-        .any(|key| figment.find_value(&format!("pusher.{key}")).is_ok());
-    if !has_credentials {
-        figment = figment.merge(Serialized::global(
-            "pusher",
-            map! { "app_id" => TEST_APP_ID, "key" => TEST_KEY, "secret" => TEST_SECRET },
-        ));
+    // Each credential the app's configuration lacks gets a test value (a CI machine
+    // without secrets, or only the secret missing); a `url` holds all three.
+    if figment.find_value("pusher.url").is_err() {
+        for (key, value) in [
+            ("pusher.app_id", TEST_APP_ID),
+            ("pusher.key", TEST_KEY),
+            ("pusher.secret", TEST_SECRET),
+        ] {
+            if figment.find_value(key).is_err() {
+                figment = figment.merge(Serialized::global(key, value));
+            }
+        }
     }
     rocket.configure(figment)
 }
+
+mod channel_auth;
+mod recorded;
+mod webhook;
+
+pub use channel_auth::{AnswerFuture, ChannelAuthAnswer};
+use recorded::{decrypted, one_channel};
+use webhook::webhook;
 
 mod sealed {
     pub trait Sealed {}
@@ -136,6 +147,7 @@ mod sealed {
 /// # let app = rocket::custom(rocket::Config::debug_default())
 /// #     .attach(rocket_pusher::PusherFairing::new());
 ///
+/// // `app` is the app under test, with `PusherFairing` attached.
 /// let client = Client::tracked(testing::recording(app)).await.unwrap();
 /// client.pusher().trigger("news", "posted", "hello").await.unwrap();
 /// assert_eq!(client.sent::<String>("news", "posted"), ["hello"]);
@@ -147,6 +159,12 @@ pub trait LocalClientExt: sealed::Sealed {
     where
         Self: 'c;
 
+    /// What [`channel_auth`](Self::channel_auth) gives: the [`ChannelAuthAnswer`] on the
+    /// blocking client, a future of it ([`AnswerFuture`]) on the asynchronous one.
+    type ChannelAuth<'c>
+    where
+        Self: 'c;
+
     /// The [`Pusher`] the app's fairing manages: its key, its tokens, its recorder.
     ///
     /// ```
@@ -155,6 +173,7 @@ pub trait LocalClientExt: sealed::Sealed {
     /// # let app = rocket::custom(rocket::Config::debug_default())
     /// #     .attach(rocket_pusher::PusherFairing::new());
     ///
+    /// // `app` is the app under test, with `PusherFairing` attached.
     /// let client = Client::tracked(testing::recording(app)).unwrap();
     /// assert_eq!(client.pusher().key(), "test-key");
     /// ```
@@ -168,6 +187,7 @@ pub trait LocalClientExt: sealed::Sealed {
     /// # let app = rocket::custom(rocket::Config::debug_default())
     /// #     .attach(rocket_pusher::PusherFairing::new());
     ///
+    /// // `app` is the app under test, with `PusherFairing` attached.
     /// let client = Client::tracked(testing::recording(app)).unwrap();
     /// assert!(client.recorder().requests().is_empty());
     /// ```
@@ -191,6 +211,7 @@ pub trait LocalClientExt: sealed::Sealed {
     /// # let app = rocket::custom(rocket::Config::debug_default())
     /// #     .attach(rocket_pusher::PusherFairing::new());
     ///
+    /// // `app` is the app under test, with `PusherFairing` attached.
     /// let client = Client::tracked(testing::recording(app)).await.unwrap();
     /// // What a route of the app (or a job of its own) would send:
     /// client.pusher().trigger(["a", "b"], "ping", "1").await.unwrap();
@@ -214,6 +235,10 @@ pub trait LocalClientExt: sealed::Sealed {
     /// the channel is `private-encrypted-`, and deserialized into `T` as JSON (a `String`
     /// also reads data sent as a plain string). Panics, naming the event, if it is not a
     /// `T`.
+    ///
+    /// `channel` is named as [`Pusher::trigger`] takes it: a `&str`, a
+    /// [`ChannelName`](crate::ChannelName), or the `Result` of a channel route's
+    /// `name(..)` (`orders::name(42)`); a name that is not valid panics with the reason.
     ///
     /// ```
     /// # #[rocket::main] async fn main() {
@@ -241,10 +266,11 @@ pub trait LocalClientExt: sealed::Sealed {
     /// assert!(!client.recorder().events()[0].data.contains("hi"));
     /// # }
     /// ```
-    fn sent<T: DeserializeOwned>(&self, channel: &str, event: &str) -> Vec<T> {
+    fn sent<T: DeserializeOwned>(&self, channel: impl IntoChannels, event: &str) -> Vec<T> {
+        let channel = one_channel(channel);
         self.sent_events()
             .into_iter()
-            .filter(|e| e.name == event && e.channels.iter().any(|c| c == channel))
+            .filter(|e| e.name == event && e.channels.iter().any(|c| c == channel.as_str()))
             .map(|e| {
                 e.data_as().unwrap_or_else(|err| {
                     panic!(
@@ -257,6 +283,75 @@ pub trait LocalClientExt: sealed::Sealed {
             })
             .collect()
     }
+
+    /// A `POST` to the app's channel auth route (`{mount}{auth_path}`, `/pusher/auth` by
+    /// default) as pusher-js sends it when a page subscribes to `channel` from the
+    /// connection `socket_id`. Add the cookies or headers the app's guards read, then
+    /// dispatch it with [`channel_auth_with`](Self::channel_auth_with). `channel` is named
+    /// as [`Pusher::trigger`] takes it.
+    ///
+    /// ```
+    /// use rocket::http::{Cookie, Status};
+    /// use rocket::local::blocking::Client;
+    /// use rocket_pusher::testing::{self, LocalClientExt};
+    /// use rocket_pusher::{PusherFairing, channel, channels};
+    /// use rocket::http::CookieJar;
+    ///
+    /// #[channel("private-orders.<id>")]
+    /// fn orders(id: u64, jar: &CookieJar<'_>) -> bool {
+    ///     jar.get("user").is_some_and(|user| user.value() == id.to_string())
+    /// }
+    ///
+    /// # let _ = rocket::build;
+    /// # let app = rocket::custom(rocket::Config::debug_default());
+    /// // `app` is the app under test (`rocket::build()` with its routes).
+    /// let app = app.attach(PusherFairing::new().channels(channels![orders]));
+    /// let client = Client::tracked(testing::recording(app)).unwrap();
+    ///
+    /// let as_7 = client.channel_auth_request("1.2", orders::name(7)).cookie(Cookie::new("user", "7"));
+    /// assert_eq!(client.channel_auth_with(as_7).status, Status::Ok);
+    /// assert_eq!(client.channel_auth("1.2", orders::name(7)).status, Status::Forbidden);
+    /// ```
+    fn channel_auth_request<'c>(
+        &'c self,
+        socket_id: &str,
+        channel: impl IntoChannels,
+    ) -> Self::Request<'c> {
+        let channel = one_channel(channel);
+        let uri = self
+            .rocket()
+            .state::<crate::ClientConfig>()
+            .map(|c| c.auth_endpoint.clone())
+            .unwrap_or_else(|| no_fairing());
+        let encode = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+        let body = format!(
+            "socket_id={}&channel_name={}",
+            encode(socket_id),
+            encode(channel.as_str())
+        );
+        self.post_form(uri, body)
+    }
+
+    /// Dispatch a request built by [`channel_auth_request`](Self::channel_auth_request)
+    /// and decode the answer.
+    fn channel_auth_with<'c>(&'c self, request: Self::Request<'c>) -> Self::ChannelAuth<'c>;
+
+    /// Ask the app's channel auth route for `channel` (named as [`Pusher::trigger`] takes
+    /// it) from the connection `socket_id`, with the cookies the client keeps: the status,
+    /// the signed answer and the presence member, decoded ([`ChannelAuthAnswer`]).
+    fn channel_auth<'c>(
+        &'c self,
+        socket_id: &str,
+        channel: impl IntoChannels,
+    ) -> Self::ChannelAuth<'c> {
+        self.channel_auth_with(self.channel_auth_request(socket_id, channel))
+    }
+
+    #[doc(hidden)]
+    fn rocket(&self) -> &Rocket<Orbit>;
+
+    #[doc(hidden)]
+    fn post_form<'c>(&'c self, uri: String, body: String) -> Self::Request<'c>;
 
     /// A `POST` to `uri` carrying a webhook as Pusher sends it: `events` (typed events
     /// such as [`PresenceEvent`](crate::PresenceEvent), or any `Serialize` value giving
@@ -299,6 +394,7 @@ pub trait LocalClientExt: sealed::Sealed {
     /// # let app = rocket::custom(rocket::Config::debug_default())
     /// #     .attach(rocket_pusher::PusherFairing::new().on_presence(|_, _| Box::pin(async {})));
     ///
+    /// // `app` is the app under test, with `PusherFairing` attached.
     /// let client = Client::tracked(testing::recording(app)).unwrap();
     /// let event = serde_json::json!({ "name": "member_added", "channel": "presence-a", "user_id": "1" });
     /// let res = client.wrongly_signed_webhook("/pusher/events/presence", [event]).dispatch();
@@ -327,14 +423,30 @@ macro_rules! webhook_request {
 }
 
 macro_rules! local_client_ext {
-    ($local:ident) => {
+    ($local:ident, $answer:ty) => {
         impl sealed::Sealed for $local::Client {}
 
         impl LocalClientExt for $local::Client {
             type Request<'c> = $local::LocalRequest<'c>;
+            type ChannelAuth<'c> = $answer;
+
+            fn channel_auth_with<'c>(
+                &'c self,
+                request: Self::Request<'c>,
+            ) -> Self::ChannelAuth<'c> {
+                channel_auth::$local(request)
+            }
+
+            fn rocket(&self) -> &Rocket<Orbit> {
+                $local::Client::rocket(self)
+            }
+
+            fn post_form<'c>(&'c self, uri: String, body: String) -> Self::Request<'c> {
+                self.post(uri).header(ContentType::Form).body(body)
+            }
 
             fn pusher(&self) -> &Pusher {
-                pusher_of(self.rocket())
+                pusher_of($local::Client::rocket(self))
             }
 
             fn signed_webhook<'c, 'u: 'c, U, I>(&'c self, uri: U, events: I) -> Self::Request<'c>
@@ -362,8 +474,15 @@ macro_rules! local_client_ext {
     };
 }
 
-local_client_ext!(blocking);
-local_client_ext!(asynchronous);
+local_client_ext!(blocking, ChannelAuthAnswer);
+local_client_ext!(asynchronous, AnswerFuture<'c>);
+
+fn no_fairing() -> ! {
+    panic!(
+        "rocket_pusher::testing: the app manages no Pusher: attach \
+         `PusherFairing::new()` to the Rocket the client was built from"
+    )
+}
 
 fn pusher_of(rocket: &Rocket<Orbit>) -> &Pusher {
     rocket.state::<Pusher>().unwrap_or_else(|| {
@@ -372,59 +491,4 @@ fn pusher_of(rocket: &Rocket<Orbit>) -> &Pusher {
              `PusherFairing::new()` to the Rocket the client was built from"
         )
     })
-}
-
-/// A webhook body of `events` at the current time, and its headers: JSON, the app's key,
-/// and its signature (or, when `right` is false, a signature of something else).
-fn webhook<I>(pusher: &Pusher, events: I, right: bool) -> (String, [Header<'static>; 3])
-where
-    I: IntoIterator,
-    I::Item: Serialize,
-{
-    let time_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let webhook = Webhook {
-        time_ms,
-        events: events.into_iter().collect::<Vec<_>>(),
-    };
-    let body = serde_json::to_string(&webhook).unwrap_or_else(|e| {
-        panic!("rocket_pusher::testing: the webhook's events are not JSON objects: {e}")
-    });
-    let token = pusher.token();
-    let mut signature = sign_webhook(token, body.as_bytes());
-    if !right {
-        // Another first hex digit: a well-formed signature that cannot verify.
-        let first = if signature.starts_with('0') { "1" } else { "0" };
-        signature.replace_range(..1, first);
-    }
-    let headers = [
-        ContentType::JSON.into(),
-        Header::new("X-Pusher-Key", token.key.clone()),
-        Header::new("X-Pusher-Signature", signature),
-    ];
-    (body, headers)
-}
-
-/// `event` with the data of an encrypted channel opened with the app's master key.
-fn decrypted(pusher: &Pusher, mut event: RecordedEvent) -> RecordedEvent {
-    // An encrypted trigger has exactly one channel.
-    let [channel] = event.channels.as_slice() else {
-        return event;
-    };
-    if !channel.starts_with("private-encrypted-") {
-        return event;
-    }
-    let plaintext = pusher
-        .master_key()
-        .and_then(|key| decrypt_payload(key, channel, &event.data))
-        .unwrap_or_else(|| {
-            panic!(
-                "rocket_pusher::testing: `{}` on `{channel}` does not open with the app's \
-                 master key",
-                event.name
-            )
-        });
-    event.data = String::from_utf8_lossy(&plaintext).into_owned();
-    event
 }

@@ -1,0 +1,62 @@
+//! Rocket's sentinels for a channel route's request guards: each guard type, and each type
+//! nested in it (the `State<T>` in `&State<T>`, the guard in `Option<G>`), as Rocket's
+//! `#[get]` finds them, so that launch checks them the same way.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::Type;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+/// One `Sentry` expression per type in `ty`, each naming its enclosing type as parent.
+pub(crate) fn sentries(ty: &Type) -> Vec<TokenStream> {
+    if !concrete(ty) {
+        return Vec::new();
+    }
+    let mut found = Nested::default();
+    found.visit_type(ty);
+    let private = quote!(::rocket_pusher::__private);
+    found
+        .types
+        .into_iter()
+        .map(|(ty, parent)| match parent {
+            Some(parent) => quote_spanned!(ty.span()=> #private::sentry!(#ty, #parent)),
+            None => quote_spanned!(ty.span()=> #private::sentry!(#ty)),
+        })
+        .collect()
+}
+
+/// Every type in a type, outermost first, with the type it is directly nested in.
+#[derive(Default)]
+struct Nested {
+    parents: Vec<Type>,
+    types: Vec<(Type, Option<Type>)>,
+}
+
+impl<'a> Visit<'a> for Nested {
+    fn visit_type(&mut self, ty: &'a Type) {
+        self.types.push((ty.clone(), self.parents.last().cloned()));
+        self.parents.push(ty.clone());
+        syn::visit::visit_type(self, ty);
+        self.parents.pop();
+    }
+}
+
+/// Whether a `TypeId` can name the type: no `impl Trait`, `_` or macro in it. (A channel
+/// route has no generic parameters, and its elided lifetimes are inferred.)
+fn concrete(ty: &Type) -> bool {
+    struct Check(bool);
+    impl<'a> Visit<'a> for Check {
+        fn visit_type(&mut self, ty: &'a Type) {
+            match ty {
+                Type::ImplTrait(_) | Type::Infer(_) | Type::Macro(_) | Type::Verbatim(_) => {
+                    self.0 = false;
+                }
+                _ => syn::visit::visit_type(self, ty),
+            }
+        }
+    }
+    let mut check = Check(true);
+    check.visit_type(ty);
+    check.0
+}
