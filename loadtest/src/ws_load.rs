@@ -29,14 +29,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use fire::{EVENT, channel, now_micros};
 use futures_util::{SinkExt, StreamExt, stream};
+use histogram::Histogram;
 use rocket_pusher::Pusher;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
-use fire::{EVENT, channel, now_micros};
-use histogram::Histogram;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -135,7 +135,9 @@ async fn open(url: &str, channel: &str) -> Result<Ws, String> {
         return Err(format!("expected connection_established, got {event}"));
     }
     let subscribe = json!({ "event": "pusher:subscribe", "data": { "channel": channel } });
-    ws.send(Message::Text(subscribe.to_string())).await.map_err(|e| e.to_string())?;
+    ws.send(Message::Text(subscribe.to_string()))
+        .await
+        .map_err(|e| e.to_string())?;
     loop {
         match next_event(&mut ws).await?.0.as_str() {
             "pusher_internal:subscription_succeeded" => return Ok(ws),
@@ -151,7 +153,9 @@ async fn read(mut ws: Ws, shared: Arc<Shared>) {
         if event == EVENT {
             let now = now_micros();
             let stamp = match &data {
-                Value::String(s) => serde_json::from_str::<Value>(s).ok().and_then(|d| d["t"].as_u64()),
+                Value::String(s) => serde_json::from_str::<Value>(s)
+                    .ok()
+                    .and_then(|d| d["t"].as_u64()),
                 d => d["t"].as_u64(),
             };
             if let Some(t) = stamp {
@@ -170,7 +174,13 @@ async fn read(mut ws: Ws, shared: Arc<Shared>) {
 
 /// Fires `events` events (at `rate`, 0 for as fast as they complete) the way `--mode`
 /// says; returns how many triggers failed.
-async fn fire(args: &Args, pusher: Option<&Pusher>, http: &reqwest::Client, events: usize, rate: f64) -> usize {
+async fn fire(
+    args: &Args,
+    pusher: Option<&Pusher>,
+    http: &reqwest::Client,
+    events: usize,
+    rate: f64,
+) -> usize {
     if let Some(pusher) = pusher {
         return fire::fire(pusher, events, args.channels, rate, args.concurrency).await;
     }
@@ -190,8 +200,15 @@ async fn fire(args: &Args, pusher: Option<&Pusher>, http: &reqwest::Client, even
 
 /// Fires, then waits (up to the timeout) for every expected delivery; returns the failed
 /// triggers, the deliveries and the seconds from the first trigger to the last delivery.
-async fn phase(args: &Args, shared: &Shared, pusher: Option<&Pusher>, http: &reqwest::Client,
-               events: usize, rate: f64, expected: u64) -> (usize, u64, f64) {
+async fn phase(
+    args: &Args,
+    shared: &Shared,
+    pusher: Option<&Pusher>,
+    http: &reqwest::Client,
+    events: usize,
+    rate: f64,
+    expected: u64,
+) -> (usize, u64, f64) {
     shared.latency.reset();
     shared.deliveries.store(0, Ordering::Relaxed);
     let start = now_micros();
@@ -203,14 +220,25 @@ async fn phase(args: &Args, shared: &Shared, pusher: Option<&Pusher>, http: &req
     }
     // Stragglers past the count (none expected) are not waited for.
     let delivered = shared.deliveries.load(Ordering::Relaxed);
-    let seconds = shared.last_delivery.load(Ordering::Relaxed).saturating_sub(start) as f64 / 1e6;
+    let seconds = shared
+        .last_delivery
+        .load(Ordering::Relaxed)
+        .saturating_sub(start) as f64
+        / 1e6;
     (failed, delivered, seconds)
 }
 
 async fn run(args: Args) -> Value {
     let rss_before = rss_kib(args.pid);
-    let url = format!("ws://{}/app/{}?protocol=7&client=js&version=8.4.0&flash=false", args.ws, args.key);
-    let shared = Arc::new(Shared { latency: Histogram::new(), deliveries: AtomicU64::new(0), last_delivery: AtomicU64::new(0) });
+    let url = format!(
+        "ws://{}/app/{}?protocol=7&client=js&version=8.4.0&flash=false",
+        args.ws, args.key
+    );
+    let shared = Arc::new(Shared {
+        latency: Histogram::new(),
+        deliveries: AtomicU64::new(0),
+        last_delivery: AtomicU64::new(0),
+    });
     // Connect 64 at a time: a burst of 1,000 handshakes would overflow the listen backlog.
     let opened: Vec<(usize, Result<Ws, String>)> = stream::iter(0..args.conns)
         .map(|i| {
@@ -238,13 +266,14 @@ async fn run(args: Args) -> Value {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_after = rss_kib(args.pid);
     let open_conns = args.conns - failed_connections;
-    let per_1000 = if open_conns == 0 { 0.0 } else {
+    let per_1000 = if open_conns == 0 {
+        0.0
+    } else {
         (rss_after.saturating_sub(rss_before)) as f64 / open_conns as f64 * 1000.0
     };
     // Every event on channel c reaches its subscribers.
-    let expected = |events: usize| -> u64 {
-        (0..events).map(|i| per_channel[i % args.channels]).sum()
-    };
+    let expected =
+        |events: usize| -> u64 { (0..events).map(|i| per_channel[i % args.channels]).sum() };
 
     let pusher = if args.mode == "http" {
         match Pusher::from_url(&args.api) {
@@ -257,13 +286,38 @@ async fn run(args: Args) -> Value {
     let http = reqwest::Client::new();
     // Warm up both sides' pools and caches.
     let warm = args.channels * 5;
-    phase(&args, &shared, pusher.as_ref(), &http, warm, 0.0, expected(warm)).await;
+    phase(
+        &args,
+        &shared,
+        pusher.as_ref(),
+        &http,
+        warm,
+        0.0,
+        expected(warm),
+    )
+    .await;
 
-    let (tp_failed, tp_delivered, tp_seconds) =
-        phase(&args, &shared, pusher.as_ref(), &http, args.events, 0.0, expected(args.events)).await;
+    let (tp_failed, tp_delivered, tp_seconds) = phase(
+        &args,
+        &shared,
+        pusher.as_ref(),
+        &http,
+        args.events,
+        0.0,
+        expected(args.events),
+    )
+    .await;
     let (sat_p50, sat_p99) = (shared.latency.quantile(0.5), shared.latency.quantile(0.99));
-    let (lat_failed, lat_delivered, _) = phase(&args, &shared, pusher.as_ref(), &http,
-        args.latency_events, args.rate, expected(args.latency_events)).await;
+    let (lat_failed, lat_delivered, _) = phase(
+        &args,
+        &shared,
+        pusher.as_ref(),
+        &http,
+        args.latency_events,
+        args.rate,
+        expected(args.latency_events),
+    )
+    .await;
     json!({
         "label": args.label, "mode": args.mode,
         "conns": open_conns, "failed_connections": failed_connections,
@@ -283,7 +337,10 @@ async fn run(args: Args) -> Value {
 
 fn main() {
     let args = args();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => panic!("tokio: {e}"),
     };

@@ -14,7 +14,9 @@ pub(crate) struct Histogram {
 
 impl Histogram {
     pub(crate) fn new() -> Self {
-        Self { buckets: (0..FINE + COARSE + 1).map(|_| AtomicU64::new(0)).collect() }
+        Self {
+            buckets: (0..FINE + COARSE + 1).map(|_| AtomicU64::new(0)).collect(),
+        }
     }
 
     fn index(micros: u64) -> usize {
@@ -29,7 +31,11 @@ impl Histogram {
     /// The bucket's upper edge, in µs.
     fn upper(i: usize) -> u64 {
         let i = i as u64;
-        if i < FINE { (i + 1) * 10 } else { 10_000 + (i - FINE + 1) * 1_000 }
+        if i < FINE {
+            (i + 1) * 10
+        } else {
+            10_000 + (i - FINE + 1) * 1_000
+        }
     }
 
     pub(crate) fn record(&self, micros: u64) {
