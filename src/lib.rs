@@ -118,6 +118,13 @@
 //! secret where the app runs, `ROCKET_PUSHER='{secret="…"}'` (never in a committed file).
 //! `ROCKET_PUSHER_SECRET` does **not** set `pusher.secret` (Rocket does not split
 //! variable names on `_`).
+//!
+//! ## Features
+//!
+//! The client's TLS stack: `rustls-ring` (default: rustls with ring, the lightest build),
+//! `rustls-aws-lc` (rustls with aws-lc-rs) or `native-tls` (the platform's library); with
+//! none, plain HTTP only. [`client::http_client_builder`] says which wins when several are
+//! on, and starts a `reqwest` client of the app's own on the same stack.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

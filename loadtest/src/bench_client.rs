@@ -18,8 +18,9 @@
 //! second, p50 and p99 latency in microseconds, errors, and the CPU ticks the process
 //! used. `--mode ours` is `Pusher::trigger` (validate, serialize, sign, send, decode the
 //! reply); `--mode raw` is the floor: a bare `reqwest::Client` posting the same request,
-//! signed once beforehand, and reading the reply. Both use a default `reqwest` client on
-//! a multi-threaded tokio runtime with one worker per core.
+//! signed once beforehand, and reading the reply. Both use a `reqwest` client from
+//! `rocket_pusher::client::http_client_builder` (the TLS stack the crate's features chose)
+//! on a multi-threaded tokio runtime with one worker per core.
 //!
 //! `--mode both` runs the two in the same process, in turns of `--slice-ms` (250 by
 //! default) in the order ours, raw, raw, ours, …, and prints a line for each: on a shared
@@ -299,7 +300,9 @@ impl Sender {
                 // Sign the very request `ours` sends, once: the recording transport keeps it.
                 let recorder = Pusher::recording(Credentials::new(APP_ID, KEY, SECRET));
                 let sent = signed_once(&recorder).await;
-                let client = reqwest::Client::builder()
+                // The builder our client starts from: the same TLS stack and settings.
+                let client = rocket_pusher::client::http_client_builder()
+                    .unwrap_or_else(|e| fail(&e.to_string()))
                     .timeout(Duration::from_secs(5))
                     .build()
                     .unwrap_or_else(|e| fail(&e.to_string()));

@@ -62,6 +62,7 @@ mod broadcast;
 mod queries;
 pub(crate) mod queue;
 mod retry;
+mod tls;
 mod transport;
 mod trigger;
 
@@ -75,6 +76,7 @@ pub use queries::{
 };
 pub use queue::{QueueFailure, QueueStats};
 pub use retry::RetryPolicy;
+pub use tls::http_client_builder;
 pub use transport::{RecordedEvent, RecordedRequest, Recorder};
 pub use trigger::{
     BatchEvent, BatchResponse, ChannelAttributes, IntoChannels, MAX_TRIGGER_CHANNELS, Trigger,
@@ -255,9 +257,22 @@ impl Pusher {
                 })?)
             }
             TransportKind::Recording => Transport::Recording(Recorder::default()),
+            // A client of the app's own may bring TLS through its own reqwest features.
+            TransportKind::Http
+                if http.is_none()
+                    && !tls::SPEAKS_TLS
+                    && resolved.endpoint.starts_with("https:") =>
+            {
+                return Err(ConfigError::Invalid {
+                    key: "use_tls",
+                    reason: "this build of rocket_pusher has no TLS: enable one of its features \
+                             `rustls-ring`, `rustls-aws-lc` or `native-tls`, or set `use_tls = false`"
+                        .to_owned(),
+                });
+            }
             TransportKind::Http => Transport::Http(match http {
                 Some(client) => client,
-                None => reqwest::Client::builder()
+                None => http_client_builder()?
                     .timeout(resolved.timeout)
                     .connect_timeout(resolved.timeout)
                     .build()
@@ -649,6 +664,9 @@ impl PusherBuilder {
 
     /// Send with this `reqwest::Client` (proxies, TLS roots, pool settings). Its own
     /// timeout applies; the configured one is still reported by [`Error::Timeout`].
+    /// Build it from [`http_client_builder`] to keep the TLS stack the crate's features
+    /// chose (with the default `rustls-ring`, a bare `reqwest::Client::builder()` has no
+    /// crypto provider unless the app installed one).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
