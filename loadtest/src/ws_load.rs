@@ -34,6 +34,7 @@ use futures_util::{SinkExt, StreamExt, stream};
 use histogram::Histogram;
 use rocket_pusher::Pusher;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
@@ -174,24 +175,27 @@ async fn read(mut ws: Ws, shared: Arc<Shared>) {
 
 /// Fires `events` events (at `rate`, 0 for as fast as they complete) the way `--mode`
 /// says; returns how many triggers failed.
-async fn fire(
-    args: &Args,
-    pusher: Option<&Pusher>,
-    http: &reqwest::Client,
-    events: usize,
-    rate: f64,
-) -> usize {
+async fn fire(args: &Args, pusher: Option<&Pusher>, events: usize, rate: f64) -> usize {
     if let Some(pusher) = pusher {
         return fire::fire(pusher, events, args.channels, rate, args.concurrency).await;
     }
-    let url = format!(
-        "{}/bench/fire?events={events}&channels={}&rate={rate}&concurrency={}",
-        args.fire, args.channels, args.concurrency
+    // A bare HTTP/1.1 POST: reqwest without a TLS provider would refuse to build a client.
+    let host = args.fire.trim_start_matches("http://").to_owned();
+    let request = format!(
+        "POST /bench/fire?events={events}&channels={}&rate={rate}&concurrency={} HTTP/1.1\r\n\
+         Host: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        args.channels, args.concurrency
     );
-    let answer = match http.post(url).send().await {
-        Ok(r) => r.text().await.unwrap_or_default(),
-        Err(_) => return events,
+    let mut answer = String::new();
+    let sent = async {
+        let mut stream = TcpStream::connect(host.as_str()).await?;
+        stream.write_all(request.as_bytes()).await?;
+        stream.read_to_string(&mut answer).await
     };
+    if sent.await.is_err() {
+        return events;
+    }
+    let answer = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
     serde_json::from_str::<Value>(&answer)
         .ok()
         .and_then(|v| v["failed"].as_u64())
@@ -204,7 +208,6 @@ async fn phase(
     args: &Args,
     shared: &Shared,
     pusher: Option<&Pusher>,
-    http: &reqwest::Client,
     events: usize,
     rate: f64,
     expected: u64,
@@ -213,7 +216,7 @@ async fn phase(
     shared.deliveries.store(0, Ordering::Relaxed);
     let start = now_micros();
     shared.last_delivery.store(start, Ordering::Relaxed);
-    let failed = fire(args, pusher, http, events, rate).await;
+    let failed = fire(args, pusher, events, rate).await;
     let deadline = Instant::now() + Duration::from_secs(args.timeout);
     while shared.deliveries.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -283,25 +286,14 @@ async fn run(args: Args) -> Value {
     } else {
         None
     };
-    let http = reqwest::Client::new();
     // Warm up both sides' pools and caches.
     let warm = args.channels * 5;
-    phase(
-        &args,
-        &shared,
-        pusher.as_ref(),
-        &http,
-        warm,
-        0.0,
-        expected(warm),
-    )
-    .await;
+    phase(&args, &shared, pusher.as_ref(), warm, 0.0, expected(warm)).await;
 
     let (tp_failed, tp_delivered, tp_seconds) = phase(
         &args,
         &shared,
         pusher.as_ref(),
-        &http,
         args.events,
         0.0,
         expected(args.events),
@@ -312,7 +304,6 @@ async fn run(args: Args) -> Value {
         &args,
         &shared,
         pusher.as_ref(),
-        &http,
         args.latency_events,
         args.rate,
         expected(args.latency_events),
