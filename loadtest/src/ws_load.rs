@@ -196,7 +196,7 @@ async fn fire(args: &Args, pusher: Option<&Pusher>, events: usize, rate: f64) ->
         return events;
     }
     let answer = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str::<Value>(&answer)
+    serde_json::from_str::<Value>(answer)
         .ok()
         .and_then(|v| v["failed"].as_u64())
         .map_or(events, |n| n as usize)
