@@ -1,10 +1,9 @@
-//! Channel authorization and user sign-in.
+//! Channel authorization (user sign-in, signed the same way, is in `user_auth.rs`).
 //!
 //! * private: sign `socket_id:channel_name`;
 //! * presence: sign `socket_id:channel_name:channel_data` and return that exact
 //!   `channel_data` string (it is never re-serialized between signing and sending);
 //! * private-encrypted: a private authorization plus the channel's `shared_secret`;
-//! * user sign-in: sign `socket_id::user::user_data`.
 //!
 //! Signatures are the lowercase hex HMAC-SHA256 of the message under the app secret, sent
 //! as `key:signature`.
@@ -17,7 +16,7 @@ use super::encryption::MasterKey;
 use super::hmac::{auth_value, verify_hex};
 use super::names::{
     ChannelKind, ChannelName, MAX_PRESENCE_USER_ID_LEN, SocketId, validate_channel_name,
-    validate_socket_id, validate_user_id,
+    validate_socket_id,
 };
 use crate::error::ValidationError;
 
@@ -76,7 +75,7 @@ impl PresenceMember {
 }
 
 /// Compact JSON of `value`.
-fn to_json<T: Serialize>(value: &T) -> Result<String, ValidationError> {
+pub(super) fn to_json<T: Serialize>(value: &T) -> Result<String, ValidationError> {
     serde_json::to_string(value).map_err(|e| ValidationError::Serialize(e.to_string()))
 }
 
@@ -248,7 +247,7 @@ pub fn verify_channel_auth(
 }
 
 /// The signature in a `key:signature` value, if the key is `token`'s.
-fn signature_of<'a>(token: &Token, auth: &'a str) -> Option<&'a str> {
+pub(super) fn signature_of<'a>(token: &Token, auth: &'a str) -> Option<&'a str> {
     auth.strip_prefix(token.key.as_str())?.strip_prefix(':')
 }
 
@@ -302,105 +301,17 @@ fn channel_auth(
 }
 
 /// `info` as JSON for a `user_info` field; `None`, logged, if serde cannot write it.
-fn info_value(info: impl Serialize, whose: &str) -> Option<Value> {
+pub(super) fn info_value(info: impl Serialize, whose: &str) -> Option<Value> {
     serde_json::to_value(info)
         .inspect_err(|e| log::error!("pusher: the {whose}'s user_info is left out: {e}"))
         .ok()
 }
 
-/// The user a connection signs in as (pusher-js `signin()`): `id` is required, `user_info`
-/// is shared with presence channels, `watchlist` names users whose online state to follow.
-///
-/// Pusher's user object may carry more fields; they are kept in
-/// [`other`](Self::other) and signed and sent with the rest (after `id`, `user_info` and
-/// `watchlist`, in key order), so a user read from any JSON object loses nothing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UserData {
-    /// The user's id (1 to 200 characters, channel-name alphabet).
-    pub id: String,
-    /// Information about the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_info: Option<Value>,
-    /// Ids of users whose online/offline events this user receives (at most 100 are used).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub watchlist: Option<Vec<String>>,
-    /// Any other field of the user object.
-    #[serde(flatten)]
-    pub other: serde_json::Map<String, Value>,
-}
-
-impl UserData {
-    /// A user with only an id.
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-            user_info: None,
-            watchlist: None,
-            other: serde_json::Map::new(),
-        }
-    }
-
-    /// Attach `user_info`: any `Serialize` value, as [`PresenceMember::with_info`] takes.
-    pub fn with_info(mut self, info: impl Serialize) -> Self {
-        self.user_info = info_value(info, "signed-in user");
-        self
-    }
-
-    /// Attach a watchlist.
-    pub fn with_watchlist<I, S>(mut self, ids: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.watchlist = Some(ids.into_iter().map(Into::into).collect());
-        self
-    }
-}
-
-/// What the user-auth endpoint returns: `{"auth", "user_data"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserAuth {
-    /// `key:signature`.
-    pub auth: String,
-    /// The user's JSON, exactly the string that was signed.
-    pub user_data: String,
-}
-
-/// Sign in `socket_id` as `user`.
-pub fn authenticate_user(
-    token: &Token,
-    socket_id: &str,
-    user: &UserData,
-) -> Result<UserAuth, ValidationError> {
-    validate_socket_id(socket_id)?;
-    validate_user_id(&user.id)?;
-    let user_data = to_json(user)?;
-    let auth = auth_value(
-        &token.key,
-        &token.secret,
-        &[socket_id.as_bytes(), b"::user::", user_data.as_bytes()],
-    );
-    Ok(UserAuth { auth, user_data })
-}
-
-/// Check that a user authentication was signed by `token` (constant time).
-pub fn verify_user_auth(token: &Token, socket_id: &str, auth: &UserAuth) -> bool {
-    signature_of(token, &auth.auth).is_some_and(|sig| {
-        verify_hex(
-            &token.secret,
-            &[socket_id.as_bytes(), b"::user::", auth.user_data.as_bytes()],
-            sig,
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn docs() -> Token {
-        Token::new("278d425bdf160c739803", "7ad3773142a6692b25b8")
-    }
+    use crate::protocol::UserData;
+    use crate::protocol::test_support::{docs, docs_hmac};
 
     #[test]
     fn private_docs_vector() {
@@ -473,31 +384,6 @@ mod tests {
     }
 
     #[test]
-    fn user_signin_docs_vector() {
-        let a = authenticate_user(&docs(), "1234.1234", &UserData::new("12345")).unwrap();
-        assert_eq!(a.user_data, r#"{"id":"12345"}"#);
-        assert_eq!(
-            a.auth,
-            "278d425bdf160c739803:4708d583dada6a56435fb8bc611c77c359a31eebde13337c16ab43aa6de336ba"
-        );
-        assert!(verify_user_auth(&docs(), "1234.1234", &a));
-        assert_eq!(
-            authenticate_user(&docs(), "1.1", &UserData::new("")),
-            Err(ValidationError::EmptyUserId)
-        );
-    }
-
-    /// Lowercase hex HMAC-SHA256 under the docs' secret, computed without the crate.
-    fn docs_hmac(message: &str) -> String {
-        let mut mac = <crate::protocol::hmac::HmacSha256 as hmac::KeyInit>::new_from_slice(
-            b"7ad3773142a6692b25b8",
-        )
-        .unwrap();
-        hmac::Mac::update(&mut mac, message.as_bytes());
-        hex::encode(hmac::Mac::finalize(mac).into_bytes())
-    }
-
-    #[test]
     fn member_json_is_compact_with_user_id_first_and_signed_as_sent() {
         let cases = [
             (PresenceMember::new("alice"), r#"{"user_id":"alice"}"#),
@@ -527,27 +413,6 @@ mod tests {
             PresenceMember::new("x".repeat(129)).to_channel_data(),
             Err(ValidationError::UserIdTooLong { len: 129, max: 128 })
         ));
-    }
-
-    #[test]
-    fn user_json_is_compact_in_field_order_and_signed_as_sent() {
-        let user = UserData::new("alice@example.com")
-            .with_info(serde_json::json!({"name": "Zo\u{eb} \"Z\""}))
-            .with_watchlist(["bob", "d\u{e9}"]);
-        let got = authenticate_user(&docs(), "1.1", &user).unwrap();
-        assert_eq!(
-            got.user_data,
-            r#"{"id":"alice@example.com","user_info":{"name":"Zoë \"Z\""},"watchlist":["bob","dé"]}"#
-        );
-        assert_eq!(
-            got.auth,
-            format!(
-                "278d425bdf160c739803:{}",
-                docs_hmac(&format!("1.1::user::{}", got.user_data))
-            )
-        );
-        assert!(verify_user_auth(&docs(), "1.1", &got));
-        assert!(!verify_user_auth(&docs(), "1.2", &got));
     }
 
     #[test]
@@ -609,29 +474,6 @@ mod tests {
                 Some(&PresenceMember::new(""))
             ),
             Err(ValidationError::SocketId)
-        );
-    }
-
-    #[test]
-    fn user_data_keeps_and_signs_fields_beyond_the_known_ones() {
-        let json = r#"{"id":"u1","email":"ann@example.com","user_info":{"n":1},"age":3}"#;
-        let user: UserData = serde_json::from_str(json).unwrap();
-        assert_eq!(
-            user.other.get("email"),
-            Some(&serde_json::json!("ann@example.com"))
-        );
-        let a = authenticate_user(&docs(), "1.1", &user).unwrap();
-        // Every field is signed and sent: the known ones first, the others in key order.
-        assert_eq!(
-            a.user_data,
-            r#"{"id":"u1","user_info":{"n":1},"age":3,"email":"ann@example.com"}"#
-        );
-        let sig = docs_hmac(&format!("1.1::user::{}", a.user_data));
-        assert_eq!(a.auth, format!("278d425bdf160c739803:{sig}"));
-        let back: serde_json::Value = serde_json::from_str(&a.user_data).unwrap();
-        assert_eq!(
-            back,
-            serde_json::from_str::<serde_json::Value>(json).unwrap()
         );
     }
 

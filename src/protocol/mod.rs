@@ -13,15 +13,17 @@ pub mod frames;
 mod hmac;
 mod names;
 mod signing;
+#[cfg(test)]
+mod test_support;
+mod user_auth;
 #[cfg(feature = "server")]
 mod verify_request;
 mod webhook;
 
 pub(crate) use auth::authorize_checked;
 pub use auth::{
-    ChannelAuth, PresenceMember, UserAuth, UserData, authenticate_user, authorize_channel,
-    authorize_encrypted, authorize_presence, authorize_presence_raw, authorize_private,
-    verify_channel_auth, verify_user_auth,
+    ChannelAuth, PresenceMember, authorize_channel, authorize_encrypted, authorize_presence,
+    authorize_presence_raw, authorize_private, verify_channel_auth,
 };
 pub(crate) use auth_form::find_param;
 pub use auth_form::{AuthForm, AuthFormError, FormChannels, parse_auth_form};
@@ -35,6 +37,7 @@ pub use names::{
     UserId, validate_channel_name, validate_event_name, validate_socket_id, validate_user_id,
 };
 pub use signing::{EMPTY_BODY_MD5, SignedRequest, body_md5, sign_request};
+pub use user_auth::{UserAuth, UserData, authenticate_user, verify_user_auth};
 #[cfg(feature = "server")]
 pub use verify_request::{RequestError, TIMESTAMP_WINDOW_SECS, decode_query, verify_request};
 pub use webhook::{
