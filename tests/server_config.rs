@@ -43,6 +43,9 @@ async fn unknown_and_bad_server_keys_fail_ignite() {
         json!({"webhooks": [{"url": "ftp://x"}]}),
         json!({"webhooks": [{"url": "http://x", "events": ["channel_ocupied"]}]}),
         json!({"client_events": "yes"}),
+        json!({"webhook_retry": {"first_delay": 0}}),
+        json!({"webhook_retry": {"give_up_after": -1}}),
+        json!({"webhook_retry": {"give_up": 10}}),
     ] {
         let Err(e) = ignite(bad.clone()).await else {
             panic!("{bad} ignites");

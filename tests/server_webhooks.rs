@@ -1,12 +1,16 @@
-//! Webhooks from the embedded server (checklist §13, lines 55-58): signed so that the
-//! crate's own `VerifiedWebhook` accepts them, occupied/vacated and member events with the
-//! delay that swallows a quick rejoin, client events with their fields.
+//! Webhooks from the embedded server (docs/server-conformance.md, webhooks): signed so that
+//! the crate's own `VerifiedWebhook` accepts them, occupied/vacated and member events with
+//! the delay that swallows a quick rejoin, client events with their fields, one occupied
+//! per channel however often it is joined, and the same POST again while the receiver
+//! fails (a 5xx, 408, 429), never after it refused (another 4xx).
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/ws.rs"]
 mod ws;
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rocket::http::Status;
@@ -37,6 +41,17 @@ fn hooks(hook: VerifiedWebhook<Event>, tx: &State<Received>, failures: &State<Fa
     Status::Ok
 }
 
+/// What the raw receiver answers next (200 once these are used up), and where it puts
+/// each body it gets, as sent.
+struct Script(Mutex<VecDeque<u16>>, mpsc::UnboundedSender<String>);
+
+#[post("/raw", data = "<body>")]
+fn raw(body: String, script: &State<Script>) -> Status {
+    let _ = script.1.send(body);
+    let code = script.0.lock().unwrap().pop_front().unwrap_or(200);
+    Status::from_code(code).unwrap()
+}
+
 /// A receiver app (another Rocket app with the same credentials) and the server app
 /// whose webhooks go to it.
 async fn apps(delay: f64) -> (ws::App, mpsc::UnboundedReceiver<Event>) {
@@ -64,6 +79,46 @@ async fn apps_failing(delay: f64, failures: usize) -> (ws::App, mpsc::UnboundedR
         start(json!({"client_events": true, "webhook_delay": delay, "webhooks": [{"url": url}]}))
             .await;
     (app, rx)
+}
+
+/// A server app whose webhooks go to a receiver answering `answers` first, retrying
+/// after 0.05 s, then 0.1 s, 0.2 s… until `give_up_after` seconds of waiting; the bodies
+/// as received.
+async fn scripted(
+    answers: &[u16],
+    give_up_after: f64,
+) -> (ws::App, mpsc::UnboundedReceiver<String>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let figment = rocket::figment::Figment::from(rocket::Config::debug_default())
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", 0))
+        .merge(("log_level", "off"))
+        .merge(("pusher", json!({"app_id": ws::APP_ID, "key": ws::KEY, "secret": ws::SECRET, "transport": "recording"})));
+    let script = Script(Mutex::new(answers.iter().copied().collect()), tx);
+    let receiver = ws::launch(
+        rocket::custom(figment)
+            .attach(PusherFairing::new())
+            .manage(script)
+            .mount("/", routes![raw]),
+    )
+    .await;
+    let url = format!("http://127.0.0.1:{}/raw", receiver.port);
+    let retry = json!({"first_delay": 0.05, "give_up_after": give_up_after});
+    let app =
+        start(json!({"webhook_delay": 0.1, "webhook_retry": retry, "webhooks": [{"url": url}]}))
+            .await;
+    (app, rx)
+}
+
+/// The next body, with the one channel its one event is about.
+async fn next_raw(rx: &mut mpsc::UnboundedReceiver<String>) -> (String, String) {
+    let body = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a webhook arrives")
+        .expect("the receiver runs");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let channel = v["events"][0]["channel"].as_str().unwrap().to_owned();
+    (body, channel)
 }
 
 async fn next(rx: &mut mpsc::UnboundedReceiver<Event>) -> Event {
@@ -153,6 +208,66 @@ async fn a_receiver_that_fails_gets_the_webhook_again_until_it_answers_2xx() {
     let mut ws = Ws::connect(&app).await;
     ws.join_public("retried").await;
     assert_eq!(next(&mut rx).await, occupied("retried"));
+}
+
+#[tokio::test]
+async fn a_failing_receiver_gets_the_same_body_again_and_nothing_more_once_it_takes_it() {
+    let (app, mut rx) = scripted(&[500, 503, 408, 429], 60.0).await;
+    let mut ws = Ws::connect(&app).await;
+    ws.join_public("retried").await;
+    let (first, channel) = next_raw(&mut rx).await;
+    assert_eq!(channel, "retried");
+    for _ in 0..4 {
+        // The same time_ms and events, so the same signature: the webhook, not a new one.
+        assert_eq!(next_raw(&mut rx).await.0, first);
+    }
+    ws.join_public("after").await;
+    assert_eq!(next_raw(&mut rx).await.1, "after");
+}
+
+#[tokio::test]
+async fn a_receiver_that_keeps_failing_is_given_up_after_doubling_delays() {
+    // 0.05 + 0.1 + 0.2 s of waits pass the 0.3 s budget: four tries in all (evenly spaced
+    // waits of 0.05 s would make seven).
+    let (app, mut rx) = scripted(&[500; 4], 0.3).await;
+    let mut ws = Ws::connect(&app).await;
+    ws.join_public("doomed").await;
+    let (first, _) = next_raw(&mut rx).await;
+    for _ in 0..3 {
+        assert_eq!(next_raw(&mut rx).await.0, first);
+    }
+    ws.join_public("after").await;
+    assert_eq!(next_raw(&mut rx).await.1, "after");
+}
+
+#[tokio::test]
+async fn a_receiver_that_refuses_with_another_4xx_is_not_asked_again() {
+    let (app, mut rx) = scripted(&[403], 60.0).await;
+    let mut ws = Ws::connect(&app).await;
+    ws.join_public("refused").await;
+    assert_eq!(next_raw(&mut rx).await.1, "refused");
+    ws.join_public("after").await;
+    assert_eq!(next_raw(&mut rx).await.1, "after");
+}
+
+#[tokio::test]
+async fn a_duplicate_subscribe_sends_no_second_occupied_or_member_added() {
+    let (app, mut rx) = apps(0.1).await;
+    let mut ws = Ws::connect(&app).await;
+    ws.join_presence("presence-twice", "alice", json!(null))
+        .await;
+    assert_eq!(next(&mut rx).await, occupied("presence-twice"));
+    next(&mut rx).await;
+    let again = ws
+        .join_presence("presence-twice", "alice", json!(null))
+        .await;
+    assert_eq!(again["presence"]["count"], 1);
+    ws.join_public("twice").await;
+    ws.join_public("twice").await;
+    // The next webhook is about the public channel, once: none for the repeats.
+    assert_eq!(next(&mut rx).await, occupied("twice"));
+    ws.join_public("marker").await;
+    assert_eq!(next(&mut rx).await, occupied("marker"));
 }
 
 #[tokio::test]

@@ -65,6 +65,34 @@ pub struct ServerConfig {
     /// How long `channel_vacated` and `member_removed` wait, in seconds, and are dropped
     /// if the channel or member is back by then. _Default:_ `3`, as the service.
     pub webhook_delay: f64,
+    /// How a webhook the receiver could not take (see [`WebhookRetry`]) is sent again.
+    pub webhook_retry: WebhookRetry,
+}
+
+/// Retrying a webhook: `{ first_delay = 1.0, give_up_after = 300.0 }`, in seconds.
+///
+/// A POST that fails to connect or times out, or is answered 5xx, 408 or 429, is sent again
+/// (the same body and signature) after `first_delay`, then after twice as long each time
+/// (at most a minute), until `give_up_after` seconds of waiting have passed; then it is
+/// dropped and logged. Another 4xx is the receiver's refusal: dropped at once, logged.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct WebhookRetry {
+    /// The wait before the first retry, in seconds. _Default:_ `1`.
+    pub first_delay: f64,
+    /// The total wait after which a failing webhook is dropped, in seconds. _Default:_
+    /// `300`, the service's five minutes.
+    pub give_up_after: f64,
+}
+
+impl Default for WebhookRetry {
+    fn default() -> Self {
+        Self {
+            first_delay: 1.0,
+            give_up_after: 300.0,
+        }
+    }
 }
 
 /// One webhook receiver: `{ url = "http://…", events = ["channel_occupied", …] }`.
@@ -98,6 +126,7 @@ impl Default for ServerConfig {
             cache_ttl: 1800,
             webhooks: Vec::new(),
             webhook_delay: 3.0,
+            webhook_retry: WebhookRetry::default(),
         }
     }
 }
@@ -127,6 +156,16 @@ impl ServerConfig {
         }
         if !(self.webhook_delay.is_finite() && self.webhook_delay >= 0.0) {
             return bad("webhook_delay", "must be a number of seconds, 0 or more");
+        }
+        let retry = self.webhook_retry;
+        if !(retry.first_delay.is_finite() && retry.first_delay > 0.0) {
+            return bad(
+                "webhook_retry.first_delay",
+                "must be a number of seconds above 0",
+            );
+        }
+        if !(retry.give_up_after.is_finite() && (0.0..=86_400.0).contains(&retry.give_up_after)) {
+            return bad("webhook_retry.give_up_after", "must be 0 to 86400 seconds");
         }
         if self.send_buffer == 0 {
             return bad("send_buffer", "must be above 0");

@@ -89,7 +89,7 @@ use crate::protocol::Token;
 use crate::protocol::frames::ServerFrame;
 
 pub use api::ApiResponse;
-pub use config::{ServerConfig, WebhookTarget};
+pub use config::{ServerConfig, WebhookRetry, WebhookTarget};
 
 /// Close codes the server sends (Pusher protocol §9).
 pub mod close_code {

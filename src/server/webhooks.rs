@@ -1,6 +1,7 @@
 //! Webhooks the server emits, signed like the service's (`X-Pusher-Key`,
 //! `X-Pusher-Signature`), batched (whatever is waiting goes in one POST), retried with
-//! backoff for five minutes on a non-2xx answer. `channel_vacated` and `member_removed`
+//! doubling delays on a connection error, a timeout or a 5xx / 408 / 429 answer, for five
+//! minutes by default (`webhook_retry`). `channel_vacated` and `member_removed`
 //! wait `webhook_delay` and are dropped when the channel or user is back by then, with
 //! the matching `channel_occupied` / `member_added`, so a page reload sends no pair.
 
@@ -11,15 +12,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::config::{ServerConfig, WebhookTarget};
+use super::config::{ServerConfig, WebhookRetry, WebhookTarget};
 use crate::protocol::{Token, sign_webhook};
 
 /// The most events waiting to be sent; past it new ones are dropped and logged.
 const BACKLOG: usize = 10_000;
 /// The most events in one POST.
 const BATCH: usize = 100;
-/// How long a failing batch is retried.
-const RETRY_FOR: Duration = Duration::from_secs(300);
+/// The longest wait between two tries of one batch.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 
 /// One webhook event, borrowed from the caller.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +46,7 @@ struct Inner {
     token: Token,
     targets: Vec<WebhookTarget>,
     delay: Duration,
+    retry: WebhookRetry,
     tx: OnceLock<mpsc::Sender<Value>>,
     /// Vacated channels and removed `(channel, user)` waiting out the delay.
     pending: Mutex<HashSet<(String, Option<String>)>>,
@@ -57,6 +59,7 @@ impl Webhooks {
                 token: token.clone(),
                 targets: config.webhooks.clone(),
                 delay: Duration::from_secs_f64(config.webhook_delay),
+                retry: config.webhook_retry,
                 tx: OnceLock::new(),
                 pending: Mutex::new(HashSet::new()),
             })
@@ -197,20 +200,30 @@ async fn deliver(inner: Arc<Inner>, mut rx: mpsc::Receiver<Value>) {
                 })
                 .collect();
             if !mine.is_empty() {
-                post(&http, &inner.token, &target.url, &mine).await;
+                post(&http, &inner.token, inner.retry, &target.url, &mine).await;
             }
         }
     }
 }
 
-/// POST one batch, retrying with doubling delays (from 1 s) for up to five minutes.
-async fn post(http: &reqwest::Client, token: &Token, url: &str, events: &[&Value]) {
+/// POST one batch, again after doubling delays while the failure may pass (see
+/// [`WebhookRetry`]). The sum of the planned delays, not the clock, bounds the tries, so
+/// their number follows from the configuration alone.
+async fn post(
+    http: &reqwest::Client,
+    token: &Token,
+    retry: WebhookRetry,
+    url: &str,
+    events: &[&Value],
+) {
     let time_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
     let body = json!({"time_ms": time_ms, "events": events}).to_string();
     let signature = sign_webhook(token, body.as_bytes());
-    let mut delay = Duration::from_secs(1);
+    let shown = shown(url);
+    let give_up = Duration::from_secs_f64(retry.give_up_after);
+    let mut delay = Duration::from_secs_f64(retry.first_delay);
     let mut waited = Duration::ZERO;
     loop {
         let sent = http
@@ -223,15 +236,74 @@ async fn post(http: &reqwest::Client, token: &Token, url: &str, events: &[&Value
             .await;
         match sent {
             Ok(r) if r.status().is_success() => return,
-            Ok(r) => log::warn!("pusher: webhook to {url} answered {}", r.status()),
-            Err(e) => log::warn!("pusher: webhook to {url} failed: {}", e.without_url()),
+            Ok(r) if !worth_retrying(r.status()) => {
+                return log::warn!(
+                    "pusher: webhook to {shown} refused with {}; not retried",
+                    r.status()
+                );
+            }
+            Ok(r) => log::warn!("pusher: webhook to {shown} answered {}", r.status()),
+            Err(e) => log::warn!("pusher: webhook to {shown} failed: {}", e.without_url()),
         }
-        if waited >= RETRY_FOR {
-            log::error!("pusher: webhook to {url} dropped after {RETRY_FOR:?} of retries");
+        if waited >= give_up {
+            log::error!("pusher: webhook to {shown} dropped after {waited:?} of retries");
             return;
         }
         tokio::time::sleep(delay).await;
         waited += delay;
-        delay = (delay * 2).min(Duration::from_secs(60));
+        delay = (delay * 2).min(MAX_RETRY_DELAY);
+    }
+}
+
+/// A 5xx, 408 (timeout) or 429 (too many requests) may pass; another 4xx is the receiver's
+/// answer to this very body (a bad signature, no such route) and would be the same again.
+fn worth_retrying(status: reqwest::StatusCode) -> bool {
+    !status.is_client_error()
+        || status == reqwest::StatusCode::REQUEST_TIMEOUT
+        || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+}
+
+/// The URL as logged: scheme, host, port and path; credentials and the query (where a
+/// receiver's token may be) left out.
+fn shown(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => format!(
+            "{}://{}{}{}",
+            u.scheme(),
+            u.host_str().unwrap_or(""),
+            u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+            u.path()
+        ),
+        Err(_) => "(an invalid URL)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_failures_that_may_pass_are_retried() {
+        for code in [500, 502, 503, 408, 429] {
+            assert!(
+                worth_retrying(reqwest::StatusCode::from_u16(code).unwrap()),
+                "{code}"
+            );
+        }
+        for code in [400, 401, 403, 404, 410, 413] {
+            assert!(
+                !worth_retrying(reqwest::StatusCode::from_u16(code).unwrap()),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_logged_url_has_no_credentials_or_query() {
+        assert_eq!(
+            shown("https://user:hunter2@hooks.example.com:8443/in?token=s3cret"),
+            "https://hooks.example.com:8443/in"
+        );
+        assert_eq!(shown("not a url"), "(an invalid URL)");
     }
 }
