@@ -1,12 +1,18 @@
 // The embedded server only (E2E_SERVER=embedded): what sockudo runs as a separate process
 // cannot show. Rocket's shutdown closes pusher-js with 4200, which reconnects at once; once
-// the app is back it has a new socket id and its channels again (checklist lines 12, 60).
+// the app is back it has a new socket id and its channels again. A client that stops
+// answering is pinged, then closed with 4201, and pusher-js comes back the same way
+// (docs/server-conformance.md, connections).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import {
-  APP_ID, KEY, SECRET, SPARE_PORT, connect, pusherError, startApp, state, subscribed, unique,
+  APP_ID, KEY, SECRET, SPARE_PORT, connect, next, pusherError, startApp, state, subscribed, unique,
   eventually,
 } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const NodePusher = require('pusher');
 
 const embedded = process.env.E2E_SERVER === 'embedded';
 const T = { timeout: 60000, skip: !embedded && 'the embedded server is not running (E2E_SERVER=sockudo)' };
@@ -33,6 +39,41 @@ test('Rocket shutdown: pusher-js gets 4200, reconnects to the restarted app, res
     await state(p, ['connected'], 30000);
     assert.notEqual(p.connection.socket_id, first);
     await eventually(() => channel.subscribed, 10000, 50);
+  } finally {
+    p.disconnect();
+    await app.stop();
+  }
+});
+
+test('a silent client: pinged, closed with 4201, pusher-js reconnects with a new socket id and resubscribes', T, async () => {
+  const url = `http://${KEY}:${SECRET}@127.0.0.1:${SPARE_PORT}/apps/${APP_ID}`;
+  const app = await startApp(SPARE_PORT, {
+    ROCKET_PUSHER: `{url="${url}",transport="embedded",server={activity_timeout=1,pong_timeout=1}}`,
+  });
+  const p = connect(null, { wsPort: SPARE_PORT }, app.url);
+  try {
+    await state(p, ['connected']);
+    const first = p.connection.socket_id;
+    const channel = p.subscribe(unique('silent'));
+    await subscribed(channel);
+    const pings = [];
+    p.connection.bind('message', (m) => { if (m.event === 'pusher:ping') pings.push(p.connection.socket_id); });
+
+    // Silence this connection only, down to its TCP socket: the WebSocket layer answers the
+    // server's WebSocket pings by itself, so holding back pusher-js's own frames (its pongs,
+    // its pings) is not enough. The next connection has a socket of its own.
+    p.connection.connection.transport.socket._stream.cork();
+    const error = pusherError(p);
+    assert.equal((await error).code, 4201);
+    assert.ok(pings.includes(first), 'the server pinged before closing');
+
+    await eventually(() => p.connection.state === 'connected' && p.connection.socket_id !== first, 10000, 50);
+    await eventually(() => channel.subscribed, 10000, 50);
+    // Subscribed on the server too: an event to the channel reaches the new connection.
+    const server = new NodePusher({ appId: APP_ID, key: KEY, secret: SECRET, host: '127.0.0.1', port: String(SPARE_PORT), useTLS: false });
+    const got = next(channel, 'back');
+    await server.trigger(channel.name, 'back', { again: true });
+    assert.deepEqual(await got, { again: true });
   } finally {
     p.disconnect();
     await app.stop();

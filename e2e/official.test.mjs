@@ -3,13 +3,15 @@
 // The same file runs against sockudo and the embedded server (E2E_SERVER=embedded); where
 // the two answer differently, each one's documented answer is asserted.
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  APP_ID, KEY, ROOT, SECRET, SOCKUDO_PORT, clients, collect, connected, eventually, next,
-  signedIn, sleep, state, subscribed, unique,
+  APP_ID, KEY, ROOT, SECRET, SOCKUDO_PORT, SPARE_PORT, clients, collect, connected, eventually,
+  next, signedIn, sleep, startApp, state, subscribed, unique,
 } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
@@ -22,10 +24,14 @@ const TRIGGERED = embedded ? {} : { ok: true };
 const c = clients();
 afterEach(() => c.disconnectAll());
 
-/** The Node library, pointed at the e2e's server. */
-function node(secret = SECRET) {
-  return new NodePusher({ appId: APP_ID, key: KEY, secret, host: '127.0.0.1', port: String(SOCKUDO_PORT), useTLS: false });
+/** The Node library, pointed at the e2e's server (`extra`: more of its options). */
+function node(secret = SECRET, extra = {}) {
+  return new NodePusher({ appId: APP_ID, key: KEY, secret, host: '127.0.0.1', port: String(SOCKUDO_PORT), useTLS: false, ...extra });
 }
+
+/** The demo's master key for private-encrypted- channels, as Rocket.toml sets it for the app. */
+const MASTER_KEY = fs.readFileSync(path.join(ROOT, 'Rocket.toml'), 'utf8')
+  .match(/^encryption_master_key_base64 = "([^"]+)"/m)[1];
 
 /** Its answer: `{status, body}` (body parsed when JSON), resolved for errors too. */
 async function answer(promise) {
@@ -332,5 +338,89 @@ test('a trigger without data: the embedded server refuses it (400) as the servic
   } else {
     assert.deepEqual(n, { status: 200, body: { ok: true } });
     assert.deepEqual(p, { ok: { ok: true } });
+  }
+});
+
+test('encrypted channel: both libraries encrypt with the master key, the server relays, pusher-js decrypts', T, async () => {
+  const notes = 'private-encrypted-notes';
+  const qua = c.connect('ol-qua');
+  const raw = [];
+  qua.connection.bind('message', (m) => { if (m.channel === notes && m.event.startsWith('sealed')) raw.push(m); });
+  const channel = qua.subscribe(notes);
+  await subscribed(channel);
+
+  const fromNode = next(channel, 'sealed-node');
+  const sent = await answer(node(SECRET, { encryptionMasterKeyBase64: MASTER_KEY }).trigger(notes, 'sealed-node', { text: 'plaintext from node' }));
+  assert.deepEqual(sent, { status: 200, body: TRIGGERED });
+  assert.deepEqual(await fromNode, { text: 'plaintext from node' });
+
+  const fromPy = next(channel, 'sealed-python');
+  assert.deepEqual(await py('trigger', { channels: notes, event: 'sealed-python', data: { text: 'plaintext from python' }, master_key: MASTER_KEY }), { ok: TRIGGERED });
+  assert.deepEqual(await fromPy, { text: 'plaintext from python' });
+
+  // On the wire only the sealed form: the server never had the plaintext.
+  assert.equal(raw.length, 2);
+  for (const m of raw) {
+    assert.deepEqual(Object.keys(m.data).sort(), ['ciphertext', 'nonce'], JSON.stringify(m));
+    assert.ok(!JSON.stringify(m).includes('plaintext'), JSON.stringify(m));
+  }
+});
+
+/** The port of the webhook receiver a test runs itself (scripts/e2e picks it). */
+const HOOK_PORT = Number(process.env.E2E_HOOK_PORT ?? SPARE_PORT + 1);
+
+test('webhooks of the embedded server pass both libraries\' validation', {
+  ...T, timeout: 60000, skip: !embedded && 'sockudo\'s webhooks go to the demo (scripts/sockudo.toml); this one needs the embedded server',
+}, async () => {
+  // Every webhook as sent: headers (lower-case, as both libraries expect) and the raw body.
+  const received = [];
+  const receiver = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => { body += chunk; });
+    req.on('end', () => { received.push({ headers: req.headers, rawBody: body }); res.end(); });
+  });
+  await new Promise((resolve, reject) => receiver.once('error', reject).listen(HOOK_PORT, '127.0.0.1', resolve));
+  const app = await startApp(SPARE_PORT, {
+    ROCKET_PUSHER: `{url="http://${KEY}:${SECRET}@127.0.0.1:${SPARE_PORT}/apps/${APP_ID}",transport="embedded",`
+      + `server={client_events=true,webhook_delay=0.2,webhooks=[{url="http://127.0.0.1:${HOOK_PORT}/hooks"}]}}`,
+  });
+  try {
+    const here = { wsPort: SPARE_PORT };
+    const presence = room('ol-hooks');
+    const [rae, sol] = [c.connect('ol-rae', here, app.url), c.connect('ol-sol', here, app.url)];
+    const [cr, cs] = [rae.subscribe(presence), sol.subscribe(presence)];
+    await Promise.all([subscribed(cr), subscribed(cs)]);
+    const got = next(cs, 'client-hi');
+    assert.equal(cr.trigger('client-hi', { n: 1 }), true);
+    await got;
+    sol.disconnect();
+    rae.disconnect();
+
+    const names = () => received.flatMap((h) => JSON.parse(h.rawBody).events.map((e) => e.name));
+    const all = ['channel_occupied', 'member_added', 'client_event', 'member_removed', 'channel_vacated'];
+    await eventually(() => all.every((n) => names().includes(n)), 15000, 100);
+
+    const validator = node();
+    const fromPy = await py('validate-webhooks', {
+      hooks: received.map((h) => ({ key: h.headers['x-pusher-key'], signature: h.headers['x-pusher-signature'], body: h.rawBody })),
+    });
+    received.forEach((h, i) => {
+      const hook = validator.webhook(h);
+      assert.equal(hook.isValid(), true, `Node refuses ${JSON.stringify(h)}`);
+      assert.deepEqual(hook.getEvents(), JSON.parse(h.rawBody).events);
+      assert.deepEqual(fromPy.ok[i], JSON.parse(h.rawBody), `Python refuses ${JSON.stringify(h)}`);
+    });
+    // The same checks refuse a body changed after signing, or another app's secret.
+    const changed = { ...received[0], rawBody: received[0].rawBody.replace('"events"', '"events" ') };
+    assert.equal(validator.webhook(changed).isValid(), false);
+    assert.equal(node('NOT-THE-SECRET').webhook(received[0]).isValid(), false);
+    const refused = await py('validate-webhooks', {
+      hooks: [{ key: KEY, signature: changed.headers['x-pusher-signature'], body: changed.rawBody }],
+    });
+    assert.deepEqual(refused, { ok: [null] });
+  } finally {
+    await app.stop();
+    await new Promise((resolve) => receiver.close(resolve));
   }
 });

@@ -6,7 +6,8 @@ against the e2e's Pusher-protocol server, for e2e/official.test.mjs.
 prints one JSON line: {"ok": <the library's result>} or {"status": <HTTP status>, "body":
 "<the server's answer>", "error": "<exception class>"} when the library raises. The server
 is 127.0.0.1:$E2E_SOCKUDO_PORT, app 1234, key KEY; "secret" in the arguments overrides the
-secret (to test a wrong one).
+secret (to test a wrong one), and "master_key" sets encryption_master_key_base64 (for
+private-encrypted- channels).
 """
 
 import json
@@ -29,6 +30,7 @@ def client(args):
         host="127.0.0.1",
         port=int(os.environ.get("E2E_SOCKUDO_PORT", "6001")),
         ssl=False,
+        encryption_master_key_base64=args.get("master_key"),
     )
 
 
@@ -56,6 +58,9 @@ def run(command, args):
         # 3.3.4's terminate_user_connections leaves /apps/<id> out of the path; the same
         # library-signed request on the documented path is what works.
         return signed_post(p, "/apps/%s/users/%s/terminate_connections" % (APP_ID, args["user"]), {})
+    if command == "validate-webhooks":
+        # Each webhook as received: the library's parsed body, or None when it refuses it.
+        return [p.validate_webhook(h["key"], h["signature"], h["body"]) for h in args["hooks"]]
     if command == "post":
         # A body the library's own methods would refuse to build (bad input for the server).
         return signed_post(p, "/apps/%s/%s" % (APP_ID, args["path"]), args["body"])
