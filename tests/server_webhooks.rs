@@ -165,6 +165,34 @@ async fn a_quick_rejoin_sends_neither_vacated_nor_a_second_occupied() {
 }
 
 #[tokio::test]
+async fn a_member_who_leaves_and_comes_back_within_the_delay_is_neither_removed_nor_added() {
+    let (app, mut rx) = apps(1.0).await;
+    let mut a = Ws::connect(&app).await;
+    a.join_presence("presence-back", "alice", json!(null)).await;
+    let mut b = Ws::connect(&app).await;
+    b.join_presence("presence-back", "bob", json!(null)).await;
+    assert_eq!(next(&mut rx).await, occupied("presence-back"));
+    next(&mut rx).await;
+    next(&mut rx).await;
+    // Bob's page reloads: his socket goes, a new one joins at once.
+    drop(b);
+    let mut b = Ws::connect(&app).await;
+    b.join_presence("presence-back", "bob", json!(null)).await;
+    // Carol joins after, and her member_removed is the next webhook at all.
+    let mut c = Ws::connect(&app).await;
+    c.join_presence("presence-back", "carol", json!(null)).await;
+    let carol = |name| {
+        serde_json::from_value::<Event>(
+            json!({"name": name, "channel": "presence-back", "user_id": "carol"}),
+        )
+        .unwrap()
+    };
+    assert_eq!(next(&mut rx).await, carol("member_added"));
+    drop(c);
+    assert_eq!(next(&mut rx).await, carol("member_removed"));
+}
+
+#[tokio::test]
 async fn member_events_and_client_events_carry_their_fields() {
     let (app, mut rx) = apps(0.1).await;
     let mut a = Ws::connect(&app).await;
