@@ -366,6 +366,42 @@ test('encrypted channel: both libraries encrypt with the master key, the server 
   }
 });
 
+/** pusher-js options whose channel authorizations and sign-in come from the Node library. */
+function signedByNode(user) {
+  const signer = node();
+  return {
+    channelAuthorization: {
+      customHandler: ({ socketId, channelName }, done) => done(null, channelName.startsWith('presence-')
+        ? signer.authorizeChannel(socketId, channelName, { user_id: user, user_info: { name: user } })
+        : signer.authorizeChannel(socketId, channelName)),
+    },
+    userAuthentication: { customHandler: ({ socketId }, done) => done(null, signer.authenticateUser(socketId, { id: user })) },
+  };
+}
+
+test('auths signed by the Node library: private and presence accepted, sign-in succeeds, presence client events (embedded: with the sender)', T, async () => {
+  const [uma, vic] = [c.connect(null, signedByNode('ol-uma')), c.connect(null, signedByNode('ol-vic'))];
+  const priv = uma.subscribe(unique('private-ol-auth'));
+  await subscribed(priv);
+
+  const presence = `presence-${unique('ol-auth')}`;
+  const [pu, pv] = [uma.subscribe(presence), vic.subscribe(presence)];
+  await Promise.all([subscribed(pu), subscribed(pv)]);
+  await eventually(() => pu.members.count === 2);
+  assert.deepEqual(pu.members.me, { id: 'ol-uma', info: { name: 'ol-uma' } });
+  assert.deepEqual(pv.members.get('ol-uma'), { id: 'ol-uma', info: { name: 'ol-uma' } });
+
+  // pusher-js hands the sender's user_id to the callback as metadata; sockudo 5.2.0 sends
+  // presence client events without it.
+  const heard = new Promise((resolve) => pv.bind('client-hi', (data, metadata) => resolve({ data, metadata })));
+  assert.equal(pu.trigger('client-hi', { n: 1 }), true);
+  const { data, metadata } = await heard;
+  assert.deepEqual(data, { n: 1 });
+  assert.equal(metadata.user_id, embedded ? 'ol-uma' : undefined);
+
+  assert.deepEqual(await signedIn(uma), { id: 'ol-uma' });
+});
+
 /** The port of the webhook receiver a test runs itself (scripts/e2e picks it). */
 const HOOK_PORT = Number(process.env.E2E_HOOK_PORT ?? SPARE_PORT + 1);
 
