@@ -1,5 +1,5 @@
-//! The HTTP API on the embedded server (checklist §13, lines 45-54), over HTTP to the
-//! app and in process through the crate's own client, with the same answers.
+//! The HTTP API on the embedded server (docs/server-conformance.md, entries 45-54), over
+//! HTTP to the app and in process through the crate's own client, with the same answers.
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

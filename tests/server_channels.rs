@@ -1,6 +1,6 @@
-//! The embedded server's channels (checklist §13, lines 13-23 and 41-44): public, private,
-//! encrypted, the names' rules, `#server-to-user-`, duplicates, unsubscribing, cache
-//! channels.
+//! The embedded server's channels (docs/server-conformance.md, entries 13-23 and 41-44):
+//! public, private, encrypted, the names' rules, `#server-to-user-`, duplicates,
+//! unsubscribing, cache channels.
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

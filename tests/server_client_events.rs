@@ -1,6 +1,6 @@
-//! Client events on the embedded server (checklist §13, lines 29-33): delivered to the
-//! others, never echoed, `user_id` on presence, refused where the service refuses them,
-//! rate-limited per connection, bounded in size.
+//! Client events on the embedded server (docs/server-conformance.md, entries 29-33):
+//! delivered to the others, never echoed, `user_id` on presence, refused where the service
+//! refuses them, rate-limited per connection, bounded in size.
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

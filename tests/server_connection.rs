@@ -1,4 +1,4 @@
-//! The embedded server's connections (conformance checklist §13, lines 1-12 and 60): the
+//! The embedded server's connections (docs/server-conformance.md, entries 1-12 and 60): the
 //! first frame, socket ids, refusals with their codes, keepalive both ways, bad frames,
 //! and Rocket's shutdown.
 #![cfg(feature = "server")]

@@ -1,6 +1,7 @@
-//! Presence on the embedded server (checklist §13, lines 16, 18 and 24-28, 40): members
-//! counted once per user across sockets, `member_added` / `member_removed` to the others,
-//! the member cap, `user_info` size, numeric ids, signed-in members.
+//! Presence on the embedded server (docs/server-conformance.md, entries 16, 18, 22, 24-28
+//! and 40): members counted once per user across sockets, `member_added` /
+//! `member_removed` to the others, the member cap, `user_info` size, numeric ids,
+//! signed-in members.
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

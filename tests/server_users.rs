@@ -1,5 +1,6 @@
-//! Users on the embedded server (checklist §13, lines 34-37): sign-in, forged sign-in,
-//! `send_to_user` to every socket of the user, terminating a user's signed-in sockets.
+//! Users on the embedded server (docs/server-conformance.md, entries 34-39): sign-in,
+//! forged sign-in, `send_to_user` to every socket of the user, terminating a user's
+//! signed-in sockets, watchlists.
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

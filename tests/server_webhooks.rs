@@ -1,8 +1,8 @@
-//! Webhooks from the embedded server (docs/server-conformance.md, webhooks): signed so that
-//! the crate's own `VerifiedWebhook` accepts them, occupied/vacated and member events with
-//! the delay that swallows a quick rejoin, client events with their fields, one occupied
-//! per channel however often it is joined, and the same POST again while the receiver
-//! fails (a 5xx, 408, 429), never after it refused (another 4xx).
+//! Webhooks from the embedded server (docs/server-conformance.md, entries 22, 41 and
+//! 55-59): signed so that the crate's own `VerifiedWebhook` accepts them, occupied/vacated
+//! and member events with the delay that swallows a quick rejoin, client events with their
+//! fields, one occupied per channel however often it is joined, and the same POST again
+//! while the receiver fails (a 5xx, 408, 429), never after it refused (another 4xx).
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
