@@ -61,7 +61,8 @@
 //!   with 4001 / 4004 (sockudo drops the socket and pusher-js retries forever);
 //! * `channel_vacated` and `member_removed` wait `webhook_delay` (3 s) and are dropped with
 //!   their counterpart when the channel or user is back (sockudo and soketi send both);
-//!   webhooks are batched (what is waiting goes in one POST);
+//!   webhooks are batched (what is waiting goes in one POST) and sent again, after
+//!   doubling delays, while the receiver fails (`webhook_retry`);
 //! * channel names up to 164 characters and client events off unless `client_events` is
 //!   set, as on a new app of the service (sockudo: 200, per-app flag).
 //!
