@@ -1,5 +1,8 @@
-//! Channels: subscribing (names checked, signatures verified), unsubscribing, a
-//! connection's end, delivering events, and cache channels' last event.
+//! Channels: subscribing (names checked, signatures verified, the per-connection cap),
+//! unsubscribing, a connection's end, delivering events, and cache channels' last event.
+//! An empty cache channel's `cache_miss` webhook goes out once, for its first subscriber
+//! to find it empty; the next one only after an event was cached (and expired) or the
+//! channel was vacated, as the service de-duplicates it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
