@@ -8,7 +8,7 @@ pub(crate) fn docs() -> Token {
 
 /// Lowercase hex HMAC-SHA256 under the docs' secret, computed without the crate.
 pub(crate) fn docs_hmac(message: &str) -> String {
-    let mut mac = <crate::protocol::hmac::HmacSha256 as hmac::KeyInit>::new_from_slice(
+    let mut mac = <crate::protocol::hmac::HmacSha256 as hmac::Mac>::new_from_slice(
         b"7ad3773142a6692b25b8",
     )
     .unwrap();

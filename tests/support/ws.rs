@@ -277,7 +277,7 @@ impl Ws {
 /// A signature over `socket_id:channel`, computed here with the HMAC crate rather than the
 /// crate's own signing (which also checks the channel's kind).
 pub(crate) fn sign_channel(socket_id: &str, channel: &str) -> ChannelAuth {
-    use hmac::{KeyInit, Mac};
+    use hmac::Mac;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key");
     mac.update(format!("{socket_id}:{channel}").as_bytes());
     ChannelAuth {
