@@ -16,7 +16,7 @@ use std::time::Duration;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use crypto_secretbox::aead::{Aead, KeyInit as _};
 use crypto_secretbox::{Key, Nonce, XSalsa20Poly1305};
-use hmac::{Hmac, KeyInit as _, Mac};
+use hmac::{Hmac, Mac};
 use md5::{Digest, Md5};
 use rocket_pusher::__private::Matcher;
 use rocket_pusher::protocol::{
@@ -46,7 +46,7 @@ fn hmac(msg: &[u8]) -> [u8; 32] {
 
 /// One HMAC-SHA256 of the concatenated `parts`.
 fn hmac_parts(parts: &[&[u8]]) -> [u8; 32] {
-    let Ok(mut mac) = HmacSha256::new_from_slice(SECRET.as_bytes()) else {
+    let Ok(mut mac) = <HmacSha256 as Mac>::new_from_slice(SECRET.as_bytes()) else {
         unreachable!("HMAC takes any key length")
     };
     for part in parts {
@@ -184,7 +184,7 @@ fn webhooks(c: &mut Criterion) {
             unreachable!("a signature is 64 hex digits");
         }
         let bare_verify = |body: &[u8]| {
-            let Ok(mut mac) = HmacSha256::new_from_slice(SECRET.as_bytes()) else {
+            let Ok(mut mac) = <HmacSha256 as Mac>::new_from_slice(SECRET.as_bytes()) else {
                 unreachable!("HMAC takes any key length")
             };
             mac.update(body);

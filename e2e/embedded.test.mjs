@@ -2,13 +2,15 @@
 // cannot show. Rocket's shutdown closes pusher-js with 4200, which reconnects at once; once
 // the app is back it has a new socket id and its channels again. A client that stops
 // answering is pinged, then closed with 4201, and pusher-js comes back the same way
-// (docs/server-conformance.md, connections).
+// (docs/server-conformance.md, connections). Options sockudo lacks: subscription counts
+// (pusher-js's `pusher:subscription_count`) and authorized connections (an anonymous
+// socket is refused with 4009 and stays disconnected).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import {
-  APP_ID, KEY, SECRET, SPARE_PORT, connect, next, pusherError, startApp, state, subscribed, unique,
-  eventually,
+  APP_ID, KEY, SECRET, SPARE_PORT, connect, pusherError, startApp, state, subscribed, unique,
+  eventually, next,
 } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
@@ -76,6 +78,57 @@ test('a silent client: pinged, closed with 4201, pusher-js reconnects with a new
     assert.deepEqual(await got, { again: true });
   } finally {
     p.disconnect();
+    await app.stop();
+  }
+});
+
+/** The spare app as its own server, with these `server` options (TOML inline table body). */
+function embeddedEnv(server) {
+  return {
+    ROCKET_PUSHER: `{url="http://${KEY}:${SECRET}@127.0.0.1:${SPARE_PORT}/apps/${APP_ID}",transport="embedded",server={${server}}}`,
+  };
+}
+
+test('subscription_count = true: pusher-js emits pusher:subscription_count as subscribers come and go', T, async () => {
+  const app = await startApp(SPARE_PORT, embeddedEnv('subscription_count=true'));
+  const ann = connect('sc-ann', { wsPort: SPARE_PORT }, app.url);
+  const bob = connect('sc-bob', { wsPort: SPARE_PORT }, app.url);
+  try {
+    const name = unique('counted');
+    const annChannel = ann.subscribe(name);
+    assert.deepEqual(await next(annChannel, 'pusher:subscription_count'), { subscription_count: 1 });
+    const two = next(annChannel, 'pusher:subscription_count');
+    const bobChannel = bob.subscribe(name);
+    assert.deepEqual(await next(bobChannel, 'pusher:subscription_count'), { subscription_count: 2 });
+    assert.deepEqual(await two, { subscription_count: 2 });
+    assert.equal(annChannel.subscriptionCount, 2);
+    const one = next(annChannel, 'pusher:subscription_count');
+    bob.unsubscribe(name);
+    assert.deepEqual(await one, { subscription_count: 1 });
+  } finally {
+    ann.disconnect();
+    bob.disconnect();
+    await app.stop();
+  }
+});
+
+test('authorized_connections_timeout: an anonymous pusher-js gets 4009 and stays disconnected; a private subscriber stays', T, async () => {
+  const app = await startApp(SPARE_PORT, embeddedEnv('authorized_connections_timeout=1'));
+  const anonymous = connect(null, { wsPort: SPARE_PORT }, app.url);
+  const member = connect('ac-cat', { wsPort: SPARE_PORT }, app.url);
+  try {
+    const own = member.subscribe('private-user.ac-cat');
+    await subscribed(own);
+    const error = pusherError(anonymous);
+    anonymous.subscribe(unique('public'));
+    assert.equal((await error).code, 4009);
+    // 4009 is "do not reconnect": pusher-js gives up rather than retry.
+    await state(anonymous, ['disconnected']);
+    assert.equal(member.connection.state, 'connected');
+    assert.ok(own.subscribed);
+  } finally {
+    anonymous.disconnect();
+    member.disconnect();
     await app.stop();
   }
 });

@@ -11,14 +11,12 @@ use crate::protocol::ChannelKind;
 pub use crate::integration::{ApiError, WebhookRejection};
 
 /// A value broke one of the protocol's rules; the variant names the rule.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ValidationError {
     /// A channel name is empty.
-    #[error("channel name is empty")]
     EmptyChannelName,
     /// A channel name is too long.
-    #[error("channel name is {len} bytes long, the limit is {max}")]
     ChannelNameTooLong {
         /// Its length.
         len: usize,
@@ -28,7 +26,6 @@ pub enum ValidationError {
     /// A channel name is longer than the `max_channel_name_len` the app configured (lower
     /// than [`MAX_CHANNEL_NAME_LEN`](crate::protocol::MAX_CHANNEL_NAME_LEN), e.g. the 164
     /// Pusher's hosted service documents).
-    #[error("channel name is {len} bytes long, over the `pusher.max_channel_name_len` of {max}")]
     ChannelNameOverLimit {
         /// Its length.
         len: usize,
@@ -36,16 +33,13 @@ pub enum ValidationError {
         max: usize,
     },
     /// A channel name has a character outside `A-Z a-z 0-9 - _ = @ , . ;`.
-    #[error("channel name contains {ch:?}; allowed are A-Z a-z 0-9 and - _ = @ , . ;")]
     ChannelNameCharacter {
         /// The first illegal character.
         ch: char,
     },
     /// An event name is empty.
-    #[error("event name is empty")]
     EmptyEventName,
     /// An event name is too long.
-    #[error("event name is {len} bytes long, the limit is {max}")]
     EventNameTooLong {
         /// Its length.
         len: usize,
@@ -53,13 +47,10 @@ pub enum ValidationError {
         max: usize,
     },
     /// A socket id is not two runs of digits joined by a dot.
-    #[error("socket id must be digits, a dot, digits (like 123.456)")]
     SocketId,
     /// A user id is empty.
-    #[error("user id is empty")]
     EmptyUserId,
     /// A user id is too long.
-    #[error("user id is {len} bytes long, the limit is {max}")]
     UserIdTooLong {
         /// Its length.
         len: usize,
@@ -67,16 +58,13 @@ pub enum ValidationError {
         max: usize,
     },
     /// A user id has a character outside the channel-name alphabet.
-    #[error("user id contains {ch:?}; allowed are A-Z a-z 0-9 and - _ = @ , . ;")]
     UserIdCharacter {
         /// The first illegal character.
         ch: char,
     },
     /// User or member data is unusable.
-    #[error("invalid user data: {0}")]
     UserData(&'static str),
     /// A channel of one kind was given where another was needed.
-    #[error("expected a {expected:?} channel, got a {found:?} channel")]
     WrongChannelKind {
         /// The kind needed.
         expected: ChannelKind,
@@ -84,28 +72,21 @@ pub enum ValidationError {
         found: ChannelKind,
     },
     /// Public channels need no authorization.
-    #[error("public channels need no authorization")]
     PublicChannel,
     /// A presence channel was authorized without member data.
-    #[error("a presence channel needs member data (user_id)")]
     MissingPresenceMember,
     /// An encrypted channel was used but no master key is configured.
-    #[error("encrypted channels need encryption_master_key_base64 to be configured")]
     NoMasterKey,
     /// The master key is not valid base64.
-    #[error("encryption master key is not valid base64")]
     MasterKeyNotBase64,
     /// The master key does not decode to 32 bytes.
-    #[error("encryption master key decodes to {len} bytes, it must be 32")]
     MasterKeyLength {
         /// The decoded length.
         len: usize,
     },
     /// A trigger names no channel.
-    #[error("a trigger needs at least one channel")]
     NoChannels,
     /// A trigger names too many channels.
-    #[error("a trigger may name at most {max} channels, got {count}")]
     TooManyChannels {
         /// Channels given.
         count: usize,
@@ -113,10 +94,8 @@ pub enum ValidationError {
         max: usize,
     },
     /// An encrypted channel was listed with others in one trigger.
-    #[error("an encrypted channel must be the only channel of its trigger")]
     EncryptedMultiChannel,
     /// Event data is larger than the configured limit.
-    #[error("event data is {len} bytes, the limit is {max}")]
     DataTooLarge {
         /// The data's size in bytes (after encryption for encrypted channels).
         len: usize,
@@ -124,7 +103,6 @@ pub enum ValidationError {
         max: usize,
     },
     /// A batch holds too many events.
-    #[error("a batch may hold at most {max} events, got {count}")]
     BatchTooLarge {
         /// Events given.
         count: usize,
@@ -132,13 +110,11 @@ pub enum ValidationError {
         max: usize,
     },
     /// A batch holds no event.
-    #[error("a batch needs at least one event")]
     EmptyBatch,
     /// A value given for a channel route's parameter (`orders::name(..)` of a
     /// [`channel`](crate::channel) route) is not one segment of a channel name: it is
     /// empty, or has a character outside `A-Z a-z 0-9 - _ = @ , ;` (a `.` would split it),
     /// so the route would not parse it back.
-    #[error("channel route parameter <{param}> {}", segment_fault(*.ch))]
     ParamSegment {
         /// The parameter, as the pattern names it.
         param: &'static str,
@@ -146,47 +122,122 @@ pub enum ValidationError {
         ch: Option<char>,
     },
     /// A query attribute does not apply to the channel or request.
-    #[error("{0}")]
     Attribute(&'static str),
     /// The data could not be serialized to JSON.
-    #[error("event data could not be serialized to JSON: {0}")]
     Serialize(String),
 }
 
+impl std::fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::EmptyChannelName => f.write_str("channel name is empty"),
+            Self::ChannelNameTooLong { len, max } => {
+                write!(f, "channel name is {len} bytes long, the limit is {max}")
+            }
+            Self::ChannelNameOverLimit { len, max } => write!(
+                f,
+                "channel name is {len} bytes long, over the `pusher.max_channel_name_len` of {max}"
+            ),
+            Self::ChannelNameCharacter { ch } => write!(
+                f,
+                "channel name contains {ch:?}; allowed are A-Z a-z 0-9 and - _ = @ , . ;"
+            ),
+            Self::EmptyEventName => f.write_str("event name is empty"),
+            Self::EventNameTooLong { len, max } => {
+                write!(f, "event name is {len} bytes long, the limit is {max}")
+            }
+            Self::SocketId => f.write_str("socket id must be digits, a dot, digits (like 123.456)"),
+            Self::EmptyUserId => f.write_str("user id is empty"),
+            Self::UserIdTooLong { len, max } => {
+                write!(f, "user id is {len} bytes long, the limit is {max}")
+            }
+            Self::UserIdCharacter { ch } => write!(
+                f,
+                "user id contains {ch:?}; allowed are A-Z a-z 0-9 and - _ = @ , . ;"
+            ),
+            Self::UserData(v0) => write!(f, "invalid user data: {v0}"),
+            Self::WrongChannelKind { expected, found } => write!(
+                f,
+                "expected a {expected:?} channel, got a {found:?} channel"
+            ),
+            Self::PublicChannel => f.write_str("public channels need no authorization"),
+            Self::MissingPresenceMember => {
+                f.write_str("a presence channel needs member data (user_id)")
+            }
+            Self::NoMasterKey => {
+                f.write_str("encrypted channels need encryption_master_key_base64 to be configured")
+            }
+            Self::MasterKeyNotBase64 => f.write_str("encryption master key is not valid base64"),
+            Self::MasterKeyLength { len } => write!(
+                f,
+                "encryption master key decodes to {len} bytes, it must be 32"
+            ),
+            Self::NoChannels => f.write_str("a trigger needs at least one channel"),
+            Self::TooManyChannels { count, max } => {
+                write!(f, "a trigger may name at most {max} channels, got {count}")
+            }
+            Self::EncryptedMultiChannel => {
+                f.write_str("an encrypted channel must be the only channel of its trigger")
+            }
+            Self::DataTooLarge { len, max } => {
+                write!(f, "event data is {len} bytes, the limit is {max}")
+            }
+            Self::BatchTooLarge { count, max } => {
+                write!(f, "a batch may hold at most {max} events, got {count}")
+            }
+            Self::EmptyBatch => f.write_str("a batch needs at least one event"),
+            Self::ParamSegment { param, ch } => write!(
+                f,
+                "channel route parameter <{param}> {}",
+                segment_fault(*ch)
+            ),
+            Self::Attribute(v0) => write!(f, "{v0}"),
+            Self::Serialize(v0) => write!(f, "event data could not be serialized to JSON: {v0}"),
+        }
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
 /// Why [`Trigger::queue`](crate::client::Trigger::queue) could not take an event. Nothing
 /// of the trigger was queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum QueueError {
     /// `capacity` events are already waiting or in flight (`pusher.queue.capacity`). A
     /// trigger naming several channels needs room for one event per channel.
-    #[error("the queue is full: {capacity} events are waiting or in flight")]
     Full {
         /// The configured capacity.
         capacity: usize,
     },
     /// The queue was shut down ([`Pusher::shutdown`](crate::Pusher::shutdown), or Rocket's
     /// shutdown), or the tokio runtime its dispatcher ran on has ended.
-    #[error(
-        "the queue is closed: the client was shut down, or the runtime of its dispatcher ended"
-    )]
     Closed,
     /// The dispatcher was not running yet and the caller is outside a tokio runtime to
     /// start it in: the first `queue()` must run in async code (under Rocket the fairing
     /// starts it at liftoff).
-    #[error("no tokio runtime to start the queue's dispatcher in: queue from async code")]
     NoRuntime,
 }
 
+impl std::fmt::Display for QueueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Full { capacity } => write!(f, "the queue is full: {capacity} events are waiting or in flight"),
+            Self::Closed => f.write_str("the queue is closed: the client was shut down, or the runtime of its dispatcher ended"),
+            Self::NoRuntime => f.write_str("no tokio runtime to start the queue's dispatcher in: queue from async code"),
+        }
+    }
+}
+
+impl std::error::Error for QueueError {}
+
 /// Bad configuration. The message names the key; it never repeats a secret value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// A required key is absent.
-    #[error("missing `pusher.{0}`")]
     Missing(&'static str),
     /// A key's value is unusable.
-    #[error("invalid `pusher.{key}`: {reason}")]
     Invalid {
         /// The key.
         key: &'static str,
@@ -194,9 +245,20 @@ pub enum ConfigError {
         reason: String,
     },
     /// The configuration could not be read (figment's message, which names the key).
-    #[error("bad `pusher` configuration: {0}")]
     Extract(String),
 }
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing(v0) => write!(f, "missing `pusher.{v0}`"),
+            Self::Invalid { key, reason } => write!(f, "invalid `pusher.{key}`: {reason}"),
+            Self::Extract(v0) => write!(f, "bad `pusher` configuration: {v0}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 /// Anything a [`Pusher`](crate::Pusher) call can fail with.
 ///
@@ -204,17 +266,14 @@ pub enum ConfigError {
 /// body Pusher sent (its 401 body names the string it expected to be signed). Transport
 /// and decoding failures keep their cause as [`source`](std::error::Error::source), with
 /// the request's URL (which holds the signature) removed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The request broke a protocol rule and was not sent.
-    #[error(transparent)]
-    Validation(#[from] ValidationError),
+    Validation(ValidationError),
     /// The queue could not take the event (full, closed, no runtime); nothing was queued.
-    #[error(transparent)]
-    Queue(#[from] QueueError),
+    Queue(QueueError),
     /// No response within the configured timeout, on the last of `attempts` tries.
-    #[error("request timed out after {timeout:?}{}", whole_wait(*.attempts, *.elapsed))]
     Timeout {
         /// The configured timeout of one try.
         timeout: Duration,
@@ -224,43 +283,35 @@ pub enum Error {
         elapsed: Duration,
     },
     /// The server could not be reached.
-    #[error("could not connect to the Pusher API")]
-    Connect(#[source] reqwest::Error),
+    Connect(reqwest::Error),
     /// Any other transport failure (connection reset, protocol error).
-    #[error("request to the Pusher API failed")]
-    Transport(#[source] reqwest::Error),
+    Transport(reqwest::Error),
     /// 400: the request was malformed or an attribute does not apply.
-    #[error("400 Bad Request: {message}")]
     BadRequest {
         /// The body Pusher sent.
         message: String,
     },
     /// 401: bad signature, clock skew over 600 s, or unknown key.
-    #[error("401 Unauthorized: {message}")]
     Unauthorized {
         /// The body Pusher sent (it shows the string it expected to be signed).
         message: String,
     },
     /// 403: the app is disabled or over its quota.
-    #[error("403 Forbidden: {message}")]
     Forbidden {
         /// The body Pusher sent.
         message: String,
     },
     /// 404: wrong path or app id.
-    #[error("404 Not Found: {message}")]
     NotFound {
         /// The body Pusher sent.
         message: String,
     },
     /// 413: event data too large for the server.
-    #[error("413 Payload Too Large: {message}")]
     PayloadTooLarge {
         /// The body Pusher sent.
         message: String,
     },
     /// 429: rate limited.
-    #[error("429 Too Many Requests: {message}")]
     RateLimited {
         /// `Retry-After`, if the server sent one (in seconds, or an HTTP date, counted from
         /// when the reply arrived).
@@ -269,7 +320,6 @@ pub enum Error {
         message: String,
     },
     /// 5xx: the server failed; the request may be retried.
-    #[error("{status} server error: {message}")]
     Server {
         /// The status code.
         status: u16,
@@ -277,7 +327,6 @@ pub enum Error {
         message: String,
     },
     /// Any other non-success status.
-    #[error("unexpected status {status}: {message}")]
     Status {
         /// The status code.
         status: u16,
@@ -286,11 +335,66 @@ pub enum Error {
     },
     /// A success response whose body is not what the endpoint returns (or is larger than
     /// any reply the client reads).
-    #[error("could not decode the Pusher API response")]
-    Decode(#[source] serde_json::Error),
+    Decode(serde_json::Error),
     /// The operating system's random number generator failed (needed for encryption).
-    #[error("no randomness available for encryption")]
     Random,
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Validation(e) => e.fmt(f),
+            Self::Queue(e) => e.fmt(f),
+            Self::Timeout {
+                timeout,
+                attempts,
+                elapsed,
+            } => {
+                write!(
+                    f,
+                    "request timed out after {timeout:?}{}",
+                    whole_wait(*attempts, *elapsed)
+                )
+            }
+            Self::Connect(_) => f.write_str("could not connect to the Pusher API"),
+            Self::Transport(_) => f.write_str("request to the Pusher API failed"),
+            Self::BadRequest { message } => write!(f, "400 Bad Request: {message}"),
+            Self::Unauthorized { message } => write!(f, "401 Unauthorized: {message}"),
+            Self::Forbidden { message } => write!(f, "403 Forbidden: {message}"),
+            Self::NotFound { message } => write!(f, "404 Not Found: {message}"),
+            Self::PayloadTooLarge { message } => write!(f, "413 Payload Too Large: {message}"),
+            Self::RateLimited { message, .. } => write!(f, "429 Too Many Requests: {message}"),
+            Self::Server { status, message } => write!(f, "{status} server error: {message}"),
+            Self::Status { status, message } => write!(f, "unexpected status {status}: {message}"),
+            Self::Decode(_) => f.write_str("could not decode the Pusher API response"),
+            Self::Random => f.write_str("no randomness available for encryption"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            // Transparent: the inner error's own cause (they have none today).
+            Self::Validation(e) => std::error::Error::source(e),
+            Self::Queue(e) => std::error::Error::source(e),
+            Self::Connect(e) | Self::Transport(e) => Some(e),
+            Self::Decode(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ValidationError> for Error {
+    fn from(e: ValidationError) -> Self {
+        Self::Validation(e)
+    }
+}
+
+impl From<QueueError> for Error {
+    fn from(e: QueueError) -> Self {
+        Self::Queue(e)
+    }
 }
 
 impl Error {

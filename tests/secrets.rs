@@ -16,7 +16,7 @@ mod support;
 use std::time::Duration;
 
 use base64::Engine as _;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use rocket::http::{ContentType, Status};
 use rocket::local::asynchronous::Client;
 use rocket::{Build, Rocket, State, post, routes};

@@ -46,6 +46,10 @@ async fn unknown_and_bad_server_keys_fail_ignite() {
         json!({"webhook_retry": {"first_delay": 0}}),
         json!({"webhook_retry": {"give_up_after": -1}}),
         json!({"webhook_retry": {"give_up": 10}}),
+        json!({"max_channels_per_connection": 0}),
+        json!({"authorized_connections_timeout": 0}),
+        json!({"subscription_count_interval": -1.0}),
+        json!({"webhooks": [{"url": "http://x", "events": ["subscription_counts"]}]}),
     ] {
         let Err(e) = ignite(bad.clone()).await else {
             panic!("{bad} ignites");

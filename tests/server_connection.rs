@@ -191,3 +191,45 @@ async fn on_shutdown_the_queue_drains_into_the_server_before_clients_are_closed(
     let want: Vec<String> = (0..2000).map(|i: i32| i.to_string()).collect();
     assert!(numbers == want, "in order");
 }
+
+#[tokio::test]
+async fn with_authorized_connections_an_anonymous_socket_is_closed_with_4009_and_the_others_stay() {
+    let app = start(json!({"authorized_connections_timeout": 1.0})).await;
+    let mut signed_in = Ws::connect(&app).await;
+    signed_in.sign_in("u1").await;
+    let mut private = Ws::connect(&app).await;
+    private.join_private("private-p").await;
+    let mut presence = Ws::connect(&app).await;
+    presence
+        .join_presence("presence-p", "u2", json!(null))
+        .await;
+    // A public channel is not an authorization; connected later than the others, so its
+    // deadline is well past theirs by the time it is closed.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut anonymous = Ws::connect(&app).await;
+    anonymous.join_public("lobby").await;
+    let (frames, code) = anonymous.closed().await;
+    assert_eq!(code, Some(4009));
+    let error = frames.last().expect("a pusher:error before the close");
+    assert_eq!(error["event"], "pusher:error", "{frames:?}");
+    assert_eq!(error["data"]["code"], 4009);
+    for ws in [&mut signed_in, &mut private, &mut presence] {
+        ws.assert_quiet().await;
+    }
+    app.pusher
+        .trigger("private-p", "still", "{}")
+        .await
+        .unwrap();
+    private.expect("still").await;
+}
+
+#[tokio::test]
+async fn without_authorized_connections_an_anonymous_socket_stays() {
+    let app = start(json!({"activity_timeout": 1, "pong_timeout": 5.0})).await;
+    let mut anonymous = Ws::connect(&app).await;
+    anonymous.join_public("lobby").await;
+    // Past the activity timeout: the server's ping is what it sends, nothing else.
+    let ping = anonymous.next().await;
+    assert_eq!(ping["event"], "pusher:ping", "{ping}");
+    anonymous.assert_quiet().await;
+}

@@ -81,3 +81,34 @@ async fn a_flood_of_bad_frames_gets_an_error_each_and_the_server_stays_up() {
     );
     Ws::connect(&app).await.join_public("up").await;
 }
+
+#[tokio::test]
+async fn a_subscription_past_the_channel_cap_is_refused_with_4100_and_an_unsubscription_frees_a_place()
+ {
+    let app = start(json!({"max_channels_per_connection": 2})).await;
+    let mut ws = Ws::connect(&app).await;
+    ws.join_public("one").await;
+    ws.join_private("private-two").await;
+    // Again: a re-subscription is acknowledged, it takes no new place.
+    ws.join_public("one").await;
+    ws.subscribe("three", None).await;
+    let refused = ws.expect("pusher:error").await;
+    assert_eq!(refused["data"]["code"], 4100, "{refused}");
+    let message = refused["data"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("three") && message.contains('2'),
+        "{message}"
+    );
+    // Not subscribed: a trigger to it reaches nobody, the socket still works.
+    app.pusher.trigger("three", "e", "{}").await.unwrap();
+    ws.assert_quiet().await;
+    ws.send(json!({"event": "pusher:unsubscribe", "data": {"channel": "one"}}))
+        .await;
+    ws.join_public("three").await;
+    app.pusher.trigger("three", "e", "{}").await.unwrap();
+    ws.expect("e").await;
+    // Another connection has its own places.
+    let mut other = Ws::connect(&app).await;
+    other.join_public("one").await;
+    other.join_public("three").await;
+}

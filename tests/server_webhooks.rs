@@ -60,6 +60,16 @@ async fn apps(delay: f64) -> (ws::App, mpsc::UnboundedReceiver<Event>) {
 
 /// As [`apps`], the receiver answering its first `failures` POSTs with 500.
 async fn apps_failing(delay: f64, failures: usize) -> (ws::App, mpsc::UnboundedReceiver<Event>) {
+    apps_with(json!({"webhook_delay": delay}), json!({}), failures).await
+}
+
+/// A receiver and a server app with these `server` options (beside `client_events`), its
+/// webhook target `target` (beside the `url`).
+async fn apps_with(
+    options: serde_json::Value,
+    target: serde_json::Value,
+    failures: usize,
+) -> (ws::App, mpsc::UnboundedReceiver<Event>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let figment = rocket::figment::Figment::from(rocket::Config::debug_default())
         .merge(("address", "127.0.0.1"))
@@ -74,11 +84,12 @@ async fn apps_failing(delay: f64, failures: usize) -> (ws::App, mpsc::UnboundedR
             .mount("/", routes![hooks]),
     )
     .await;
-    let url = format!("http://127.0.0.1:{}/hooks", receiver.port);
-    let app =
-        start(json!({"client_events": true, "webhook_delay": delay, "webhooks": [{"url": url}]}))
-            .await;
-    (app, rx)
+    let mut target = target;
+    target["url"] = json!(format!("http://127.0.0.1:{}/hooks", receiver.port));
+    let mut options = options;
+    options["client_events"] = json!(true);
+    options["webhooks"] = json!([target]);
+    (start(options).await, rx)
 }
 
 /// A server app whose webhooks go to a receiver answering `answers` first, retrying
@@ -298,14 +309,74 @@ async fn a_duplicate_subscribe_sends_no_second_occupied_or_member_added() {
     assert_eq!(next(&mut rx).await, occupied("marker"));
 }
 
+fn cache_miss(c: &str) -> Event {
+    serde_json::from_value(json!({"name": "cache_miss", "channel": c})).unwrap()
+}
+
 #[tokio::test]
-async fn an_empty_cache_channel_sends_one_cache_miss_webhook_per_subscribe() {
+async fn subscribers_of_an_empty_cache_channel_cause_one_cache_miss_webhook_each_get_the_frame() {
     let (app, mut rx) = apps(0.1).await;
-    let mut ws = Ws::connect(&app).await;
-    ws.join_public("cache-hook").await;
-    ws.expect("pusher:cache_miss").await;
+    let mut first = Ws::connect(&app).await;
+    let mut second = Ws::connect(&app).await;
+    for ws in [&mut first, &mut second] {
+        ws.join_public("cache-hook").await;
+        ws.expect("pusher:cache_miss").await;
+    }
+    // A later channel's hooks come after any second cache_miss would have.
+    first.join_public("cache-marker").await;
     assert_eq!(next(&mut rx).await, occupied("cache-hook"));
-    let miss: Event =
-        serde_json::from_value(json!({"name": "cache_miss", "channel": "cache-hook"})).unwrap();
-    assert_eq!(next(&mut rx).await, miss);
+    assert_eq!(next(&mut rx).await, cache_miss("cache-hook"));
+    assert_eq!(next(&mut rx).await, occupied("cache-marker"));
+    assert_eq!(next(&mut rx).await, cache_miss("cache-marker"));
+}
+
+#[tokio::test]
+async fn the_next_cache_miss_webhook_waits_for_a_cached_event_or_a_vacated_channel() {
+    // A TTL of 0: every cached event has expired by the next subscription.
+    let (app, mut rx) = apps_with(
+        json!({"webhook_delay": 0.1, "cache_ttl": 0}),
+        json!({"events": ["cache_miss", "channel_vacated"]}),
+        0,
+    )
+    .await;
+    let mut stays = Ws::connect(&app).await;
+    stays.join_public("cache-a").await;
+    stays.expect("pusher:cache_miss").await;
+    assert_eq!(next(&mut rx).await, cache_miss("cache-a"));
+    app.pusher.trigger("cache-a", "e", "{}").await.unwrap();
+    stays.expect("e").await;
+    let mut later = Ws::connect(&app).await;
+    later.join_public("cache-a").await;
+    later.expect("pusher:cache_miss").await;
+    assert_eq!(next(&mut rx).await, cache_miss("cache-a"));
+    drop((stays, later));
+    assert_eq!(next(&mut rx).await, vacated("cache-a"));
+    Ws::connect(&app).await.join_public("cache-a").await;
+    assert_eq!(next(&mut rx).await, cache_miss("cache-a"));
+}
+
+#[tokio::test]
+async fn subscription_count_webhooks_follow_each_change_when_asked_for() {
+    let (app, mut rx) = apps_with(
+        json!({"subscription_count": true}),
+        json!({"events": ["subscription_count"]}),
+        0,
+    )
+    .await;
+    let count = |n: u64| -> Event {
+        serde_json::from_value(
+            json!({"name": "subscription_count", "channel": "room", "subscription_count": n}),
+        )
+        .unwrap()
+    };
+    let mut a = Ws::connect(&app).await;
+    let mut b = Ws::connect(&app).await;
+    a.join_public("room").await;
+    assert_eq!(next(&mut rx).await, count(1));
+    b.join_public("room").await;
+    assert_eq!(next(&mut rx).await, count(2));
+    drop(b);
+    assert_eq!(next(&mut rx).await, count(1));
+    drop(a);
+    assert_eq!(next(&mut rx).await, count(0));
 }

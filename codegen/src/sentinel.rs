@@ -6,7 +6,9 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::Type;
 use syn::spanned::Spanned;
-use syn::visit::Visit;
+// `VisitMut` on a copy, not `Visit`: syn's `visit-mut` is built for Rocket's tree anyway,
+// `visit` would be one more module of syn compiled on every app's first build.
+use syn::visit_mut::VisitMut;
 
 /// One `Sentry` expression per type in `ty`, each naming its enclosing type as parent.
 pub(crate) fn sentries(ty: &Type) -> Vec<TokenStream> {
@@ -14,7 +16,7 @@ pub(crate) fn sentries(ty: &Type) -> Vec<TokenStream> {
         return Vec::new();
     }
     let mut found = Nested::default();
-    found.visit_type(ty);
+    found.visit_type_mut(&mut ty.clone());
     let private = quote!(::rocket_pusher::__private);
     found
         .types
@@ -33,11 +35,11 @@ struct Nested {
     types: Vec<(Type, Option<Type>)>,
 }
 
-impl<'a> Visit<'a> for Nested {
-    fn visit_type(&mut self, ty: &'a Type) {
+impl VisitMut for Nested {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
         self.types.push((ty.clone(), self.parents.last().cloned()));
         self.parents.push(ty.clone());
-        syn::visit::visit_type(self, ty);
+        syn::visit_mut::visit_type_mut(self, ty);
         self.parents.pop();
     }
 }
@@ -46,17 +48,17 @@ impl<'a> Visit<'a> for Nested {
 /// route has no generic parameters, and its elided lifetimes are inferred.)
 fn concrete(ty: &Type) -> bool {
     struct Check(bool);
-    impl<'a> Visit<'a> for Check {
-        fn visit_type(&mut self, ty: &'a Type) {
+    impl VisitMut for Check {
+        fn visit_type_mut(&mut self, ty: &mut Type) {
             match ty {
                 Type::ImplTrait(_) | Type::Infer(_) | Type::Macro(_) | Type::Verbatim(_) => {
                     self.0 = false;
                 }
-                _ => syn::visit::visit_type(self, ty),
+                _ => syn::visit_mut::visit_type_mut(self, ty),
             }
         }
     }
     let mut check = Check(true);
-    check.visit_type(ty);
+    check.visit_type_mut(&mut ty.clone());
     check.0
 }

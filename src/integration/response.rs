@@ -12,12 +12,19 @@ use crate::protocol::AuthFormError;
 
 /// A refusal from one of the crate's routes or guards: a 4xx (or 5xx for a server-side
 /// mistake) with a short JSON reason, `{"error": "…"}`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     status: Status,
     reason: Cow<'static, str>,
 }
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 impl ApiError {
     /// A refusal with this status and reason.

@@ -27,24 +27,41 @@ use crate::protocol::{
 ///
 /// It responds with [`status`](Self::status) and `{"error": "<reason>"}`, so a route taking
 /// `Result<VerifiedWebhook<T>, WebhookRejection>` can return it as is.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WebhookRejection {
     /// The webhook failed verification or parsing.
-    #[error(transparent)]
-    Invalid(#[from] WebhookError),
+    Invalid(WebhookError),
     /// The body is larger than `webhook_body_limit`.
-    #[error("webhook body exceeds the limit of {limit} bytes")]
     TooLarge {
         /// The limit in bytes.
         limit: u64,
     },
     /// The body could not be read.
-    #[error("webhook body could not be read")]
     Io,
     /// No [`Pusher`] is managed, so there are no credentials to verify with.
-    #[error("webhooks are not configured on this server")]
     NotConfigured,
+}
+
+impl std::fmt::Display for WebhookRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Invalid(e) => e.fmt(f),
+            Self::TooLarge { limit } => {
+                write!(f, "webhook body exceeds the limit of {limit} bytes")
+            }
+            Self::Io => f.write_str("webhook body could not be read"),
+            Self::NotConfigured => f.write_str("webhooks are not configured on this server"),
+        }
+    }
+}
+
+impl std::error::Error for WebhookRejection {}
+
+impl From<WebhookError> for WebhookRejection {
+    fn from(e: WebhookError) -> Self {
+        Self::Invalid(e)
+    }
 }
 
 impl WebhookRejection {

@@ -14,34 +14,45 @@ use percent_encoding::percent_decode_str;
 use super::names::SocketId;
 
 /// Why an auth form was refused; each maps to a 400 with this text as the reason.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AuthFormError {
     /// No `socket_id` field.
-    #[error("missing socket_id")]
     MissingSocketId,
     /// `socket_id` is not `digits.digits`.
-    #[error("malformed socket_id")]
     BadSocketId,
     /// No `channel_name` field (channel authorization only).
-    #[error("missing channel_name")]
     MissingChannel,
     /// A field that must appear once appeared twice.
-    #[error("{0} given more than once")]
     Repeated(&'static str),
     /// Both `channel_name` and `channel_name[i]` fields.
-    #[error("channel_name and channel_name[i] cannot be mixed")]
     MixedSingleAndBatch,
     /// More channels in one batch than allowed.
-    #[error("more than {max} channels in one batch")]
     TooManyChannels {
         /// The limit.
         max: usize,
     },
     /// A bad `%` escape, or text that is not UTF-8.
-    #[error("malformed form encoding")]
     Encoding,
 }
+
+impl std::fmt::Display for AuthFormError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MissingSocketId => f.write_str("missing socket_id"),
+            Self::BadSocketId => f.write_str("malformed socket_id"),
+            Self::MissingChannel => f.write_str("missing channel_name"),
+            Self::Repeated(v0) => write!(f, "{v0} given more than once"),
+            Self::MixedSingleAndBatch => {
+                f.write_str("channel_name and channel_name[i] cannot be mixed")
+            }
+            Self::TooManyChannels { max } => write!(f, "more than {max} channels in one batch"),
+            Self::Encoding => f.write_str("malformed form encoding"),
+        }
+    }
+}
+
+impl std::error::Error for AuthFormError {}
 
 /// The channels a form names.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,14 +19,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Why an incoming frame could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FrameError {
     /// Not a JSON object with a string `event`.
-    #[error("invalid message format: {0}")]
     Malformed(String),
     /// The event's `data` lacks a field it needs, or has the wrong type.
-    #[error("invalid data for {event}: {reason}")]
     BadData {
         /// The event whose data is wrong.
         event: &'static str,
@@ -34,6 +32,17 @@ pub enum FrameError {
         reason: String,
     },
 }
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Malformed(v0) => write!(f, "invalid message format: {v0}"),
+            Self::BadData { event, reason } => write!(f, "invalid data for {event}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for FrameError {}
 
 /// One frame a client sent: `{"event", "channel"?, "data"?}`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

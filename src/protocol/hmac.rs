@@ -1,6 +1,6 @@
 //! HMAC-SHA256 helpers shared by every signature in the protocol.
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::credentials::Secret;

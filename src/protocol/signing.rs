@@ -189,7 +189,7 @@ mod tests {
             )
         );
         let mut mac =
-            <crate::protocol::hmac::HmacSha256 as hmac::KeyInit>::new_from_slice(b"S").unwrap();
+            <crate::protocol::hmac::HmacSha256 as hmac::Mac>::new_from_slice(b"S").unwrap();
         hmac::Mac::update(&mut mac, s.string_to_sign.as_bytes());
         assert_eq!(
             s.signature,

@@ -12,23 +12,18 @@ pub const TIMESTAMP_WINDOW_SECS: u64 = 600;
 
 /// Why a signed request was refused. Every case is a 401, but a duplicate or undecodable
 /// parameter, which is a 400.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RequestError {
     /// A query parameter is not valid percent-encoded UTF-8, or repeats.
-    #[error("malformed query: {0}")]
     MalformedQuery(String),
     /// An `auth_*` parameter is missing.
-    #[error("missing {0}")]
     Missing(&'static str),
     /// `auth_key` is not the app's key.
-    #[error("unknown auth_key")]
     UnknownKey,
     /// `auth_version` is not `1.0`.
-    #[error("unsupported auth_version")]
     Version,
     /// `auth_timestamp` is outside the window.
-    #[error("Timestamp expired: Given timestamp ({given}) not within 600s of server time ({now})")]
     Expired {
         /// The request's timestamp.
         given: String,
@@ -36,15 +31,35 @@ pub enum RequestError {
         now: u64,
     },
     /// `body_md5` is missing for a body, or does not match it.
-    #[error("body_md5 does not match the body")]
     BodyMd5,
     /// The signature does not match.
-    #[error("Invalid signature: you should have sent HmacSHA256Hex({expected:?}, your_secret_key)")]
     Signature {
         /// The string the server signed (no secret in it).
         expected: String,
     },
 }
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MalformedQuery(v0) => write!(f, "malformed query: {v0}"),
+            Self::Missing(v0) => write!(f, "missing {v0}"),
+            Self::UnknownKey => f.write_str("unknown auth_key"),
+            Self::Version => f.write_str("unsupported auth_version"),
+            Self::Expired { given, now } => write!(
+                f,
+                "Timestamp expired: Given timestamp ({given}) not within 600s of server time ({now})"
+            ),
+            Self::BodyMd5 => f.write_str("body_md5 does not match the body"),
+            Self::Signature { expected } => write!(
+                f,
+                "Invalid signature: you should have sent HmacSHA256Hex({expected:?}, your_secret_key)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}
 
 impl RequestError {
     /// The HTTP status for this refusal.

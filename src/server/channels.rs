@@ -1,5 +1,8 @@
-//! Channels: subscribing (names checked, signatures verified), unsubscribing, a
-//! connection's end, delivering events, and cache channels' last event.
+//! Channels: subscribing (names checked, signatures verified, the per-connection cap),
+//! unsubscribing, a connection's end, delivering events, and cache channels' last event.
+//! An empty cache channel's `cache_miss` webhook goes out once, for its first subscriber
+//! to find it empty; the next one only after an event was cached (and expired) or the
+//! channel was vacated, as the service de-duplicates it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -7,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::presence::Member;
 use super::webhooks::Hook;
-use super::{ConnId, Server, State, shared_frame};
+use super::{ConnId, Server, State, limits, shared_frame};
 use crate::protocol::frames::{ServerFrame, Subscribe, parse_member, presence_data};
 use crate::protocol::{ChannelAuth, ChannelKind, verify_channel_auth};
 
@@ -28,6 +31,11 @@ pub(super) struct Channel {
     pub(super) subs: HashMap<ConnId, Option<String>>,
     /// Presence members by user id.
     pub(super) members: HashMap<String, Member>,
+    /// A cache channel's `cache_miss` webhook went out since it was occupied or last had
+    /// an event cached: the next subscriber's miss sends none.
+    pub(super) miss_sent: bool,
+    /// When its `subscription_count` was last sent, and whether a later one waits.
+    pub(super) count: super::counts::CountState,
 }
 
 /// A cache channel's last event.
@@ -91,6 +99,9 @@ impl Server {
             let data = ack_data(state.channels.get(&name), kind);
             return outbox.frame(&ServerFrame::subscription_succeeded(&name, &data));
         }
+        if let Err(why) = self.channel_cap(conn, &name) {
+            return outbox.error(Some(limits::TOO_MANY_CHANNELS), &why);
+        }
         let channel = state.channels.get(&name);
         if let (Some(m), Some(channel)) = (&member, channel)
             && channel.members.len() >= self.shared.config.max_presence_members
@@ -115,6 +126,7 @@ impl Server {
         let data = ack_data(Some(channel), kind);
         if let Some(conn) = state.conns.get_mut(&id) {
             conn.channels.insert(name.clone());
+            conn.authorized |= kind.needs_authorization();
         }
         outbox.frame(&ServerFrame::subscription_succeeded(&name, &data));
         if is_cache(&name) {
@@ -123,12 +135,19 @@ impl Server {
                 Some(c) => outbox.frame(&ServerFrame::event(&name, &c.event, Some(&c.data))),
                 None => {
                     outbox.frame(&ServerFrame::cache_miss(&name));
-                    self.shared
-                        .webhooks
-                        .send(Hook::CacheMiss { channel: &name });
+                    let first = state
+                        .channels
+                        .get_mut(&name)
+                        .is_some_and(|c| !std::mem::replace(&mut c.miss_sent, true));
+                    if first {
+                        self.shared
+                            .webhooks
+                            .send(Hook::CacheMiss { channel: &name });
+                    }
                 }
             }
         }
+        self.count_changed(state, &name);
     }
 
     /// Check a private, encrypted or presence subscription's `auth`; the presence member.
@@ -237,6 +256,7 @@ impl Server {
             state.channels.remove(name);
             self.shared.webhooks.vacated(name);
         }
+        self.count_changed(state, name);
     }
 
     /// Deliver an event from the HTTP API (or the in-process client) to `channel`'s
@@ -244,6 +264,10 @@ impl Server {
     pub(super) fn publish(&self, channel: &str, event: &str, data: &str, except: Option<&str>) {
         let state = &mut *self.state();
         if is_cache(channel) {
+            // A miss after this event expires is news again.
+            if let Some(c) = state.channels.get_mut(channel) {
+                c.miss_sent = false;
+            }
             state.cache.insert(
                 channel.to_owned(),
                 Cached {

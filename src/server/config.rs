@@ -43,6 +43,29 @@ pub struct ServerConfig {
     pub allowed_origins: Vec<String>,
     /// The most open connections; more are refused with 4004. _Default:_ none.
     pub max_connections: Option<usize>,
+    /// The most channels one connection may be subscribed to at once. A subscription
+    /// beyond it is refused with `pusher:error` 4100 (as for a full presence channel), the
+    /// connection stays open, and an unsubscription frees a place. A re-subscription to
+    /// a channel it is already in, and a signed-in user's `#server-to-user-` channel, do
+    /// not count. _Default:_ none, as on the service, sockudo and soketi.
+    pub max_channels_per_connection: Option<usize>,
+    /// Authorized connections, in seconds: a connection that neither signs in
+    /// (`pusher:signin`) nor subscribes to a `private-` or `presence-` channel within this
+    /// time of connecting gets `pusher:error` 4009 and is closed with 4009 (pusher-js then
+    /// stays disconnected). _Default:_ none (every connection may stay anonymous), as a
+    /// new app of the service.
+    pub authorized_connections_timeout: Option<f64>,
+    /// Whether subscribers of a public, private, encrypted or cache channel are told how
+    /// many connections are subscribed to it (`pusher_internal:subscription_count`, which
+    /// pusher-js emits as `pusher:subscription_count` on the channel) after each
+    /// subscription or unsubscription, and the `subscription_count` webhook is sent.
+    /// Presence channels have members instead. Past 100 subscribers a channel's count goes
+    /// out at most once per `subscription_count_interval`, with the latest value. _Default:_
+    /// `false`, as on the service.
+    pub subscription_count: bool,
+    /// The least time between two `subscription_count`s of a channel with more than 100
+    /// subscribers, in seconds. _Default:_ `5`, the service's.
+    pub subscription_count_interval: f64,
     /// The most distinct users in one presence channel (a known user's further sockets are
     /// still admitted). _Default:_ `100`.
     pub max_presence_members: usize,
@@ -103,7 +126,13 @@ pub struct WebhookTarget {
     /// The URL POSTed to.
     pub url: String,
     /// The event names it receives (`channel_occupied`, `channel_vacated`, `member_added`,
-    /// `member_removed`, `client_event`, `cache_miss`). _Default:_ all.
+    /// `member_removed`, `client_event`, `cache_miss`, and `subscription_count` when the
+    /// server's `subscription_count` is on). _Default:_ all.
+    ///
+    /// `cache_miss` is sent once per channel while its cache stays empty: the first
+    /// subscriber to find it empty causes it, the next one only after an event was cached
+    /// in between (and has expired since) or the channel was vacated. Every subscriber still
+    /// gets its own `pusher:cache_miss`.
     #[serde(default)]
     pub events: Vec<String>,
 }
@@ -117,6 +146,10 @@ impl Default for ServerConfig {
             client_event_rate: 10,
             allowed_origins: Vec::new(),
             max_connections: None,
+            max_channels_per_connection: None,
+            authorized_connections_timeout: None,
+            subscription_count: false,
+            subscription_count_interval: 5.0,
             max_presence_members: 100,
             max_user_info_bytes: 1024,
             max_channel_name_len: 164,
@@ -132,13 +165,14 @@ impl Default for ServerConfig {
 }
 
 /// The webhook event names a target may ask for.
-pub(crate) const WEBHOOK_EVENTS: [&str; 6] = [
+pub(crate) const WEBHOOK_EVENTS: [&str; 7] = [
     "channel_occupied",
     "channel_vacated",
     "member_added",
     "member_removed",
     "client_event",
     "cache_miss",
+    "subscription_count",
 ];
 
 impl ServerConfig {
@@ -166,6 +200,26 @@ impl ServerConfig {
         }
         if !(retry.give_up_after.is_finite() && (0.0..=86_400.0).contains(&retry.give_up_after)) {
             return bad("webhook_retry.give_up_after", "must be 0 to 86400 seconds");
+        }
+        if self
+            .authorized_connections_timeout
+            .is_some_and(|t| !(t.is_finite() && t > 0.0))
+        {
+            return bad(
+                "authorized_connections_timeout",
+                "must be a number of seconds above 0",
+            );
+        }
+        if !(self.subscription_count_interval.is_finite()
+            && self.subscription_count_interval >= 0.0)
+        {
+            return bad(
+                "subscription_count_interval",
+                "must be a number of seconds, 0 or more",
+            );
+        }
+        if self.max_channels_per_connection == Some(0) {
+            return bad("max_channels_per_connection", "must be above 0");
         }
         if self.send_buffer == 0 {
             return bad("send_buffer", "must be above 0");

@@ -112,6 +112,7 @@ impl Server {
                 user: None,
                 channels: HashSet::new(),
                 rate: limits::RateWindow::default(),
+                authorized: false,
                 watchlist: Vec::new(),
             },
         );
@@ -133,6 +134,7 @@ impl Server {
         stream.send(Message::Text(established)).await?;
         let mut last_seen = Instant::now();
         let mut pinged: Option<Instant> = None;
+        let mut authorize_by = self.authorize_by();
         loop {
             let deadline = match pinged {
                 None => last_seen + activity,
@@ -172,6 +174,18 @@ impl Server {
                         }
                     }
                     return close(stream, code, reason(code)).await;
+                }
+                () = limits::until(authorize_by) => {
+                    authorize_by = None;
+                    if !self.is_authorized(id) {
+                        while let Ok(frame) = rx.try_recv() {
+                            stream.feed(Message::Text(frame.to_string())).await?;
+                        }
+                        let why = "Connection not authorized in time: sign in or subscribe to a private or presence channel";
+                        let error = ServerFrame::error(Some(close_code::UNAUTHORIZED), why).to_json();
+                        stream.feed(Message::Text(error)).await?;
+                        return close(stream, close_code::UNAUTHORIZED, "Connection not authorized in time").await;
+                    }
                 }
                 () = sleep_until(deadline) => {
                     if pinged.is_some() {

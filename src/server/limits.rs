@@ -1,6 +1,45 @@
-//! Per-connection limits: the client-event rate window.
+//! Per-connection limits: the client-event rate window, the channel cap, and the
+//! authorized-connections deadline.
 
 use std::time::{Duration, Instant};
+
+use super::{Conn, ConnId, Server};
+
+/// `pusher:error` code for a subscription over `max_channels_per_connection`: a capacity
+/// refusal, as for a full presence channel.
+pub(super) const TOO_MANY_CHANNELS: u16 = 4100;
+
+impl Server {
+    /// Why `conn` may not subscribe to one more channel, if it may not.
+    pub(super) fn channel_cap(&self, conn: &Conn, name: &str) -> Result<(), String> {
+        match self.shared.config.max_channels_per_connection {
+            Some(max) if conn.channels.len() >= max => Err(format!(
+                "Cannot subscribe to {name}: a connection may be in at most {max} channels"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// When a connection opened now must be authorized by, if ever.
+    pub(super) fn authorize_by(&self) -> Option<tokio::time::Instant> {
+        let timeout = self.shared.config.authorized_connections_timeout?;
+        Some(tokio::time::Instant::now() + Duration::from_secs_f64(timeout))
+    }
+
+    /// Whether connection `id` signed in or joined a private or presence channel (a gone
+    /// connection counts as authorized: there is nothing left to close).
+    pub(super) fn is_authorized(&self, id: ConnId) -> bool {
+        self.state().conns.get(&id).is_none_or(|c| c.authorized)
+    }
+}
+
+/// Sleep until `at`, or forever without one.
+pub(super) async fn until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
 
 /// A fixed one-second window counting one connection's client events.
 #[derive(Debug, Default)]

@@ -10,8 +10,8 @@
 //! [`Server::serve`] per WebSocket, `/apps/<app_id>/…` calls [`Server::api`], and the
 //! crate's [`Pusher`](crate::Pusher) client calls [`Server::api`] in process. Files by
 //! concern: [`connection`](self) (the socket loop), `channels`, `presence`,
-//! `client_events`, `users` (sign-in, server-to-user, terminate), `api`, `limits`,
-//! `webhooks`.
+//! `client_events`, `users` (sign-in, server-to-user, terminate), `api`, `limits`
+//! (caps, authorized connections), `counts` (opt-in subscription counts), `webhooks`.
 //!
 //! In `Rocket.toml`:
 //!
@@ -52,7 +52,8 @@
 //!
 //! * a refused subscription is a `pusher:error` (4009 for authorization, with the string
 //!   that should have been signed; 4300 for a bad name or member; 4100 for a full presence
-//!   channel), and the connection stays open; client events are refused on public and
+//!   channel or a connection at `max_channels_per_connection`), and the connection stays
+//!   open; client events are refused on public and
 //!   encrypted channels, rate-limited with 4301 and never closed for it;
 //! * presence `user_id`s may be numbers (sent back as strings), a signed-in user may join
 //!   presence with an authorization without `channel_data`, a user's second socket is
@@ -62,7 +63,11 @@
 //! * `channel_vacated` and `member_removed` wait `webhook_delay` (3 s) and are dropped with
 //!   their counterpart when the channel or user is back (sockudo and soketi send both);
 //!   webhooks are batched (what is waiting goes in one POST) and sent again, after
-//!   doubling delays, while the receiver fails (`webhook_retry`);
+//!   doubling delays, while the receiver fails (`webhook_retry`); several subscribers
+//!   finding a cache channel empty cause one `cache_miss` webhook (sockudo and soketi send
+//!   one each);
+//! * opt-in, as on the service: authorized connections (`authorized_connections_timeout`,
+//!   4009) and subscription counts (`subscription_count`, throttled past 100 subscribers);
 //! * channel names up to 164 characters and client events off unless `client_events` is
 //!   set, as on a new app of the service (sockudo: 200, per-app flag).
 //!
@@ -74,6 +79,7 @@ mod channels;
 mod client_events;
 mod config;
 mod connection;
+mod counts;
 mod limits;
 mod presence;
 mod users;
@@ -100,7 +106,8 @@ pub mod close_code {
     pub const OVER_QUOTA: u16 = 4004;
     /// The `protocol` query parameter names a version the server does not speak.
     pub const UNSUPPORTED_PROTOCOL: u16 = 4007;
-    /// Terminated by the app (`terminate_connections`).
+    /// Terminated by the app (`terminate_connections`), or not authorized in time
+    /// (`authorized_connections_timeout`).
     pub const UNAUTHORIZED: u16 = 4009;
     /// Over capacity, or a send buffer full: reconnect after a second.
     pub const OVER_CAPACITY: u16 = 4100;
@@ -158,6 +165,8 @@ struct Conn {
     user: Option<presence::Member>,
     channels: HashSet<String>,
     rate: limits::RateWindow,
+    /// Signed in, or joined a private or presence channel, once (authorized connections).
+    authorized: bool,
     /// The users whose online state it follows (sign-in's `watchlist`).
     watchlist: Vec<String>,
 }

@@ -56,6 +56,7 @@ impl Server {
         watchlist.truncate(MAX_WATCHLIST);
         let user_id = user.user_id.clone();
         conn.user = Some(user);
+        conn.authorized = true;
         conn.watchlist = watchlist.clone();
         outbox.frame(&ServerFrame::signin_success(&auth.user_data));
         if too_long {

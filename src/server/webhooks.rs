@@ -28,6 +28,10 @@ pub(super) enum Hook<'a> {
     CacheMiss {
         channel: &'a str,
     },
+    SubscriptionCount {
+        channel: &'a str,
+        count: usize,
+    },
     ClientEvent {
         channel: &'a str,
         event: &'a str,
@@ -71,6 +75,8 @@ impl Webhooks {
         let Some(inner) = &self.inner else { return };
         let event = match hook {
             Hook::CacheMiss { channel } => json!({"name": "cache_miss", "channel": channel}),
+            Hook::SubscriptionCount { channel, count } => json!({"name": "subscription_count",
+                "channel": channel, "subscription_count": count}),
             Hook::ClientEvent {
                 channel,
                 event,

@@ -19,6 +19,7 @@ use rocket_pusher::protocol::{
     ChannelAuth, PresenceMember, Token, UserData, authenticate_user, authorize_presence,
     sign_request,
 };
+use rocket_pusher::server::Server;
 use rocket_pusher::{Pusher, PusherFairing};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -38,11 +39,13 @@ pub(crate) fn token() -> Token {
     Token::new(KEY, SECRET)
 }
 
-/// A running app: its port, its shutdown handle and its managed client.
+/// A running app: its port, its shutdown handle, its managed client and, with
+/// `transport = "embedded"`, its server.
 pub(crate) struct App {
     pub(crate) port: u16,
     pub(crate) shutdown: Shutdown,
     pub(crate) pusher: Pusher,
+    pub(crate) server: Option<Server>,
 }
 
 /// The app's figment: the credentials, `transport = "embedded"`, and `server` options.
@@ -81,6 +84,7 @@ pub(crate) async fn launch(rocket: Rocket<Build>) -> App {
                 .state::<Pusher>()
                 .expect("the fairing manages Pusher")
                 .clone(),
+            server: r.state::<Server>().cloned(),
         };
         if let Some(tx) = tx.lock().unwrap_or_else(PoisonError::into_inner).take() {
             let _ = tx.send(app);
@@ -273,7 +277,7 @@ impl Ws {
 /// A signature over `socket_id:channel`, computed here with the HMAC crate rather than the
 /// crate's own signing (which also checks the channel's kind).
 pub(crate) fn sign_channel(socket_id: &str, channel: &str) -> ChannelAuth {
-    use hmac::{KeyInit, Mac};
+    use hmac::Mac;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key");
     mac.update(format!("{socket_id}:{channel}").as_bytes());
     ChannelAuth {

@@ -22,29 +22,22 @@ pub use families::{
 
 /// Why a webhook was refused: its key or signature, its JSON, or its age. No variant carries
 /// a secret or the body.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WebhookError {
     /// No `X-Pusher-Key` header.
-    #[error("missing X-Pusher-Key header")]
     MissingKey,
     /// The key is not one of the configured tokens.
-    #[error("unknown X-Pusher-Key")]
     UnknownKey,
     /// No `X-Pusher-Signature` header.
-    #[error("missing X-Pusher-Signature header")]
     MissingSignature,
     /// The signature is not the HMAC of the body under the key's secret (or not hex).
-    #[error("invalid X-Pusher-Signature")]
     BadSignature,
     /// Signed correctly, but not JSON.
-    #[error("webhook body is not JSON: {0}")]
     Syntax(String),
     /// Signed JSON, but not a Pusher webhook (`time_ms` and `events` missing or mistyped).
-    #[error("webhook body is not a Pusher webhook: {0}")]
     Shape(String),
     /// `time_ms` is outside the configured freshness window.
-    #[error("webhook time_ms is {age_ms} ms away from now, outside the {window_ms} ms window")]
     Stale {
         /// How far `time_ms` is from the local clock.
         age_ms: u64,
@@ -52,6 +45,25 @@ pub enum WebhookError {
         window_ms: u64,
     },
 }
+
+impl std::fmt::Display for WebhookError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MissingKey => f.write_str("missing X-Pusher-Key header"),
+            Self::UnknownKey => f.write_str("unknown X-Pusher-Key"),
+            Self::MissingSignature => f.write_str("missing X-Pusher-Signature header"),
+            Self::BadSignature => f.write_str("invalid X-Pusher-Signature"),
+            Self::Syntax(v0) => write!(f, "webhook body is not JSON: {v0}"),
+            Self::Shape(v0) => write!(f, "webhook body is not a Pusher webhook: {v0}"),
+            Self::Stale { age_ms, window_ms } => write!(
+                f,
+                "webhook time_ms is {age_ms} ms away from now, outside the {window_ms} ms window"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for WebhookError {}
 
 /// Check a webhook's key and signature against the raw `body` bytes.
 ///
