@@ -48,10 +48,7 @@ test('Rocket shutdown: pusher-js gets 4200, reconnects to the restarted app, res
 });
 
 test('a silent client: pinged, closed with 4201, pusher-js reconnects with a new socket id and resubscribes', T, async () => {
-  const url = `http://${KEY}:${SECRET}@127.0.0.1:${SPARE_PORT}/apps/${APP_ID}`;
-  const app = await startApp(SPARE_PORT, {
-    ROCKET_PUSHER: `{url="${url}",transport="embedded",server={activity_timeout=1,pong_timeout=1}}`,
-  });
+  const app = await startApp(SPARE_PORT, embeddedEnv('activity_timeout=1,pong_timeout=1'));
   const p = connect(null, { wsPort: SPARE_PORT }, app.url);
   try {
     await state(p, ['connected']);
