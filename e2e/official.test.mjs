@@ -387,7 +387,8 @@ test('auths signed by the Node library: private and presence accepted, sign-in s
   const presence = `presence-${unique('ol-auth')}`;
   const [pu, pv] = [uma.subscribe(presence), vic.subscribe(presence)];
   await Promise.all([subscribed(pu), subscribed(pv)]);
-  await eventually(() => pu.members.count === 2);
+  // Whoever subscribed first hears of the other by member_added, a moment later.
+  await eventually(() => pu.members.count === 2 && pv.members.count === 2);
   assert.deepEqual(pu.members.me, { id: 'ol-uma', info: { name: 'ol-uma' } });
   assert.deepEqual(pv.members.get('ol-uma'), { id: 'ol-uma', info: { name: 'ol-uma' } });
 
