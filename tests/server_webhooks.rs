@@ -2,7 +2,8 @@
 //! 55-59): signed so that the crate's own `VerifiedWebhook` accepts them, occupied/vacated
 //! and member events with the delay that swallows a quick rejoin, client events with their
 //! fields, one occupied per channel however often it is joined, and the same POST again
-//! while the receiver fails (a 5xx, 408, 429), never after it refused (another 4xx).
+//! while the receiver fails (a 5xx, 408, 429), never after it refused (another 4xx), and
+//! meanwhile the other receivers served.
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -103,6 +104,16 @@ async fn scripted(
     answers: &[u16],
     give_up_after: f64,
 ) -> (ws::App, mpsc::UnboundedReceiver<String>) {
+    let (url, rx) = raw_receiver(answers).await;
+    let retry = json!({"first_delay": 0.05, "give_up_after": give_up_after});
+    let app =
+        start(json!({"webhook_delay": 0.1, "webhook_retry": retry, "webhooks": [{"url": url}]}))
+            .await;
+    (app, rx)
+}
+
+/// A raw receiver answering `answers` first: its URL, and the bodies as received.
+async fn raw_receiver(answers: &[u16]) -> (String, mpsc::UnboundedReceiver<String>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let script = Script(Mutex::new(answers.iter().copied().collect()), tx);
     let receiver = ws::launch(
@@ -112,12 +123,7 @@ async fn scripted(
             .mount("/", routes![raw]),
     )
     .await;
-    let url = format!("http://127.0.0.1:{}/raw", receiver.port);
-    let retry = json!({"first_delay": 0.05, "give_up_after": give_up_after});
-    let app =
-        start(json!({"webhook_delay": 0.1, "webhook_retry": retry, "webhooks": [{"url": url}]}))
-            .await;
-    (app, rx)
+    (format!("http://127.0.0.1:{}/raw", receiver.port), rx)
 }
 
 /// The next body, with the one channel its one event is about.
@@ -279,6 +285,34 @@ async fn a_receiver_that_keeps_failing_is_given_up_after_doubling_delays() {
 #[tokio::test]
 async fn a_receiver_that_refuses_with_another_4xx_is_not_asked_again() {
     assert_tries(&[403], 60.0, 1).await;
+}
+
+#[tokio::test]
+async fn a_failing_receiver_holds_up_only_its_own_webhooks() {
+    let (failing, mut asked) = raw_receiver(&[500; 1000]).await;
+    let (healthy, mut got) = raw_receiver(&[]).await;
+    // A minute of retries for the failing one: the other must not wait for them.
+    let retry = json!({"first_delay": 0.05, "give_up_after": 60.0});
+    let app = start(json!({"webhook_delay": 0.1, "webhook_retry": retry,
+        "webhooks": [{"url": failing}, {"url": healthy}]}))
+    .await;
+    let mut ws = Ws::connect(&app).await;
+    ws.join_public("first").await;
+    ws.join_public("second").await;
+    // The failing receiver is asked for the first webhook again and again...
+    let (body, channel) = next_raw(&mut asked).await;
+    assert_eq!(channel, "first");
+    assert_eq!(next_raw(&mut asked).await.0, body);
+    // ...while the other gets both channels' webhooks, in order (in one POST or two).
+    let mut channels = Vec::new();
+    while channels.len() < 2 {
+        let (body, _) = next_raw(&mut got).await;
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        for e in v["events"].as_array().unwrap() {
+            channels.push(e["channel"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(channels, ["first", "second"]);
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! Webhooks the server emits, signed like the service's (`X-Pusher-Key`,
 //! `X-Pusher-Signature`), batched (whatever is waiting goes in one POST), retried with
 //! doubling delays on a connection error, a timeout or a 5xx / 408 / 429 answer, for five
-//! minutes by default (`webhook_retry`). `channel_vacated` and `member_removed`
+//! minutes by default (`webhook_retry`). Each target has a lane of its own (a task and a
+//! backlog), so a receiver that fails or hangs delays only its own webhooks. `channel_vacated` and `member_removed`
 //! wait `webhook_delay` and are dropped when the channel or user is back by then, with
 //! the matching `channel_occupied` / `member_added`, so a page reload sends no pair.
 
@@ -15,7 +16,7 @@ use tokio::sync::mpsc;
 use super::config::{ServerConfig, WebhookRetry, WebhookTarget};
 use crate::protocol::{Token, sign_webhook};
 
-/// The most events waiting to be sent; past it new ones are dropped and logged.
+/// The most events waiting for one target; past it its new ones are dropped and logged.
 const BACKLOG: usize = 10_000;
 /// The most events in one POST.
 const BATCH: usize = 100;
@@ -51,7 +52,8 @@ struct Inner {
     targets: Vec<WebhookTarget>,
     delay: Duration,
     retry: WebhookRetry,
-    tx: OnceLock<mpsc::Sender<Value>>,
+    /// One lane per target, in `targets`' order, started with the first event.
+    lanes: OnceLock<Vec<mpsc::Sender<Value>>>,
     /// Vacated channels and removed `(channel, user)` waiting out the delay.
     pending: Mutex<HashSet<(String, Option<String>)>>,
 }
@@ -64,7 +66,7 @@ impl Webhooks {
                 targets: config.webhooks.clone(),
                 delay: Duration::from_secs_f64(config.webhook_delay),
                 retry: config.webhook_retry,
-                tx: OnceLock::new(),
+                lanes: OnceLock::new(),
                 pending: Mutex::new(HashSet::new()),
             })
         });
@@ -157,37 +159,59 @@ impl Inner {
     }
 
     fn queue(self: &Arc<Self>, event: Value) {
-        let tx = self.tx.get_or_init(|| {
-            let (tx, rx) = mpsc::channel(BACKLOG);
-            match tokio::runtime::Handle::try_current() {
-                Ok(rt) => drop(rt.spawn(deliver(self.clone(), rx))),
-                Err(_) => log::error!("pusher: webhooks need a Tokio runtime; none is sent"),
+        let lanes = self.lanes.get_or_init(|| self.start());
+        let name = event["name"].as_str().unwrap_or_default();
+        for (target, lane) in self.targets.iter().zip(lanes) {
+            let wanted = target.events.is_empty() || target.events.iter().any(|t| t == name);
+            if wanted && lane.try_send(event.clone()).is_err() {
+                log::warn!(
+                    "pusher: webhook backlog for {} full or stopped; an event was dropped",
+                    shown(&target.url)
+                );
             }
-            tx
-        });
-        if tx.try_send(event).is_err() {
-            log::warn!("pusher: webhook backlog full or stopped; an event was dropped");
         }
+    }
+
+    /// A task per target, each posting its own backlog in order.
+    fn start(self: &Arc<Self>) -> Vec<mpsc::Sender<Value>> {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            log::error!("pusher: webhooks need a Tokio runtime; none is sent");
+            return Vec::new();
+        };
+        // The crate's TLS stack (its features), as the client's; a build without one still
+        // posts to `http://` receivers, the app's own routes among them.
+        let built = crate::client::http_client_builder()
+            .map_err(|e| e.to_string())
+            .and_then(|b| {
+                b.timeout(Duration::from_secs(10))
+                    .build()
+                    .map_err(|e| e.to_string())
+            });
+        let http = match built {
+            Ok(http) => http,
+            Err(e) => {
+                log::error!("pusher: no webhook is sent, the HTTP client could not be built: {e}");
+                return Vec::new();
+            }
+        };
+        self.targets
+            .iter()
+            .map(|target| {
+                let (tx, rx) = mpsc::channel(BACKLOG);
+                rt.spawn(deliver(self.clone(), http.clone(), target.url.clone(), rx));
+                tx
+            })
+            .collect()
     }
 }
 
-async fn deliver(inner: Arc<Inner>, mut rx: mpsc::Receiver<Value>) {
-    // The crate's TLS stack (its features), as the client's; a build without one still
-    // posts to `http://` receivers, the app's own routes among them.
-    let built = crate::client::http_client_builder()
-        .map_err(|e| e.to_string())
-        .and_then(|b| {
-            b.timeout(Duration::from_secs(10))
-                .build()
-                .map_err(|e| e.to_string())
-        });
-    let http = match built {
-        Ok(http) => http,
-        Err(e) => {
-            log::error!("pusher: no webhook is sent, the HTTP client could not be built: {e}");
-            return;
-        }
-    };
+/// One target's lane: what is waiting goes in one POST (up to [`BATCH`] events), in order.
+async fn deliver(
+    inner: Arc<Inner>,
+    http: reqwest::Client,
+    url: String,
+    mut rx: mpsc::Receiver<Value>,
+) {
     while let Some(first) = rx.recv().await {
         let mut events = vec![first];
         while events.len() < BATCH
@@ -195,20 +219,8 @@ async fn deliver(inner: Arc<Inner>, mut rx: mpsc::Receiver<Value>) {
         {
             events.push(e);
         }
-        for target in &inner.targets {
-            let mine: Vec<&Value> = events
-                .iter()
-                .filter(|e| {
-                    target.events.is_empty()
-                        || e["name"]
-                            .as_str()
-                            .is_some_and(|n| target.events.iter().any(|t| t == n))
-                })
-                .collect();
-            if !mine.is_empty() {
-                post(&http, &inner.token, inner.retry, &target.url, &mine).await;
-            }
-        }
+        let events: Vec<&Value> = events.iter().collect();
+        post(&http, &inner.token, inner.retry, &url, &events).await;
     }
 }
 
