@@ -219,7 +219,6 @@ async fn deliver(
         {
             events.push(e);
         }
-        let events: Vec<&Value> = events.iter().collect();
         post(&http, &inner.token, inner.retry, &url, &events).await;
     }
 }
@@ -232,7 +231,7 @@ async fn post(
     token: &Token,
     retry: WebhookRetry,
     url: &str,
-    events: &[&Value],
+    events: &[Value],
 ) {
     let time_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
